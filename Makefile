@@ -1,0 +1,46 @@
+# The platform's commands. `make run` and `make test` work on a fresh machine with only
+# Python 3.11+ and make: they create .venv and install the pinned dependencies first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LOCAL_PACKAGES := -e shared -e services/planning -e services/finance -e services/partnership -e services/monitoring
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: install run infra test test-unit test-integration test-e2e bench seed-demo clean
+
+$(STAMP): requirements.txt requirements.lock shared/pyproject.toml services/*/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps $(LOCAL_PACKAGES)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## start PostgreSQL, the broker and the four services (Ctrl-C stops all)
+	$(BIN)/ambiti run
+
+infra: install  ## start only PostgreSQL and the broker
+	$(BIN)/ambiti infra
+
+seed-demo: install
+	$(BIN)/ambiti seed-demo
+
+test: install  ## every tier: unit, integration, end-to-end (one PostgreSQL and one broker per run)
+	$(PYTEST) services shared tests
+
+test-unit: install
+	$(PYTEST) -m unit services shared tests
+
+test-integration: install
+	$(PYTEST) -m "integration" services shared tests
+
+test-e2e: install
+	$(PYTEST) -m e2e tests
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf var/test $(VENV)

@@ -1,0 +1,1 @@
+"""Finance's domain: funds, riparto, budget and the spending chain."""

@@ -1,0 +1,1 @@
+"""Monitoring's domain: services delivered and indicators (its store is ready for them)."""

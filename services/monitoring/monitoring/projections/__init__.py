@@ -1,0 +1,1 @@
+"""Read models of monitoring: tables (RLS-protected) and the projections that fill them."""

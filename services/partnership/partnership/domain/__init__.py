@@ -1,0 +1,1 @@
+"""Partnership's domain: third-sector registry, tavoli, co-progettazione, accreditamento."""

@@ -1,0 +1,21 @@
+"""Composition root of the partnership service: `uvicorn partnership.main:app`."""
+
+from __future__ import annotations
+
+from ambiti_kit.eventstore import Schema
+from ambiti_kit.service import create_service
+from ambiti_kit.settings import ServiceSettings
+
+from partnership.application import Partnership
+from partnership.integration.outbound import to_integration_event
+
+
+def build(settings: ServiceSettings | None = None, **options: object):
+    return create_service(
+        settings or ServiceSettings(service="partnership"),
+        application=Partnership, schema=Schema(), mapper=to_integration_event, routers=[],
+        title="Ambiti · partnership",
+        description="Terzo settore, tavoli, co-progettazione, accreditamento e affidamenti.", **options)
+
+
+app = build()

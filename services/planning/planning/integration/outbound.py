@@ -1,0 +1,34 @@
+"""Domain events of planning -> public integration events (see contracts/planning)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from ambiti_kit.envelope import CloudEvent
+
+from planning.domain.piano import PianoDiZona
+
+SOURCE = "/ambiti/planning"
+SCHEMAS = "https://contracts.ambiti.example/planning"
+
+
+def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
+    if isinstance(domain_event, PianoDiZona.Creato):
+        return CloudEvent(
+            type="planning.piano_di_zona.creato", source=SOURCE, subject=str(domain_event.originator_id),
+            tenantid=domain_event.tenant_id, sequence=notification.id, time=domain_event.timestamp,
+            dataschema=f"{SCHEMAS}/planning.piano_di_zona.creato.v1.schema.json",
+            data={
+                "piano_id": str(domain_event.originator_id),
+                "ambito": domain_event.tenant_id,
+                "titolo": domain_event.titolo,
+                "anno_inizio": domain_event.anno_inizio,
+                "anno_fine": domain_event.anno_fine,
+                "stato": "bozza",
+                "creato_da": domain_event.creato_da,
+                "creato_il": domain_event.timestamp.isoformat(),
+            },
+        )
+    return None

@@ -1,0 +1,21 @@
+"""Composition root of the planning service: `uvicorn planning.main:app`."""
+
+from __future__ import annotations
+
+from ambiti_kit.eventstore import Schema
+from ambiti_kit.service import create_service
+from ambiti_kit.settings import ServiceSettings
+
+from planning.api import piani
+from planning.application import Planning
+from planning.integration.outbound import to_integration_event
+
+
+def build(settings: ServiceSettings | None = None, **options: object):
+    return create_service(
+        settings or ServiceSettings(service="planning"),
+        application=Planning, schema=Schema(), mapper=to_integration_event, routers=[piani.router],
+        title="Ambiti · planning", description="Piano Sociale di Zona e Comitato Istituzionale.", **options)
+
+
+app = build()

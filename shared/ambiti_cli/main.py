@@ -1,0 +1,245 @@
+"""`ambiti`: the launcher and operator's command line of the platform.
+
+    ambiti run                      start PostgreSQL, the broker and the four services
+    ambiti infra                    start only PostgreSQL and the broker (for development)
+    ambiti token --tenant 15-S09 --role coordinatore
+    ambiti token --regione 15 --role regione
+    ambiti seed-demo                a demo Ambito (S09 Sapri) with its Piano di Zona
+    ambiti audit verify --tenant 15-S09 [--service planning]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+from ambiti_kit.auth import issue_token
+from ambiti_kit.settings import PlatformSettings, ServiceSettings
+
+SERVICES = {"planning": 8101, "finance": 8102, "partnership": 8103, "monitoring": 8104}
+DEFAULT_DB = "ambiti"
+
+
+def var_dir() -> Path:
+    return Path(os.environ.get("AMBITI_VAR_DIR", Path.cwd() / "var"))
+
+
+def start_infrastructure(env: dict[str, str], cleanups: list[Callable[[], None]], *,
+                         pg_port: int = 54329, kafka_port: int = 19092) -> None:
+    """Start what ``env`` does not point at; set DATABASE_URL/KAFKA_BOOTSTRAP_SERVERS in it."""
+    from ambiti_cli.infra import EmbeddedPostgres, TansuBroker, ensure_database
+
+    if env.get("DATABASE_URL"):
+        print(f"PostgreSQL: esterno ({env['DATABASE_URL']})")
+    else:
+        pg = EmbeddedPostgres(var_dir() / "pg", port=pg_port)
+        pg.start()
+        cleanups.append(pg.stop)
+        env["DATABASE_URL"] = ensure_database(pg.url, DEFAULT_DB)
+        print(f"PostgreSQL: embedded, {env['DATABASE_URL']} (dati in {pg.data_dir})")
+    if env.get("KAFKA_BOOTSTRAP_SERVERS"):
+        print(f"Kafka: esterno ({env['KAFKA_BOOTSTRAP_SERVERS']})")
+    else:
+        var_dir().mkdir(parents=True, exist_ok=True)
+        broker = TansuBroker(port=kafka_port, log_file=var_dir() / "tansu.log")
+        broker.start()
+        cleanups.append(broker.stop)
+        env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+        print(f"Kafka: Tansu embedded, {broker.bootstrap}")
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} not healthy after {timeout}s")
+
+
+def start_services(env: dict[str, str], host: str = "127.0.0.1", ports: dict[str, int] | None = None,
+                   log_dir: Path | None = None) -> dict[str, tuple[str, subprocess.Popen]]:
+    """Start each service as its own uvicorn process; return name -> (url, process)."""
+    started = {}
+    for name, port in (ports or SERVICES).items():
+        out = open(log_dir / f"{name}.log", "ab") if log_dir else None
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"{name}.main:app", "--host", host, "--port", str(port),
+             "--no-access-log", "--timeout-graceful-shutdown", "5"],
+            env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
+        started[name] = (f"http://{host}:{port}", process)
+    for name, (url, process) in started.items():
+        wait_healthy(url, process)
+    return started
+
+
+def stop_processes(processes: list[subprocess.Popen], timeout: float = 15.0) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _serve_until_signal(check: Callable[[], str | None]) -> None:
+    stopping = {"now": False}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stopping["now"]:
+        problem = check()
+        if problem:
+            print(problem, file=sys.stderr)
+            break
+        time.sleep(0.5)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    cleanups: list[Callable[[], None]] = []
+    services: dict[str, tuple[str, subprocess.Popen]] = {}
+    try:
+        start_infrastructure(env, cleanups, pg_port=args.pg_port, kafka_port=args.kafka_port)
+        (var_dir() / "log").mkdir(parents=True, exist_ok=True)
+        services = start_services(env, log_dir=var_dir() / "log")
+        print("\nPiattaforma avviata:")
+        for name, (url, _) in services.items():
+            print(f"  {name:<12} {url}   (API: {url}/docs)")
+        print(f"Log dei servizi in {var_dir() / 'log'}. Ctrl-C per fermare tutto.\n", flush=True)
+
+        def check() -> str | None:
+            for name, (_, process) in services.items():
+                if process.poll() is not None:
+                    return f"il servizio {name} si è fermato (codice {process.returncode}): arresto"
+            return None
+
+        _serve_until_signal(check)
+        return 0
+    finally:
+        print("Arresto in corso…", flush=True)
+        stop_processes([p for _, p in services.values()])
+        for cleanup in reversed(cleanups):
+            cleanup()
+        print("Fermato.")
+
+
+def cmd_infra(args: argparse.Namespace) -> int:
+    env: dict[str, str] = {k: v for k, v in os.environ.items() if k in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")}
+    cleanups: list[Callable[[], None]] = []
+    try:
+        start_infrastructure(env, cleanups, pg_port=args.pg_port, kafka_port=args.kafka_port)
+        print(f"\nexport DATABASE_URL='{env['DATABASE_URL']}'\n"
+              f"export KAFKA_BOOTSTRAP_SERVERS='{env['KAFKA_BOOTSTRAP_SERVERS']}'\n", flush=True)
+        _serve_until_signal(lambda: None)
+        return 0
+    finally:
+        for cleanup in reversed(cleanups):
+            cleanup()
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = PlatformSettings()
+    try:
+        print(issue_token(settings, roles=args.role, tenant=args.tenant, regione=args.regione,
+                          comune=args.comune, subject=args.subject, ttl_seconds=args.ttl))
+    except ValueError as exc:
+        print(f"errore: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from ambiti_cli.demo import seed_demo
+    return seed_demo(planning_url=args.planning_url, monitoring_url=args.monitoring_url)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from ambiti_kit.audit import AuditChain
+    from eventsourcing.postgres import PostgresDatastore
+
+    failed = False
+    for service in args.service or list(SERVICES):
+        settings = ServiceSettings(service=service)
+        env = settings.eventsourcing_env
+        datastore = PostgresDatastore(
+            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"], schema=settings.db_schema, pool_size=1)
+        try:
+            report = AuditChain(datastore, settings.db_schema, service).verify(args.tenant)
+        finally:
+            datastore.close()
+        failed |= not report.ok
+        if args.json:
+            print(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            esito = "INTEGRA" if report.ok else "ALTERATA"
+            print(f"{service:<12} catena {esito}: {report.events_verified} eventi verificati, testa {report.head}")
+            for p in report.problems:
+                print(f"    notifica {p.notification_id} (aggregato {p.originator_id} v{p.originator_version}): "
+                      f"{p.problem}")
+    return 1 if failed else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ambiti", description="Piattaforma degli Uffici di Piano")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="avvia PostgreSQL, il broker e i quattro servizi")
+    infra = sub.add_parser("infra", help="avvia solo PostgreSQL e il broker")
+    for sp, fn in ((run, cmd_run), (infra, cmd_infra)):
+        sp.add_argument("--pg-port", type=int, default=54329)
+        sp.add_argument("--kafka-port", type=int, default=19092)
+        sp.set_defaults(fn=fn)
+
+    token = sub.add_parser("token", help="emette un JWT di sviluppo firmato")
+    token.add_argument("--tenant", help="l'Ambito, es. 15-S09")
+    token.add_argument("--regione", help="codice ISTAT della Regione (ruolo regione)")
+    token.add_argument("--role", action="append", required=True, help="ruolo (ripetibile)")
+    token.add_argument("--comune", help="codice ISTAT del Comune (6 cifre)")
+    token.add_argument("--subject", help="chi è (sub)")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="validità in secondi")
+    token.set_defaults(fn=cmd_token)
+
+    seed = sub.add_parser("seed-demo", help="crea l'Ambito dimostrativo S09 Sapri")
+    seed.add_argument("--planning-url", default="http://127.0.0.1:8101")
+    seed.add_argument("--monitoring-url", default="http://127.0.0.1:8104")
+    seed.set_defaults(fn=cmd_seed_demo)
+
+    audit = sub.add_parser("audit", help="verifiche di integrità")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="verifica le catene hash di un Ambito")
+    verify.add_argument("--tenant", required=True)
+    verify.add_argument("--service", action="append", choices=list(SERVICES))
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(fn=cmd_audit_verify)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The per-tenant audit hash chain over a service's notification log.
+
+Each stored event gets one link, in notification order, in its tenant's chain::
+
+    link = SHA-256(previous link of the tenant || originator_id || version || topic || state)
+
+(the first link of a tenant starts from 32 zero bytes). Links are written by the
+service's outbox worker shortly after the event commits (``AuditChain.advance``), into
+``audit_chain`` beside the events table; both tables are append-only by trigger. Each
+tenant's head is published to Kafka (``audit.chainheads.v1``) so that a third party can
+hold it. ``verify`` recomputes one tenant's chain from the stored events and names every
+event that was altered, deleted, re-ordered or slipped in — reading only that tenant's
+events, so an Ambito's auditor can run it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from psycopg import sql
+
+from ambiti_kit.eventstore import events_table
+
+GENESIS = bytes(32)
+NO_TENANT = "_piattaforma"
+
+
+def link_of(previous: bytes, originator_id: Any, version: int, topic: str, state: bytes) -> bytes:
+    h = hashlib.sha256()
+    h.update(previous)
+    for part in (str(originator_id).encode(), str(version).encode(), topic.encode()):
+        h.update(len(part).to_bytes(4, "big"))  # length-prefixed: no ambiguity between fields
+        h.update(part)
+    h.update(len(state).to_bytes(8, "big"))
+    h.update(bytes(state))
+    return h.digest()
+
+
+def tenant_of_state(state: bytes) -> str:
+    """The tenant of a stored event (the services store plain JSON event state)."""
+    try:
+        value = json.loads(bytes(state))
+    except ValueError:
+        return NO_TENANT
+    tenant = value.get("tenant_id") if isinstance(value, dict) else None
+    return tenant if isinstance(tenant, str) else NO_TENANT
+
+
+@dataclass
+class ChainHead:
+    service: str
+    tenant_id: str
+    notification_id: int
+    length: int
+    head: str
+
+    def as_message(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Problem:
+    notification_id: int
+    originator_id: str | None
+    originator_version: int | None
+    problem: str
+
+
+@dataclass
+class Verification:
+    service: str
+    tenant_id: str
+    ok: bool
+    events_verified: int
+    head: str | None
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class AuditChain:
+    """Writes and verifies the chains of one service's event store."""
+
+    def __init__(self, datastore: Any, schema: str, service: str) -> None:
+        self.datastore = datastore
+        self.schema = schema
+        self.service = service
+        self._events = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(events_table(service)))
+        self._chain = sql.SQL("{}.audit_chain").format(sql.Identifier(schema))
+
+    def advance(self, limit: int = 2000) -> list[ChainHead]:
+        """Chain the next events; return the new head of every tenant touched.
+
+        Only one writer may run per service (the outbox worker holds the service's
+        leadership lock); notification ids are committed in order (the library locks
+        the table on insert), so reading ``> last chained`` never skips an event.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(sql.SQL("SELECT coalesce(max(notification_id), 0) AS last FROM {}").format(self._chain))
+            last = curs.fetchone()["last"]
+            curs.execute(sql.SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s").format(self._events),
+                (last, limit))
+            rows = curs.fetchall()
+            if not rows:
+                return []
+            tenants = {tenant_of_state(r["state"]) for r in rows}
+            heads = self._heads(curs, tenants)
+            links = []
+            for r in rows:
+                tenant = tenant_of_state(r["state"])
+                prev = heads[tenant]
+                link = link_of(prev.get("link", GENESIS), r["originator_id"], r["originator_version"],
+                               r["topic"], r["state"])
+                heads[tenant] = {"link": link, "notification_id": r["notification_id"],
+                                 "length": prev.get("length", 0) + 1}
+                links.append((r["notification_id"], tenant, r["originator_id"], r["originator_version"], link))
+            with curs.copy(sql.SQL("COPY {} (notification_id, tenant_id, originator_id, originator_version, link) "
+                                   "FROM STDIN").format(self._chain)) as copy:
+                for row in links:
+                    copy.write_row(row)
+        return [ChainHead(self.service, t, h["notification_id"], h["length"], h["link"].hex())
+                for t, h in heads.items() if t in tenants]
+
+    def _heads(self, curs: Any, tenants: set[str]) -> dict[str, dict]:
+        curs.execute(sql.SQL(
+            "SELECT DISTINCT ON (tenant_id) tenant_id, link, notification_id, "
+            "count(*) OVER (PARTITION BY tenant_id) AS length FROM {} WHERE tenant_id = ANY(%s) "
+            "ORDER BY tenant_id, notification_id DESC").format(self._chain), (list(tenants),))
+        found = {r["tenant_id"]: {"link": bytes(r["link"]), "notification_id": r["notification_id"],
+                                  "length": r["length"]} for r in curs.fetchall()}
+        return {t: found.get(t, {}) for t in tenants}
+
+    def all_heads(self) -> list[ChainHead]:
+        with self.datastore.transaction() as curs:
+            curs.execute(sql.SQL("SELECT DISTINCT tenant_id FROM {}").format(self._chain))
+            tenants = {r["tenant_id"] for r in curs.fetchall()}
+            heads = self._heads(curs, tenants) if tenants else {}
+        return [ChainHead(self.service, t, h["notification_id"], h["length"], h["link"].hex())
+                for t, h in heads.items()]
+
+    def verify(self, tenant_id: str) -> Verification:
+        """Recompute ``tenant_id``'s chain from the stored events and compare."""
+        problems: list[Problem] = []
+        with self.datastore.transaction() as curs:
+            curs.execute(sql.SQL(
+                "SELECT c.notification_id, c.originator_id AS chained_id, c.originator_version AS chained_version, "
+                "c.link, e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM {} c LEFT JOIN {} e ON e.notification_id = c.notification_id "
+                "WHERE c.tenant_id = %s ORDER BY c.notification_id").format(self._chain, self._events),
+                (tenant_id,))
+            rows = curs.fetchall()
+            prev, verified = GENESIS, 0
+            for r in rows:
+                nid = r["notification_id"]
+                if r["state"] is None:
+                    problems.append(Problem(nid, str(r["chained_id"]), r["chained_version"],
+                                            "evento cancellato: il link esiste ma l'evento non è più nel registro"))
+                    prev = bytes(r["link"])
+                    continue
+                expected = link_of(prev, r["originator_id"], r["originator_version"], r["topic"], r["state"])
+                if expected != bytes(r["link"]):
+                    problems.append(Problem(nid, str(r["originator_id"]), r["originator_version"],
+                                            "evento alterato o riordinato: l'hash non corrisponde"))
+                elif tenant_of_state(r["state"]) != tenant_id:
+                    problems.append(Problem(nid, str(r["originator_id"]), r["originator_version"],
+                                            "evento spostato ad altro Ambito"))
+                else:
+                    verified += 1
+                prev = bytes(r["link"])
+            # Events of this tenant that were slipped in below the chained position.
+            curs.execute(sql.SQL(
+                "SELECT e.notification_id, e.originator_id, e.originator_version, e.state FROM {} e "
+                "WHERE e.notification_id <= (SELECT coalesce(max(notification_id), 0) FROM {}) "
+                "AND NOT EXISTS (SELECT 1 FROM {} c WHERE c.notification_id = e.notification_id)").format(
+                self._events, self._chain, self._chain))
+            for r in curs.fetchall():
+                if tenant_of_state(r["state"]) == tenant_id:
+                    problems.append(Problem(r["notification_id"], str(r["originator_id"]), r["originator_version"],
+                                            "evento inserito fuori catena"))
+        problems.sort(key=lambda p: p.notification_id)
+        head = bytes(rows[-1]["link"]).hex() if rows else None
+        return Verification(self.service, tenant_id, not problems, verified, head, problems)

@@ -1,0 +1,198 @@
+"""The tracked, idempotent consumer of other services' integration events.
+
+Exactly-once *effects* over an at-least-once broker: each message names its producer
+(the topic) and its position in the producer's notification log (``ce_sequence``). A
+handler records that position as an `eventsourcing` tracking record in the same
+transaction as its effects; the tracking table's primary key makes a second recording
+fail, so a redelivered, republished or rebalanced message is applied at most once, and
+a crash before commit leaves neither effect nor record.
+
+Kafka offsets are only a hint of where to resume: positions are committed after each
+batch, every (re)assignment resumes from them (or from the beginning), and when a
+producer's broker epoch changes (the broker lost its data, see ``ambiti_kit.kafka``)
+the consumer re-seeks that topic to the beginning.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable, Iterable
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from kafka import ConsumerRebalanceListener, TopicPartition
+from psycopg import sql
+
+from ambiti_kit import kafka
+from ambiti_kit.auth import regione_of
+from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.readmodel import enter_scope
+from ambiti_kit.settings import ServiceSettings
+
+_log = logging.getLogger("ambiti.consumer")
+
+Handler = Callable[[CloudEvent, Tracking], None]
+
+
+class Tracker:
+    """Reads and writes the tracking records of one service's store."""
+
+    def __init__(self, datastore: Any, schema: str, tracking_table: str) -> None:
+        self.datastore = datastore
+        self.table = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(tracking_table))
+
+    def is_processed(self, tracking: Tracking) -> bool:
+        with self.datastore.transaction() as curs:
+            curs.execute(sql.SQL("SELECT 1 FROM {} WHERE application_name = %s AND notification_id = %s")
+                         .format(self.table), (tracking.application_name, tracking.notification_id))
+            return curs.fetchone() is not None
+
+    def record(self, curs: Any, tracking: Tracking) -> None:
+        """Insert in the caller's transaction; a duplicate raises ``IntegrityError``."""
+        curs.execute(sql.SQL("INSERT INTO {} (application_name, notification_id) VALUES (%s, %s)")
+                     .format(self.table), (tracking.application_name, tracking.notification_id))
+
+    def count(self, application_name: str) -> int:
+        with self.datastore.transaction() as curs:
+            curs.execute(sql.SQL("SELECT count(*) AS n FROM {} WHERE application_name = %s").format(self.table),
+                         (application_name,))
+            return curs.fetchone()["n"]
+
+
+def projecting(tracker: Tracker, project: Callable[[Any, CloudEvent], None]) -> Handler:
+    """A handler that applies ``project(cursor, event)`` to RLS-protected read models.
+
+    The transaction records the tracking first (as the service's owner), then acts as the
+    unprivileged role for the event's tenant and Region, so a projection can only write
+    rows of the tenant the event belongs to.
+    """
+
+    def handle(event: CloudEvent, tracking: Tracking) -> None:
+        with tracker.datastore.transaction(commit=True) as curs:
+            tracker.record(curs, tracking)
+            enter_scope(curs, tenant=event.tenantid, regione=regione_of(event.tenantid))
+            project(curs, event)
+
+    return handle
+
+
+class _Reseek(ConsumerRebalanceListener):
+    def __init__(self, owner: "TrackedConsumer") -> None:
+        self.owner = owner
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        _log.info("partitions revoked", extra={"partitions": [str(p) for p in revoked]})
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        # Resume where this process got to, if it knows; otherwise the group's committed
+        # offset or, on a broker without one, the beginning (auto_offset_reset=earliest).
+        for tp in assigned:
+            offset = self.owner.next_offsets.get(tp)
+            if offset is not None:
+                self.owner.client.seek(tp, offset)
+
+
+class TrackedConsumer:
+    """Consumes ``topics`` (topic -> producing application's name) with one handler per type."""
+
+    def __init__(self, settings: ServiceSettings, *, tracker: Tracker, topics: dict[str, str],
+                 handlers: dict[str, Handler], group: str = "main", epoch_check_seconds: float = 1.0) -> None:
+        self.settings = settings
+        self.tracker = tracker
+        self.topics = topics
+        self.handlers = handlers
+        self.group_id = settings.consumer_group(group)
+        self.epoch_check_seconds = epoch_check_seconds
+        self.client: Any = None
+        self._admin: Any = None
+        self.next_offsets: dict[TopicPartition, int] = {}
+        self._epochs: dict[str, str | None] = {}
+        self._epochs_seen_at = 0.0
+        self.applied = 0
+        self.duplicates = 0
+        self.rejected = 0
+
+    # -- broker epoch -------------------------------------------------------------------
+    def _check_epochs(self) -> None:
+        now = time.monotonic()
+        if now - self._epochs_seen_at < self.epoch_check_seconds:
+            return
+        if self._admin is None:
+            self._admin = kafka.admin(self.settings.kafka_bootstrap_servers)
+        names = set(self._admin.list_topics())
+        for topic in self.topics:
+            epoch = kafka.epoch_of(names, topic)
+            if topic in self._epochs and epoch is not None and epoch != self._epochs[topic]:
+                partitions = [tp for tp in self.client.assignment() if tp.topic == topic]
+                _log.warning("epoch of %s changed: re-reading it from the beginning", topic)
+                for tp in list(self.next_offsets):
+                    if tp.topic == topic:
+                        del self.next_offsets[tp]
+                if partitions:
+                    self.client.seek_to_beginning(*partitions)
+            self._epochs[topic] = epoch
+        self._epochs_seen_at = now
+
+    # -- processing -----------------------------------------------------------------------
+    def process(self, topic: str, headers: list[tuple[str, bytes]], value: bytes, key: bytes | None) -> str:
+        """Apply one message; returns 'applied', 'duplicate', 'ignored' or 'rejected'."""
+        try:
+            event = CloudEvent.from_kafka(headers, value, key)
+        except ValueError as exc:
+            self.rejected += 1
+            _log.error("message rejected: %s", exc, extra={"topic": topic})
+            return "rejected"
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            return "ignored"
+        tracking = Tracking(self.topics[topic], event.sequence)
+        if self.tracker.is_processed(tracking):
+            self.duplicates += 1
+            return "duplicate"
+        try:
+            handler(event, tracking)
+        except IntegrityError:
+            self.duplicates += 1  # recorded concurrently by another instance
+            return "duplicate"
+        self.applied += 1
+        return "applied"
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        if self.client is None:
+            self.client = kafka.consumer(self.settings.kafka_bootstrap_servers, self.group_id,
+                                         client_id=f"{self.group_id}")
+            self.client.subscribe(list(self.topics), listener=_Reseek(self))
+        batches = self.client.poll(timeout_ms=timeout_ms)
+        count = 0
+        for tp, messages in batches.items():
+            for message in messages:
+                self.process(tp.topic, list(message.headers or []), message.value, message.key)
+                self.next_offsets[tp] = message.offset + 1
+                count += 1
+        if count:
+            self.client.commit_async()
+        self._check_epochs()
+        return count
+
+    def close(self) -> None:
+        for client in (self.client, self._admin):
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # noqa: BLE001
+                    pass
+        self.client = self._admin = None
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                self.poll_once()
+                backoff = 0.2
+            except Exception as exc:  # noqa: BLE001 - a consumer must outlive broker and database trouble
+                _log.warning("consumer round failed (%r): restarting in %.1fs", exc, backoff, exc_info=True)
+                self.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self.close()

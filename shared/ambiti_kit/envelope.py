@@ -1,0 +1,86 @@
+"""The CloudEvents 1.0 envelope of integration events on Kafka (binary content mode).
+
+Attributes travel as headers ``ce_<name>``; the value is the JSON of ``data``. Besides
+the required attributes every message carries the extensions ``tenantid`` (the Ambito)
+and ``sequence`` (the producing service's notification id: the position consumers
+dedupe by, since Kafka offsets are not stable across a broker that lost its data).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SPECVERSION = "1.0"
+_NS = uuid.UUID("0b8f4c1e-4d0a-5e3e-8f53-3c8b1f2a9d77")
+
+
+@dataclass(frozen=True)
+class CloudEvent:
+    type: str
+    source: str
+    subject: str
+    tenantid: str
+    sequence: int
+    time: datetime
+    data: dict[str, Any]
+    dataschema: str
+    id: str = ""
+    key: str = ""
+    extensions: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            # Stable across re-publication (a relay that republishes after a broker loss
+            # sends the same ids), so integrators can dedupe on ce_id alone.
+            object.__setattr__(self, "id", str(uuid.uuid5(_NS, f"{self.source}/{self.sequence}")))
+        if not self.key:
+            object.__setattr__(self, "key", self.subject)
+
+    def to_kafka(self) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+        """(key, value, headers) for a producer."""
+        headers = {
+            "ce_specversion": SPECVERSION,
+            "ce_id": self.id,
+            "ce_type": self.type,
+            "ce_source": self.source,
+            "ce_subject": self.subject,
+            "ce_time": self.time.isoformat(),
+            "ce_dataschema": self.dataschema,
+            "ce_tenantid": self.tenantid,
+            "ce_sequence": str(self.sequence),
+            "content-type": "application/json",
+            **{f"ce_{k}": v for k, v in self.extensions.items()},
+        }
+        value = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        return (self.key.encode(), value.encode(), [(k, v.encode()) for k, v in headers.items()])
+
+    @classmethod
+    def from_kafka(cls, headers: list[tuple[str, bytes]], value: bytes, key: bytes | None = None) -> "CloudEvent":
+        """Parse a message; raises ``ValueError`` when it is not one of ours."""
+        attrs = {k: v.decode() for k, v in headers if k.startswith("ce_")}
+        try:
+            known = {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_subject", "ce_time",
+                     "ce_dataschema", "ce_tenantid", "ce_sequence"}
+            return cls(
+                id=attrs["ce_id"], type=attrs["ce_type"], source=attrs["ce_source"],
+                subject=attrs.get("ce_subject", ""), tenantid=attrs["ce_tenantid"],
+                sequence=int(attrs["ce_sequence"]), time=datetime.fromisoformat(attrs["ce_time"]),
+                dataschema=attrs.get("ce_dataschema", ""), data=json.loads(value),
+                key=(key or b"").decode(),
+                extensions={k[3:]: v for k, v in attrs.items() if k not in known},
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"not a CloudEvent of this platform: {exc!r}") from exc
+
+    def as_structured(self) -> dict[str, Any]:
+        """The structured-mode JSON form (what contracts/ examples show)."""
+        return {
+            "specversion": SPECVERSION, "id": self.id, "type": self.type, "source": self.source,
+            "subject": self.subject, "time": self.time.isoformat(), "dataschema": self.dataschema,
+            "datacontenttype": "application/json", "tenantid": self.tenantid,
+            "sequence": str(self.sequence), "data": self.data,
+        }

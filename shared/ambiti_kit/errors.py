@@ -1,0 +1,119 @@
+"""Domain errors and their RFC 9457 problem+json rendering.
+
+Services raise the exceptions below from domain or application code; one handler per
+FastAPI app turns them, request-validation errors and HTTP errors into
+``application/problem+json``. Unexpected exceptions become a 500 problem that names
+the correlation id and nothing of the internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ambiti_kit.logs import correlation_id
+
+PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger("ambiti.errors")
+
+
+class DomainError(Exception):
+    """Base of the errors a use case may raise on purpose; carries its HTTP status."""
+
+    status = 422
+    title = "Regola violata"
+
+    def __init__(self, detail: str, *, rule: str | None = None, field: str | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.rule = rule
+        self.field = field
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Risorsa non trovata"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflitto"
+
+
+class RuleViolation(DomainError):
+    status = 422
+    title = "Regola violata"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Autenticazione richiesta"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Operazione non consentita"
+
+
+def problem(
+    status: int, title: str, detail: str, request: Request | None = None, **extra: Any
+) -> JSONResponse:
+    """Build a problem+json response; ``extra`` members are added as extensions."""
+    body: dict[str, Any] = {
+        "type": extra.pop("type", "about:blank"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    cid = correlation_id.get()
+    if cid:
+        body["correlation_id"] = cid
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"field": _field_path(e.get("loc", ())), "rule": e.get("type"), "message": e.get("msg")}
+        for e in exc.errors()
+    ]
+    if any(e["rule"] == "json_invalid" for e in errors):
+        return problem(400, "JSON non valido", "Il corpo della richiesta non è JSON valido.",
+                       request, errors=errors)
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(422, "Dati non validi", detail, request, errors=errors)
+
+
+async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    titles = {401: "Autenticazione richiesta", 403: "Operazione non consentita",
+              404: "Risorsa non trovata", 405: "Metodo non consentito"}
+    return problem(exc.status_code, titles.get(exc.status_code, "Errore"), str(exc.detail), request)
+
+
+async def _domain_handler(request: Request, exc: DomainError) -> JSONResponse:
+    return problem(exc.status, exc.title, exc.detail, request, rule=exc.rule, field=exc.field)
+
+
+async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
+    _log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "Errore interno", "Errore imprevisto: riferire il correlation_id.", request)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error of ``app`` as problem+json."""
+    app.add_exception_handler(RequestValidationError, _validation_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, _domain_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_handler)

@@ -1,0 +1,133 @@
+"""Opening a service's event store on PostgreSQL, append-only for real.
+
+``open_event_store`` creates the service's schema (the library needs it beforehand),
+constructs the `eventsourcing` Application (events and tracking tables), then, under
+one cluster-wide advisory lock so that concurrent service start-ups do not race:
+
+- installs a trigger that rejects UPDATE, DELETE and TRUNCATE on the events table and
+  on the audit chain (the library's write lock needs UPDATE privilege on the table, so
+  privileges alone cannot make it append-only);
+- creates the kit's own tables (relay position, audit chain) and the service's
+  read-model tables, with row-level security where declared (see ``readmodel``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Iterator, TypeVar
+
+import psycopg
+from psycopg import sql
+
+from ambiti_kit import readmodel
+from ambiti_kit.settings import ServiceSettings
+from ambiti_kit.tenancy import TenantApplication
+
+_log = logging.getLogger("ambiti.eventstore")
+DDL_LOCK = 0x616D6269  # 'ambi': serialises schema changes of all services on one cluster
+
+T = TypeVar("T", bound=TenantApplication)
+
+
+@dataclass
+class Schema:
+    """What a service declares about its own tables beyond the event store."""
+
+    #: statements run once per start (use IF NOT EXISTS); ``{schema}`` is substituted
+    ddl: list[str] = field(default_factory=list)
+    #: read-model tables protected by RLS on ``tenant_id`` / on ``regione``
+    tenant_tables: list[str] = field(default_factory=list)
+    regional_tables: list[str] = field(default_factory=list)
+
+
+def events_table(app_name: str) -> str:
+    return f"{app_name.lower()}_events"
+
+
+def tracking_table(app_name: str) -> str:
+    return f"{app_name.lower()}_tracking"
+
+
+KIT_DDL = [
+    # Where the relay has got to in the notification log (reset when the broker lost data).
+    """CREATE TABLE IF NOT EXISTS {schema}.relay_position (
+        topic text PRIMARY KEY, notification_id bigint NOT NULL, epoch text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now())""",
+    # The per-tenant hash chain over the notification log (see ambiti_kit.audit).
+    """CREATE TABLE IF NOT EXISTS {schema}.audit_chain (
+        notification_id bigint PRIMARY KEY, tenant_id text NOT NULL,
+        originator_id uuid NOT NULL, originator_version bigint NOT NULL,
+        link bytea NOT NULL, chained_at timestamptz NOT NULL DEFAULT now())""",
+    "CREATE INDEX IF NOT EXISTS audit_chain_tenant ON {schema}.audit_chain (tenant_id, notification_id)",
+]
+
+REJECT_FUNCTION = """
+CREATE OR REPLACE FUNCTION {schema}.reject_mutation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'append-only: % on %.% is not allowed', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END $$"""
+
+
+def _append_only(curs: psycopg.Cursor, schema: str, table: str) -> None:
+    for kind, level in (("rows", "FOR EACH ROW"), ("truncate", "FOR EACH STATEMENT")):
+        ops = "UPDATE OR DELETE" if kind == "rows" else "TRUNCATE"
+        name = f"{table}_append_only_{kind}"
+        curs.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}.{}").format(
+            sql.Identifier(name), sql.Identifier(schema), sql.Identifier(table)))
+        curs.execute(sql.SQL("CREATE TRIGGER {} BEFORE {} ON {}.{} {} EXECUTE FUNCTION {}.reject_mutation()").format(
+            sql.Identifier(name), sql.SQL(ops), sql.Identifier(schema), sql.Identifier(table),
+            sql.SQL(level), sql.Identifier(schema)))
+
+
+def connect_admin(settings: ServiceSettings) -> psycopg.Connection:
+    try:
+        return psycopg.connect(settings.service_database_url, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        raise SystemExit(
+            f"PostgreSQL is not reachable at {settings.service_database_url!r}: {exc}\n"
+            "Start the embedded one with `make run` (or `.venv/bin/ambiti infra`), "
+            "or set DATABASE_URL to a running server."
+        ) from exc
+
+
+def create_schema(settings: ServiceSettings) -> None:
+    with connect_admin(settings) as conn, conn.cursor() as curs:
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+        curs.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(settings.db_schema)))
+        readmodel.ensure_app_role(curs)
+
+
+def open_event_store(settings: ServiceSettings, app_class: type[T], schema: Schema | None = None) -> T:
+    """Construct the service's Application on a prepared, append-only store."""
+    create_schema(settings)
+    app = app_class(env=settings.eventsourcing_env)
+    assert app.name == settings.service, "pin the Application's name to the service's name"
+    schema = schema or Schema()
+    s = settings.db_schema
+    with connect_admin(settings) as conn, conn.cursor() as curs:
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+        for statement in [*KIT_DDL, *schema.ddl]:
+            curs.execute(statement.format(schema=sql.Identifier(s).as_string(curs)))
+        curs.execute(REJECT_FUNCTION.format(schema=sql.Identifier(s).as_string(curs)))
+        _append_only(curs, s, events_table(app.name))
+        _append_only(curs, s, "audit_chain")
+        readmodel.grant_app_role(curs, s, tracking_table(app.name))
+        for table in schema.tenant_tables:
+            readmodel.protect(curs, s, table, column="tenant_id", setting=readmodel.TENANT_SETTING)
+        for table in schema.regional_tables:
+            readmodel.protect(curs, s, table, column="regione", setting=readmodel.REGIONE_SETTING)
+    _log.info("event store ready", extra={"schema": s, "table": events_table(app.name)})
+    return app
+
+
+def iter_stored_events(curs: psycopg.Cursor, schema: str, app_name: str,
+                       after: int, limit: int) -> Iterator[dict]:
+    """Raw rows of the events table in notification order (for the audit chain)."""
+    curs.execute(
+        sql.SQL("SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM {}.{} WHERE notification_id > %s ORDER BY notification_id LIMIT %s").format(
+            sql.Identifier(schema), sql.Identifier(events_table(app_name))),
+        (after, limit))
+    yield from curs.fetchall()

@@ -1,0 +1,99 @@
+"""kafka-python clients configured for this platform, topics and the broker epoch.
+
+The broker may lose everything (a fresh cluster; the development broker keeps only
+memory). The relay of each topic keeps an *epoch marker*: an empty topic named
+``_epoch.<topic>.<id>``, created by the relay right after it (re)created the topic. Only
+``list_topics`` (all-topic metadata) ever looks for it, so no client auto-creates it by
+asking for it by name. No marker means the broker lost its data: the relay recreates
+the topic and republishes from its event store; consumers that see the marker's id
+change re-seek to the beginning (they dedupe by notification id, not by offset).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+_log = logging.getLogger("ambiti.kafka")
+EPOCH_PREFIX = "_epoch."
+
+#: Tansu holds a group join for about half the session timeout; keep it short.
+CONSUMER_DEFAULTS: dict[str, Any] = {
+    "enable_auto_commit": False,
+    "auto_offset_reset": "earliest",
+    "session_timeout_ms": 6000,
+    "heartbeat_interval_ms": 500,
+    "max_poll_records": 500,
+    "request_timeout_ms": 15000,
+}
+
+
+def producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
+    """A producer for a relay.
+
+    Idempotence is off on purpose: an idempotent kafka-python producer is unusable after
+    the broker lost its state (InitProducerId errors); duplicates from retries are
+    harmless because every consumer dedupes. One request in flight keeps each
+    partition in notification order.
+    """
+    config = {
+        "bootstrap_servers": bootstrap.split(","),
+        "acks": "all",
+        "enable_idempotence": False,
+        "max_in_flight_requests_per_connection": 1,
+        "retries": 3,
+        "linger_ms": 2,
+        "batch_size": 256 * 1024,
+        "request_timeout_ms": 10000,
+        "max_block_ms": 10000,
+        "client_id": overrides.pop("client_id", "ambiti-relay"),
+    }
+    config.update(overrides)
+    return KafkaProducer(**config)
+
+
+def consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsumer:
+    config = {"bootstrap_servers": bootstrap.split(","), "group_id": group_id, **CONSUMER_DEFAULTS}
+    config.update(overrides)
+    return KafkaConsumer(**config)
+
+
+def admin(bootstrap: str) -> KafkaAdminClient:
+    return KafkaAdminClient(bootstrap_servers=bootstrap.split(","), request_timeout_ms=10000,
+                            client_id="ambiti-admin")
+
+
+def ensure_topics(client: KafkaAdminClient, topics: dict[str, int], replication: int = 1) -> None:
+    """Create missing topics with their configured partitions (never rely on auto-create)."""
+    existing = set(client.list_topics())
+    missing = {name: {"num_partitions": parts, "replication_factor": replication}
+               for name, parts in topics.items() if name not in existing}
+    if not missing:
+        return
+    try:
+        client.create_topics(missing, raise_errors=False)
+    except TopicAlreadyExistsError:
+        pass
+    _log.info("topics created", extra={"topics": sorted(missing)})
+
+
+def epoch_of(topic_names: list[str] | set[str], topic: str) -> str | None:
+    """The current epoch id of ``topic`` from a topic listing, or None if it has none."""
+    prefix = f"{EPOCH_PREFIX}{topic}."
+    marks = sorted(name[len(prefix):] for name in topic_names if name.startswith(prefix))
+    return marks[-1] if marks else None
+
+
+def start_epoch(client: KafkaAdminClient, topic: str, partitions: int, replication: int = 1) -> str:
+    """(Re)create ``topic`` and mark a new epoch; returns the new epoch id."""
+    ensure_topics(client, {topic: partitions}, replication)
+    epoch = uuid.uuid4().hex[:16]
+    ensure_topics(client, {f"{EPOCH_PREFIX}{topic}.{epoch}": 1}, replication)
+    return epoch
+
+
+__all__ = ["KafkaError", "admin", "consumer", "producer", "ensure_topics", "epoch_of", "start_epoch"]

@@ -1,0 +1,179 @@
+"""The outbox relay: from a service's notification log to its Kafka topic, in order.
+
+The events table is the outbox. One relay per service is active at a time (a
+PostgreSQL advisory lock elects it; other instances wait). In each round it
+
+1. extends the audit chain over newly committed events and publishes changed chain heads;
+2. checks the broker epoch (see ``ambiti_kit.kafka``): no marker means the broker lost its
+   data, so it recreates the topic, marks a new epoch, and restarts from notification 0;
+3. reads the next notifications after its recorded position, maps each domain event to
+   its integration event (``mapper``; events without a public form are passed over),
+   produces them with key = aggregate id, waits for the broker's acknowledgement, and
+   only then records the new position (at-least-once; consumers dedupe).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+from kafka.errors import KafkaError
+from psycopg import sql
+
+from ambiti_kit import kafka
+from ambiti_kit.audit import AuditChain, ChainHead
+from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.settings import ServiceSettings
+
+_log = logging.getLogger("ambiti.relay")
+
+#: domain event + its notification -> integration event (or None: not published)
+Mapper = Callable[[Any, Notification], CloudEvent | None]
+
+
+class OutboxRelay:
+    def __init__(self, settings: ServiceSettings, app: Application, mapper: Mapper,
+                 *, epoch_check_seconds: float = 1.0) -> None:
+        self.settings = settings
+        self.app = app
+        self.mapper = mapper
+        self.topic = settings.events_topic
+        self.datastore = app.recorder.datastore  # type: ignore[attr-defined]
+        self.chain = AuditChain(self.datastore, settings.db_schema, settings.service)
+        self.epoch_check_seconds = epoch_check_seconds
+        self._position_table = sql.SQL("{}.relay_position").format(sql.Identifier(settings.db_schema))
+        self._producer = None
+        self._admin = None
+        self._epoch: str | None = None
+        self._epoch_checked_at = 0.0
+        self._heads_dirty: dict[str, ChainHead] = {}
+        self.published = 0
+
+    # -- position ------------------------------------------------------------------
+    def position(self) -> tuple[int, str | None]:
+        with self.datastore.transaction() as curs:
+            curs.execute(sql.SQL("SELECT notification_id, epoch FROM {} WHERE topic = %s").format(
+                self._position_table), (self.topic,))
+            row = curs.fetchone()
+        return (row["notification_id"], row["epoch"]) if row else (0, None)
+
+    def _save_position(self, notification_id: int, epoch: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(sql.SQL(
+                "INSERT INTO {} (topic, notification_id, epoch) VALUES (%s, %s, %s) "
+                "ON CONFLICT (topic) DO UPDATE SET notification_id = excluded.notification_id, "
+                "epoch = excluded.epoch, updated_at = now()").format(self._position_table),
+                (self.topic, notification_id, epoch))
+
+    # -- broker ----------------------------------------------------------------------
+    def _clients(self):
+        if self._admin is None:
+            self._admin = kafka.admin(self.settings.kafka_bootstrap_servers)
+        if self._producer is None:
+            self._producer = kafka.producer(self.settings.kafka_bootstrap_servers,
+                                            client_id=f"{self.settings.service}-relay")
+        return self._admin, self._producer
+
+    def _reset_clients(self) -> None:
+        for client in (self._producer, self._admin):
+            if client is not None:
+                try:
+                    client.close(timeout=1) if client is self._producer else client.close()
+                except Exception:  # noqa: BLE001 - closing a broken client must not stop the relay
+                    pass
+        self._producer = self._admin = None
+        self._epoch_checked_at = 0.0
+
+    def _check_epoch(self) -> None:
+        """Notice a broker that lost its data and start a new epoch from notification 0."""
+        now = time.monotonic()
+        if now - self._epoch_checked_at < self.epoch_check_seconds:
+            return
+        admin, _ = self._clients()
+        topics = set(admin.list_topics())
+        current = kafka.epoch_of(topics, self.topic)
+        _, recorded = self.position()
+        if current is None:
+            _log.warning("broker has no epoch for %s: (re)creating it and republishing from the start", self.topic)
+            self._save_position(0, "pending")  # first: a crash from here on republishes again
+            kafka.ensure_topics(admin, {self.settings.chain_heads_topic: self.settings.kafka_partitions},
+                                self.settings.kafka_replication)
+            current = kafka.start_epoch(admin, self.topic, self.settings.kafka_partitions,
+                                        self.settings.kafka_replication)
+            self._save_position(0, current)
+            self._heads_dirty = {h.tenant_id: h for h in self.chain.all_heads()}
+        elif current != recorded:
+            # Another relay instance started this epoch (we were not the leader then), or
+            # our position predates it: republish everything into it.
+            _log.warning("epoch of %s changed (%s -> %s): republishing", self.topic, recorded, current)
+            self._save_position(0, current)
+            self._heads_dirty = {h.tenant_id: h for h in self.chain.all_heads()}
+        self._epoch = current
+        self._epoch_checked_at = now
+
+    # -- one round -------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Chain, check the epoch, publish one batch. Returns how many were published."""
+        for head in self.chain.advance():
+            self._heads_dirty[head.tenant_id] = head
+        self._check_epoch()
+        _, producer = self._clients()
+        position, _ = self.position()
+        notifications = self.app.recorder.select_notifications(
+            start=position + 1, limit=self.settings.relay_batch_size)
+        futures = []
+        for notification in notifications:
+            event = self.mapper(self.app.mapper.to_domain_event(notification), notification)
+            if event is not None:
+                key, value, headers = event.to_kafka()
+                futures.append(producer.send(self.topic, key=key, value=value, headers=headers))
+        heads = list(self._heads_dirty.values())
+        for head in heads:
+            futures.append(producer.send(
+                self.settings.chain_heads_topic, key=f"{head.service}/{head.tenant_id}".encode(),
+                value=json.dumps(head.as_message()).encode(),
+                headers=[("ce_type", b"audit.chain_head.aggiornata"), ("ce_tenantid", head.tenant_id.encode())]))
+        if not futures:
+            return 0
+        producer.flush(timeout=15)
+        for future in futures:
+            future.get(timeout=0)  # raises the broker's error, if any: position is not saved
+        if notifications:
+            self._save_position(notifications[-1].id, self._epoch or "")
+        for head in heads:
+            if self._heads_dirty.get(head.tenant_id) is head:
+                del self._heads_dirty[head.tenant_id]
+        published = len(futures) - len(heads)
+        self.published += published
+        return published
+
+    def close(self) -> None:
+        self._reset_clients()
+
+    # -- the loop ----------------------------------------------------------------------
+    def run(self, stop: threading.Event, wait: Callable[[float], None] | None = None) -> None:
+        """Run rounds until ``stop`` is set; back off and reconnect on broker errors.
+
+        ``wait(seconds)`` returns early when new events may have been committed (the
+        worker passes a LISTEN on the events table's channel); without it, it sleeps.
+        """
+        wait = wait or stop.wait
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                if self.run_once() == 0:
+                    wait(self.epoch_check_seconds)
+                backoff = 0.2
+            except Exception as exc:  # noqa: BLE001 - broker or database trouble: retry, never die
+                level = logging.WARNING if isinstance(exc, (KafkaError, TimeoutError, OSError)) else logging.ERROR
+                _log.log(level, "relay round failed (%r): reconnecting in %.1fs", exc, backoff,
+                         exc_info=level == logging.ERROR)
+                self._reset_clients()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self.close()

@@ -1,0 +1,131 @@
+"""Composition of a service process: one call builds the FastAPI app of a service.
+
+``create_service`` wires what every service has alike — settings, JSON logs and
+correlation ids, problem+json errors, the event store (append-only), the audit chain
+with ``GET /audit/verify``, the elected outbox relay, the service's consumers, and
+``GET /health`` — around the service's own routers. Nothing here knows any service.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any, AsyncIterator, Callable, Sequence
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from ambiti_kit.audit import AuditChain
+from ambiti_kit.auth import Principal, require_roles, tenant_of
+from ambiti_kit.consumer import Tracker, TrackedConsumer
+from ambiti_kit.errors import install_problem_handlers
+from ambiti_kit.eventstore import Schema, open_event_store, tracking_table
+from ambiti_kit.logs import CorrelationIdMiddleware, configure_logging
+from ambiti_kit.readmodel import ReadModel
+from ambiti_kit.relay import Mapper, OutboxRelay
+from ambiti_kit.settings import ServiceSettings
+from ambiti_kit.tenancy import TenantApplication
+from ambiti_kit.workers import Leadership, Workers
+
+_log = logging.getLogger("ambiti.service")
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; routers reach it as ``request.app.state.runtime``."""
+
+    settings: ServiceSettings
+    app: TenantApplication
+    read_model: ReadModel
+    tracker: Tracker
+    chain: AuditChain
+    relay: OutboxRelay
+    consumers: list[TrackedConsumer] = field(default_factory=list)
+    workers: Workers = field(default_factory=Workers)
+
+
+ConsumersFactory = Callable[[Runtime], Sequence[TrackedConsumer]]
+
+
+def build_runtime(settings: ServiceSettings, application: type[TenantApplication], schema: Schema,
+                  mapper: Mapper, consumers: ConsumersFactory | None = None) -> Runtime:
+    """Open the store and construct (without starting) the relay and consumers."""
+    app = open_event_store(settings, application, schema)
+    datastore = app.recorder.datastore  # type: ignore[attr-defined]
+    runtime = Runtime(
+        settings=settings, app=app,
+        read_model=ReadModel(datastore, settings.db_schema),
+        tracker=Tracker(datastore, settings.db_schema, tracking_table(app.name)),
+        chain=AuditChain(datastore, settings.db_schema, settings.service),
+        relay=OutboxRelay(settings, app, mapper),
+    )
+    runtime.consumers = list(consumers(runtime)) if consumers else []
+    return runtime
+
+
+def start_workers(runtime: Runtime) -> None:
+    s = runtime.settings
+    runtime.workers.start_relay(runtime.relay, Leadership(s.service_database_url, s.db_schema, s.service))
+    for consumer in runtime.consumers:
+        runtime.workers.start_consumer(consumer)
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Auditor = Annotated[Principal, Depends(require_roles("revisore", "coordinatore"))]
+
+
+def _platform_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/health", tags=["piattaforma"])
+    def health(runtime: RuntimeDep) -> dict[str, Any]:
+        """Liveness and the progress of the relay and consumers."""
+        position, epoch = runtime.relay.position()
+        return {
+            "service": runtime.settings.service,
+            "status": "ok",
+            "relay": {"topic": runtime.relay.topic, "position": position, "epoch": epoch,
+                      "published": runtime.relay.published},
+            "consumers": [{"group": c.group_id, "applied": c.applied, "duplicates": c.duplicates,
+                           "rejected": c.rejected} for c in runtime.consumers],
+        }
+
+    @router.get("/audit/verify", tags=["audit"])
+    def verify(runtime: RuntimeDep, principal: Auditor) -> dict[str, Any]:
+        """Recompute this Ambito's audit hash chain and name any tampered event."""
+        return runtime.chain.verify(tenant_of(principal)).as_dict()
+
+    return router
+
+
+def create_service(settings: ServiceSettings, *, application: type[TenantApplication], schema: Schema,
+                   mapper: Mapper, routers: Sequence[APIRouter], title: str, description: str,
+                   consumers: ConsumersFactory | None = None, run_workers: bool = True) -> FastAPI:
+    """The FastAPI app of one service; the store opens and workers start in its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service, settings.log_level)
+        runtime = build_runtime(settings, application, schema, mapper, consumers)
+        api.state.runtime = runtime
+        if run_workers:
+            start_workers(runtime)
+        _log.info("service started", extra={"schema": settings.db_schema, "topic": settings.events_topic})
+        try:
+            yield
+        finally:
+            runtime.workers.shutdown()
+            runtime.app.close()
+
+    api = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    api.state.settings = settings
+    api.add_middleware(CorrelationIdMiddleware)
+    install_problem_handlers(api)
+    api.include_router(_platform_router())
+    for router in routers:
+        api.include_router(router)
+    return api

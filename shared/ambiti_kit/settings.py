@@ -1,0 +1,112 @@
+"""Settings every service reads from its environment (pydantic-settings).
+
+One `ServiceSettings` per process. Names a deployer sets:
+
+- ``DATABASE_URL``: the PostgreSQL server (``postgresql://user:pass@host:port/db``);
+  ``<SERVICE>_DATABASE_URL`` (e.g. ``FINANCE_DATABASE_URL``) overrides it for one service,
+  so production can give each service its own database.
+- ``KAFKA_BOOTSTRAP_SERVERS``: the Kafka-protocol brokers.
+- ``AMBITI_NAMESPACE``: a prefix for schemas, topics and consumer groups, so that test
+  runs share one server and one broker without seeing each other. Empty in production.
+- ``AMBITI_JWT_SECRET`` and ``AMBITI_ENVIRONMENT``: the development secret is refused
+  outside ``development``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import Literal
+
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "sviluppo-non-usare-in-produzione-0123456789"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:54329/ambiti"
+DEFAULT_KAFKA = "127.0.0.1:19092"
+
+CHAIN_HEADS_TOPIC = "audit.chainheads.v1"
+
+
+class PlatformSettings(BaseSettings):
+    """Settings shared by the services, the launcher and the tests."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias="AMBITI_ENVIRONMENT"
+    )
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    kafka_bootstrap_servers: str = Field(DEFAULT_KAFKA, validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    namespace: str = Field("", validation_alias="AMBITI_NAMESPACE", pattern=r"^[a-z0-9_]*$")
+    jwt_secret: SecretStr = Field(SecretStr(DEVELOPMENT_JWT_SECRET), validation_alias="AMBITI_JWT_SECRET")
+    jwt_issuer: str = Field("ambiti-dev", validation_alias="AMBITI_JWT_ISSUER")
+    jwt_audience: str = Field("ambiti", validation_alias="AMBITI_JWT_AUDIENCE")
+    kafka_partitions: int = Field(4, validation_alias="AMBITI_KAFKA_PARTITIONS", ge=1)
+    kafka_replication: int = Field(1, validation_alias="AMBITI_KAFKA_REPLICATION", ge=1)
+    log_level: str = Field("INFO", validation_alias="AMBITI_LOG_LEVEL")
+
+    @model_validator(mode="after")
+    def _refuse_development_secret(self) -> "PlatformSettings":
+        if self.environment == "production" and (
+            self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
+            or len(self.jwt_secret.get_secret_value()) < 32
+        ):
+            raise ValueError("AMBITI_JWT_SECRET must be set to a secret of 32+ characters in production")
+        return self
+
+    def topic(self, name: str) -> str:
+        """The namespaced name of a platform topic (e.g. ``planning.events.v1``)."""
+        return f"{self.namespace}{name}"
+
+
+class ServiceSettings(PlatformSettings):
+    """Settings of one service process; ``service`` is its bounded context's name."""
+
+    service: str = "unnamed"
+    db_schema_override: str | None = Field(None, validation_alias="AMBITI_DB_SCHEMA")
+    relay_batch_size: int = Field(1000, validation_alias="AMBITI_RELAY_BATCH", ge=1)
+
+    @property
+    def service_database_url(self) -> str:
+        return os.environ.get(f"{self.service.upper()}_DATABASE_URL") or self.database_url
+
+    @property
+    def db_schema(self) -> str:
+        return self.db_schema_override or f"{self.namespace}{self.service}"
+
+    @property
+    def events_topic(self) -> str:
+        return self.topic(f"{self.service}.events.v1")
+
+    @property
+    def chain_heads_topic(self) -> str:
+        return self.topic(CHAIN_HEADS_TOPIC)
+
+    def consumer_group(self, purpose: str = "main") -> str:
+        return f"{self.namespace}{self.service}.{purpose}"
+
+    @cached_property
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The `eventsourcing` environment for this service's Application."""
+        params = conninfo_to_dict(self.service_database_url)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
+            "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
+            "POSTGRES_PORT": str(params.get("port", "5432")),
+            "POSTGRES_USER": str(params.get("user", "postgres")),
+            "POSTGRES_PASSWORD": str(params.get("password", "")),
+            "POSTGRES_SCHEMA": self.db_schema,
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            # Consumers dedupe per notification id (messages of one producer arrive over
+            # several partitions, so out of order): keep one tracking row per notification.
+            "SINGLE_ROW_TRACKING": "n",
+            # Off on purpose: with it on, notification ids can interleave and a tailing
+            # reader (the relay, the audit chain) can skip events.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "CREATE_TABLE": "y",
+        }
+        return env

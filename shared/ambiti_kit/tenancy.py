@@ -1,0 +1,58 @@
+"""Tenancy of aggregates: every aggregate belongs to one Ambito.
+
+``TenantAggregate`` carries ``tenant_id``; ``TenantApplication.get_for_tenant`` is the only
+way the services load aggregates for a request, and a wrong tenant is indistinguishable
+from a missing aggregate (404), so ids of other Ambiti reveal nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import ProcessRecorder
+
+from ambiti_kit.errors import NotFound
+
+#: Namespace of the platform's name-based (uuid5) aggregate ids.
+PLATFORM_NAMESPACE = uuid.UUID("6f1d7a52-3f0e-5d8e-9a51-5a3b2f6c1e01")
+
+
+def tenant_uuid(tenant_id: str, *natural_key: Any) -> uuid.UUID:
+    """The id of an aggregate with a natural key inside one tenant, e.g. a plan's period."""
+    return uuid.uuid5(PLATFORM_NAMESPACE, "/".join([tenant_id, *map(str, natural_key)]))
+
+
+class TenantAggregate(Aggregate):
+    """Base of aggregates owned by one Ambito. Subclasses set ``tenant_id`` in ``__init__``."""
+
+    tenant_id: str
+
+
+A = TypeVar("A", bound=TenantAggregate)
+
+
+class TenantApplication(Application):
+    """An event-sourced application whose aggregates each belong to one tenant.
+
+    Every service's store also records tracking (which upstream notifications it has
+    processed) in the same transaction as its events, so it uses a process recorder.
+    """
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    def get_for_tenant(self, tenant_id: str, aggregate_id: uuid.UUID, kind: type[A]) -> A:
+        """Load an aggregate for ``tenant_id``; missing, of another kind or another tenant: 404."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{kind.__name__} {aggregate_id} non trovato.") from None
+        if not isinstance(aggregate, kind) or aggregate.tenant_id != tenant_id:
+            raise NotFound(f"{kind.__name__} {aggregate_id} non trovato.")
+        return aggregate
+
+    def exists(self, aggregate_id: uuid.UUID) -> bool:
+        return aggregate_id in self.repository

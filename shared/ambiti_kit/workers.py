@@ -1,0 +1,108 @@
+"""Background workers of a service process: the elected relay and the consumers.
+
+The relay must run once per service (several instances share one event store), so it
+runs only while its process holds a PostgreSQL session-level advisory lock on a
+dedicated connection; the same connection LISTENs on the events table's channel (the
+`eventsourcing` recorder NOTIFYs it on every insert) so an idle relay wakes at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from typing import Callable
+
+import psycopg
+from psycopg import sql
+
+from ambiti_kit.consumer import TrackedConsumer
+from ambiti_kit.eventstore import events_table
+from ambiti_kit.relay import OutboxRelay
+
+_log = logging.getLogger("ambiti.workers")
+
+
+class Leadership:
+    """Holds the relay lock of one service schema while its connection lives."""
+
+    def __init__(self, database_url: str, schema: str, service: str) -> None:
+        self.database_url = database_url
+        self.key = zlib.crc32(f"relay:{schema}".encode())
+        self.channel = events_table(service)
+        self.conn: psycopg.Connection | None = None
+
+    def acquire(self) -> bool:
+        self.release()
+        conn = psycopg.connect(self.database_url, autocommit=True, connect_timeout=5)
+        if conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            self.conn = conn
+            return True
+        conn.close()
+        return False
+
+    def wait(self, timeout: float) -> None:
+        """Return when new events were notified or after ``timeout`` seconds."""
+        assert self.conn is not None
+        for _ in self.conn.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    def release(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except psycopg.Error:
+                pass
+            self.conn = None
+
+
+def relay_forever(relay: OutboxRelay, leadership: Leadership, stop: threading.Event) -> None:
+    """Campaign for the relay lock; relay while holding it; campaign again if it is lost."""
+    while not stop.is_set():
+        try:
+            if not leadership.acquire():
+                stop.wait(2.0)
+                continue
+            _log.info("relay lock acquired", extra={"topic": relay.topic})
+            term = threading.Event()
+
+            def wait(seconds: float) -> None:
+                try:
+                    leadership.wait(seconds)
+                except psycopg.Error:
+                    _log.warning("relay lock connection lost")
+                    term.set()
+                if stop.is_set():
+                    term.set()
+
+            relay.run(term, wait=wait)
+        except psycopg.Error as exc:
+            _log.warning("relay cannot reach PostgreSQL (%r)", exc)
+            stop.wait(2.0)
+        finally:
+            leadership.release()
+
+
+class Workers:
+    """Threads of one service process, started and stopped by the app's lifespan."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        thread = threading.Thread(target=target, args=(self.stop,), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def start_relay(self, relay: OutboxRelay, leadership: Leadership) -> None:
+        self.start("relay", lambda stop: relay_forever(relay, leadership, stop))
+
+    def start_consumer(self, consumer: TrackedConsumer) -> None:
+        self.start(f"consumer-{consumer.group_id}", consumer.run)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout)
