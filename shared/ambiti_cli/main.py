@@ -122,7 +122,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         start_infrastructure(env, cleanups, pg_port=args.pg_port, kafka_port=args.kafka_port)
         (var_dir() / "log").mkdir(parents=True, exist_ok=True)
-        services = start_services(env, log_dir=var_dir() / "log")
+        ports = {name: args.port_base + i for i, name in enumerate(SERVICES)}
+        services = start_services(env, ports=ports, log_dir=var_dir() / "log")
         print("\nPiattaforma avviata:")
         for name, (url, _) in services.items():
             print(f"  {name:<12} {url}   (API: {url}/docs)")
@@ -211,6 +212,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--pg-port", type=int, default=54329)
         sp.add_argument("--kafka-port", type=int, default=19092)
         sp.set_defaults(fn=fn)
+    run.add_argument("--port-base", type=int, default=8101, help="porta del primo servizio (poi +1, +2, +3)")
 
     token = sub.add_parser("token", help="emette un JWT di sviluppo firmato")
     token.add_argument("--tenant", help="l'Ambito, es. 15-S09")
