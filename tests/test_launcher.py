@@ -1,0 +1,57 @@
+"""`ambiti run` (what `make run` calls) on a fresh data directory, then the README's first request.
+
+No DATABASE_URL or KAFKA_BOOTSTRAP_SERVERS: the launcher must start its own PostgreSQL and
+Tansu, create the database and topics, start the four services, answer the README's
+first request, and stop everything on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from ambiti_cli.infra import port_is_free
+from ambiti_kit.testing.fixtures import free_port, wait_until
+
+
+def test_run_starts_everything_from_nothing_serves_the_first_request_and_stops_cleanly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "AMBITI_NAMESPACE")}
+    env["AMBITI_VAR_DIR"] = str(tmp_path / "var")
+    pg_port, kafka_port = free_port(), free_port()
+    base = 20000 + (os.getpid() % 2000) * 4
+    ambiti = str(Path(sys.executable).with_name("ambiti"))
+    out = open(tmp_path / "run.out", "w+")
+    run = subprocess.Popen([ambiti, "run", "--pg-port", str(pg_port), "--kafka-port", str(kafka_port),
+                            "--port-base", str(base)], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until(lambda: "Piattaforma avviata" in (tmp_path / "run.out").read_text() or run.poll() is not None,
+                   timeout=180, interval=0.5, message="the platform to start")
+        assert run.poll() is None, (tmp_path / "run.out").read_text()
+        printed = (tmp_path / "run.out").read_text()
+        for i, name in enumerate(("planning", "finance", "partnership", "monitoring")):
+            assert f"http://127.0.0.1:{base + i}" in printed and name in printed
+        assert (tmp_path / "var" / "pg" / "PG_VERSION").exists(), "PostgreSQL data lives under var/"
+
+        # The README's first request: a token from the CLI, then a plan, then its projection.
+        token = subprocess.run([ambiti, "token", "--tenant", "15-S09", "--role", "coordinatore"], env=env,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        auth = {"Authorization": f"Bearer {token}"}
+        r = httpx.post(f"http://127.0.0.1:{base}/piani", headers=auth,
+                       json={"titolo": "Piano Sociale di Zona 2025–2027", "anno_inizio": 2025, "anno_fine": 2027})
+        assert r.status_code == 201, r.text
+        wait_until(lambda: httpx.get(f"http://127.0.0.1:{base + 3}/piani", headers=auth).json(),
+                   message="the plan in monitoring")
+    finally:
+        run.send_signal(signal.SIGTERM)
+        code = run.wait(60)
+        out.close()
+    assert code == 0, (tmp_path / "run.out").read_text()
+    assert "Fermato." in (tmp_path / "run.out").read_text()
+    for port in (pg_port, kafka_port, base, base + 1, base + 2, base + 3):
+        assert port_is_free(port), f"port {port} still in use after the launcher stopped"
