@@ -21,7 +21,7 @@ from ambiti_kit.testing.fixtures import Infra, wait_until
 from monitoring.application import Monitoring
 from monitoring.integration import inbound
 from monitoring.integration.outbound import to_integration_event as no_events
-from monitoring.projections import piani
+from monitoring.projections import TABLES, SCHEMA, piani
 from planning.application import Planning
 from planning.integration.outbound import to_integration_event
 
@@ -56,7 +56,7 @@ def published(ns: Infra) -> Runtime:
 
 def monitoring(ns: Infra, schema_suffix: str = "", group: str = "main") -> Runtime:
     overrides = {"AMBITI_DB_SCHEMA": f"{ns.namespace}{schema_suffix}monitoring"} if schema_suffix else {}
-    return build_runtime(ns.settings("monitoring", **overrides), Monitoring, piani.SCHEMA, no_events,
+    return build_runtime(ns.settings("monitoring", **overrides), Monitoring, SCHEMA, no_events,
                          consumers=lambda rt: inbound.consumers(rt, group=group))
 
 
@@ -64,7 +64,7 @@ def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
     """The read models as the owner sees them (all tenants), in a stable order."""
     out = {}
     with runtime.app.recorder.datastore.transaction() as curs:
-        for table in piani.TABLES:
+        for table in TABLES:
             curs.execute(sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(runtime.read_model.table(table)))
             out[table] = [tuple(row.values()) for row in curs.fetchall()]
     return out

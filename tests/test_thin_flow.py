@@ -6,7 +6,7 @@ import httpx
 
 from ambiti_kit.testing.fixtures import Platform, wait_until
 
-TENANT = "15-S09"
+TENANT = "15-TF1"
 
 
 def test_piano_drafted_in_planning_reaches_monitoring_the_region_and_finance(platform: Platform) -> None:

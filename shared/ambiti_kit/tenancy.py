@@ -8,11 +8,12 @@ from a missing aggregate (404), so ids of other Ambiti reveal nothing.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import ProcessRecorder
+from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Transcoding
 
 from ambiti_kit.errors import NotFound
 
@@ -25,8 +26,25 @@ def tenant_uuid(tenant_id: str, *natural_key: Any) -> uuid.UUID:
     return uuid.uuid5(PLATFORM_NAMESPACE, "/".join([tenant_id, *map(str, natural_key)]))
 
 
+class DateAsISO(Transcoding):
+    """Dates (reference dates of populations, acts) stored as ISO strings."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
 class TenantAggregate(Aggregate):
-    """Base of aggregates owned by one Ambito. Subclasses set ``tenant_id`` in ``__init__``."""
+    """Base of aggregates owned by one Ambito.
+
+    Subclasses set ``tenant_id`` in ``__init__`` and every event they declare carries a
+    ``tenant_id`` field: the audit chain files each stored event under that tenant.
+    """
 
     tenant_id: str
 
@@ -40,6 +58,10 @@ class TenantApplication(Application):
     Every service's store also records tracking (which upstream notifications it has
     processed) in the same transaction as its events, so it uses a process recorder.
     """
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()

@@ -9,6 +9,9 @@ from eventsourcing.persistence import IntegrityError
 from ambiti_kit.errors import Conflict
 from ambiti_kit.tenancy import TenantApplication
 
+from datetime import date
+
+from planning.domain.ambito import Ambito
 from planning.domain.piano import PianoDiZona
 
 
@@ -30,3 +33,24 @@ class Planning(TenantApplication):
 
     def piano(self, tenant_id: str, piano_id: uuid.UUID) -> PianoDiZona:
         return self.get_for_tenant(tenant_id, piano_id, PianoDiZona)
+
+    def registra_ambito(self, tenant_id: str, nome: str, capofila_istat: str, popolazione_al: date,
+                        comuni: list[dict]) -> tuple[Ambito, bool]:
+        """Register the Ambito's composition, or record a new one; returns (ambito, created)."""
+        ambito_id = Ambito.create_id(tenant_id)
+        if self.exists(ambito_id):
+            ambito = self.get_for_tenant(tenant_id, ambito_id, Ambito)
+            ambito.aggiorna(nome, capofila_istat, popolazione_al, comuni)
+            created = False
+        else:
+            ambito = Ambito.registra(tenant_id, nome, capofila_istat, popolazione_al, comuni)
+            created = True
+        try:
+            self.save(ambito)
+        except IntegrityError:
+            raise Conflict("La composizione dell'Ambito è stata modificata nel frattempo: riprovare.",
+                           rule="ambito.modifica_concorrente") from None
+        return ambito, created
+
+    def ambito(self, tenant_id: str) -> Ambito:
+        return self.get_for_tenant(tenant_id, Ambito.create_id(tenant_id), Ambito)

@@ -19,6 +19,8 @@ Regione = Annotated[Principal, Depends(require_roles("regione"))]
 
 class PianiPerAmbito(BaseModel):
     ambito: str
+    nome: str | None
+    popolazione: int | None
     piani: int
     ultimo_evento: datetime
 
@@ -33,8 +35,11 @@ class VistaRegionale(BaseModel):
 def piani_per_ambito(runtime: RuntimeDep, principal: Regione) -> VistaRegionale:
     """Numero di Piani di Zona per Ambito della Regione, con la freschezza dei dati."""
     rm = runtime.read_model
-    rows = rm.fetch_all(sql.SQL("SELECT tenant_id AS ambito, piani, ultimo_evento FROM {} ORDER BY tenant_id")
-                        .format(rm.table("regionale_piani")), regione=principal.regione)
+    rows = rm.fetch_all(sql.SQL(
+        "SELECT p.tenant_id AS ambito, a.nome, a.popolazione, p.piani, "
+        "greatest(p.ultimo_evento, a.ultimo_evento) AS ultimo_evento "
+        "FROM {} p LEFT JOIN {} a USING (regione, tenant_id) ORDER BY p.tenant_id").format(
+        rm.table("regionale_piani"), rm.table("regionale_ambiti")), regione=principal.regione)
     ambiti = [PianiPerAmbito(**row) for row in rows]
     return VistaRegionale(regione=principal.regione or "", ambiti=ambiti,
                           aggiornato_al=max((a.ultimo_evento for a in ambiti), default=None))

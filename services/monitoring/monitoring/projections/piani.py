@@ -16,22 +16,17 @@ from pydantic import BaseModel, ConfigDict
 
 from ambiti_kit.auth import regione_of
 from ambiti_kit.envelope import CloudEvent
-from ambiti_kit.eventstore import Schema
-
-SCHEMA = Schema(
-    ddl=[
-        """CREATE TABLE IF NOT EXISTS {schema}.piani (
+DDL = [
+    """CREATE TABLE IF NOT EXISTS {schema}.piani (
             tenant_id text NOT NULL, piano_id uuid NOT NULL, titolo text NOT NULL,
             anno_inizio int NOT NULL, anno_fine int NOT NULL, stato text NOT NULL,
             creato_il timestamptz NOT NULL, PRIMARY KEY (tenant_id, piano_id))""",
-        """CREATE TABLE IF NOT EXISTS {schema}.regionale_piani (
+    """CREATE TABLE IF NOT EXISTS {schema}.regionale_piani (
             regione text NOT NULL, tenant_id text NOT NULL, piani int NOT NULL,
             ultimo_evento timestamptz NOT NULL, PRIMARY KEY (regione, tenant_id))""",
-    ],
-    tenant_tables=["piani"],
-    regional_tables=["regionale_piani"],
-)
-TABLES = ("piani", "regionale_piani")
+]
+TENANT_TABLES = ["piani"]
+REGIONAL_TABLES = ["regionale_piani"]
 
 
 class PianoCreato(BaseModel):

@@ -8,6 +8,7 @@ from eventsourcing.persistence import Notification
 
 from ambiti_kit.envelope import CloudEvent
 
+from planning.domain.ambito import Ambito
 from planning.domain.piano import PianoDiZona
 
 SOURCE = "/ambiti/planning"
@@ -31,4 +32,21 @@ def to_integration_event(domain_event: Any, notification: Notification) -> Cloud
                 "creato_il": domain_event.timestamp.isoformat(),
             },
         )
+    if isinstance(domain_event, (Ambito.Registrato, Ambito.ComposizioneAggiornata)):
+        return CloudEvent(
+            type="planning.ambito.composizione_registrata", source=SOURCE, subject=str(domain_event.originator_id),
+            tenantid=domain_event.tenant_id,
+            sequence=notification.id, time=domain_event.timestamp,
+            dataschema=f"{SCHEMAS}/planning.ambito.composizione_registrata.v1.schema.json",
+            data={
+                "ambito": domain_event.tenant_id,
+                "versione": domain_event.originator_version,
+                "nome": domain_event.nome,
+                "capofila_istat": domain_event.capofila_istat,
+                "popolazione_al": domain_event.popolazione_al.isoformat(),
+                "comuni": [{"istat": c["istat"], "nome": c["nome"], "popolazione": c["popolazione"]}
+                           for c in domain_event.comuni],
+            },
+        )
     return None
+

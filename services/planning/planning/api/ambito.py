@@ -1,0 +1,66 @@
+"""HTTP API of the Ambito's registry entry (name, capofila, Comuni with dated populations)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ambiti_kit.auth import Principal, require_roles, tenant_of
+
+from planning.api.piani import Lettore, PlanningDep
+from planning.domain.ambito import Ambito
+
+router = APIRouter(prefix="/ambito", tags=["Ambito"])
+
+Coordinatore = Annotated[Principal, Depends(require_roles("coordinatore"))]
+
+
+class ComuneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    istat: str = Field(pattern=r"^\d{6}$", examples=["065134"])
+    nome: str = Field(min_length=1, max_length=120, examples=["Sapri"])
+    popolazione: int = Field(ge=0, le=5_000_000, examples=[6373])
+
+
+class AmbitoWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nome: str = Field(min_length=3, max_length=200)
+    capofila_istat: str = Field(pattern=r"^\d{6}$")
+    popolazione_al: date = Field(description="Data di riferimento della popolazione (1° gennaio).")
+    comuni: list[ComuneIn] = Field(min_length=1, max_length=400)
+
+
+class AmbitoRead(BaseModel):
+    ambito: str
+    nome: str
+    capofila_istat: str
+    popolazione_al: date
+    popolazione: int
+    comuni: list[ComuneIn]
+    versione: int
+
+    @classmethod
+    def of(cls, ambito: Ambito) -> "AmbitoRead":
+        return cls(ambito=ambito.tenant_id, nome=ambito.nome, capofila_istat=ambito.capofila_istat,
+                   popolazione_al=ambito.popolazione_al, popolazione=ambito.popolazione,
+                   comuni=[ComuneIn(**c) for c in ambito.comuni], versione=ambito.version)
+
+
+@router.put("", response_model=AmbitoRead)
+def registra_ambito(body: AmbitoWrite, app: PlanningDep, principal: Coordinatore, response: Response) -> AmbitoRead:
+    """Registra (o aggiorna) la composizione dell'Ambito: Comuni, capofila e popolazione."""
+    ambito, created = app.registra_ambito(tenant_of(principal), body.nome, body.capofila_istat, body.popolazione_al,
+                                          [c.model_dump() for c in body.comuni])
+    response.status_code = 201 if created else 200
+    return AmbitoRead.of(ambito)
+
+
+@router.get("", response_model=AmbitoRead)
+def leggi_ambito(app: PlanningDep, principal: Lettore) -> AmbitoRead:
+    """Legge la composizione dell'Ambito."""
+    return AmbitoRead.of(app.ambito(tenant_of(principal)))
