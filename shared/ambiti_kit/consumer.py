@@ -42,6 +42,17 @@ class Tracker:
         self.datastore = datastore
         self.table = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(tracking_table))
 
+    def processed(self, trackings: list[Tracking]) -> set[tuple[str, int]]:
+        """Which of ``trackings`` are already recorded (one query for a whole batch)."""
+        if not trackings:
+            return set()
+        with self.datastore.transaction() as curs:
+            curs.execute(sql.SQL("SELECT application_name, notification_id FROM {} "
+                                 "WHERE (application_name, notification_id) IN "
+                                 "(SELECT * FROM unnest(%s::text[], %s::bigint[]))").format(self.table),
+                         ([t.application_name for t in trackings], [t.notification_id for t in trackings]))
+            return {(r["application_name"], r["notification_id"]) for r in curs.fetchall()}
+
     def is_processed(self, tracking: Tracking) -> bool:
         with self.datastore.transaction() as curs:
             curs.execute(sql.SQL("SELECT 1 FROM {} WHERE application_name = %s AND notification_id = %s")
@@ -60,21 +71,31 @@ class Tracker:
             return curs.fetchone()["n"]
 
 
-def projecting(tracker: Tracker, project: Callable[[Any, CloudEvent], None]) -> Handler:
+class Projecting:
     """A handler that applies ``project(cursor, event)`` to RLS-protected read models.
 
-    The transaction records the tracking first (as the service's owner), then acts as the
-    unprivileged role for the event's tenant and Region, so a projection can only write
-    rows of the tenant the event belongs to.
+    Each event's tracking record and effects share one transaction; the transaction acts
+    as the unprivileged role for the event's tenant and Region, so a projection can only
+    write rows of the tenant the event belongs to. ``apply_batch`` applies many events in
+    one transaction (one commit per Kafka poll instead of one per event).
     """
 
-    def handle(event: CloudEvent, tracking: Tracking) -> None:
-        with tracker.datastore.transaction(commit=True) as curs:
-            tracker.record(curs, tracking)
-            enter_scope(curs, tenant=event.tenantid, regione=regione_of(event.tenantid))
-            project(curs, event)
+    def __init__(self, tracker: Tracker, project: Callable[[Any, CloudEvent], None]) -> None:
+        self.tracker = tracker
+        self.project = project
 
-    return handle
+    def apply(self, curs: Any, event: CloudEvent, tracking: Tracking) -> None:
+        enter_scope(curs, tenant=event.tenantid, regione=regione_of(event.tenantid))
+        self.tracker.record(curs, tracking)
+        self.project(curs, event)
+
+    def __call__(self, event: CloudEvent, tracking: Tracking) -> None:
+        with self.tracker.datastore.transaction(commit=True) as curs:
+            self.apply(curs, event, tracking)
+
+
+def projecting(tracker: Tracker, project: Callable[[Any, CloudEvent], None]) -> Projecting:
+    return Projecting(tracker, project)
 
 
 class _Reseek(ConsumerRebalanceListener):
@@ -135,28 +156,63 @@ class TrackedConsumer:
         self._epochs_seen_at = now
 
     # -- processing -----------------------------------------------------------------------
-    def process(self, topic: str, headers: list[tuple[str, bytes]], value: bytes, key: bytes | None) -> str:
-        """Apply one message; returns 'applied', 'duplicate', 'ignored' or 'rejected'."""
+    def _parse(self, topic: str, headers: list[tuple[str, bytes]], value: bytes,
+               key: bytes | None) -> tuple[CloudEvent, Tracking] | None:
         try:
             event = CloudEvent.from_kafka(headers, value, key)
         except ValueError as exc:
             self.rejected += 1
             _log.error("message rejected: %s", exc, extra={"topic": topic})
-            return "rejected"
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            return "ignored"
-        tracking = Tracking(self.topics[topic], event.sequence)
-        if self.tracker.is_processed(tracking):
-            self.duplicates += 1
-            return "duplicate"
+            return None
+        if event.type not in self.handlers:
+            return None  # not a type this service reads: ignored by design
+        return event, Tracking(self.topics[topic], event.sequence)
+
+    def _apply_one(self, event: CloudEvent, tracking: Tracking) -> None:
         try:
-            handler(event, tracking)
+            self.handlers[event.type](event, tracking)
+            self.applied += 1
         except IntegrityError:
             self.duplicates += 1  # recorded concurrently by another instance
-            return "duplicate"
-        self.applied += 1
-        return "applied"
+
+    def process_batch(self, items: list[tuple[CloudEvent, Tracking]]) -> None:
+        """Apply a poll's worth of events, each at most once.
+
+        Already-tracked events are skipped after one query. Consecutive projection events
+        share one transaction; if it fails on a duplicate (another instance got there
+        first) it is rolled back whole and its events are applied one by one.
+        """
+        done = self.tracker.processed([t for _, t in items])
+        pending = [(e, t) for e, t in items if (t.application_name, t.notification_id) not in done]
+        self.duplicates += len(items) - len(pending)
+        run: list[tuple[CloudEvent, Tracking]] = []
+        for event, tracking in pending + [(None, None)]:  # type: ignore[list-item]
+            handler = self.handlers.get(event.type) if event is not None else None
+            if isinstance(handler, Projecting):
+                run.append((event, tracking))
+                continue
+            self._apply_run(run)
+            run = []
+            if event is not None:
+                self._apply_one(event, tracking)
+
+    def _apply_run(self, run: list[tuple[CloudEvent, Tracking]]) -> None:
+        if not run:
+            return
+        try:
+            with self.tracker.datastore.transaction(commit=True) as curs:
+                for event, tracking in run:
+                    self.handlers[event.type].apply(curs, event, tracking)  # type: ignore[union-attr]
+            self.applied += len(run)
+        except IntegrityError:
+            for event, tracking in run:
+                self._apply_one(event, tracking)
+
+    def process(self, topic: str, headers: list[tuple[str, bytes]], value: bytes, key: bytes | None) -> None:
+        """Apply one message (what a poll does for each of its messages, in one batch)."""
+        parsed = self._parse(topic, headers, value, key)
+        if parsed:
+            self.process_batch([parsed])
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         if self.client is None:
@@ -164,12 +220,17 @@ class TrackedConsumer:
                                          client_id=f"{self.group_id}")
             self.client.subscribe(list(self.topics), listener=_Reseek(self))
         batches = self.client.poll(timeout_ms=timeout_ms)
-        count = 0
+        items, offsets, count = [], {}, 0
         for tp, messages in batches.items():
             for message in messages:
-                self.process(tp.topic, list(message.headers or []), message.value, message.key)
-                self.next_offsets[tp] = message.offset + 1
+                parsed = self._parse(tp.topic, list(message.headers or []), message.value, message.key)
+                if parsed:
+                    items.append(parsed)
+                offsets[tp] = message.offset + 1
                 count += 1
+        if items:
+            self.process_batch(items)
+        self.next_offsets.update(offsets)  # only once the batch is applied: a crash re-reads it
         if count:
             self.client.commit_async()
         self._check_epochs()

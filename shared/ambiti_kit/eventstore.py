@@ -70,6 +70,13 @@ BEGIN
 END $$"""
 
 
+def make_append_only(curs: psycopg.Cursor, schema: str, *tables: str) -> None:
+    """Install the trigger that rejects UPDATE, DELETE and TRUNCATE on ``tables``."""
+    curs.execute(REJECT_FUNCTION.format(schema=sql.Identifier(schema).as_string(curs)))
+    for table in tables:
+        _append_only(curs, schema, table)
+
+
 def _append_only(curs: psycopg.Cursor, schema: str, table: str) -> None:
     for kind, level in (("rows", "FOR EACH ROW"), ("truncate", "FOR EACH STATEMENT")):
         ops = "UPDATE OR DELETE" if kind == "rows" else "TRUNCATE"
@@ -79,6 +86,10 @@ def _append_only(curs: psycopg.Cursor, schema: str, table: str) -> None:
         curs.execute(sql.SQL("CREATE TRIGGER {} BEFORE {} ON {}.{} {} EXECUTE FUNCTION {}.reject_mutation()").format(
             sql.Identifier(name), sql.SQL(ops), sql.Identifier(schema), sql.Identifier(table),
             sql.SQL(level), sql.Identifier(schema)))
+        # ALWAYS: fires even under session_replication_role = replica, which would otherwise
+        # let a superuser connection skip ordinary triggers without any DDL.
+        curs.execute(sql.SQL("ALTER TABLE {}.{} ENABLE ALWAYS TRIGGER {}").format(
+            sql.Identifier(schema), sql.Identifier(table), sql.Identifier(name)))
 
 
 def connect_admin(settings: ServiceSettings) -> psycopg.Connection:
@@ -110,9 +121,7 @@ def open_event_store(settings: ServiceSettings, app_class: type[T], schema: Sche
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
         for statement in [*KIT_DDL, *schema.ddl]:
             curs.execute(statement.format(schema=sql.Identifier(s).as_string(curs)))
-        curs.execute(REJECT_FUNCTION.format(schema=sql.Identifier(s).as_string(curs)))
-        _append_only(curs, s, events_table(app.name))
-        _append_only(curs, s, "audit_chain")
+        make_append_only(curs, s, events_table(app.name), "audit_chain")
         readmodel.grant_app_role(curs, s, tracking_table(app.name))
         for table in schema.tenant_tables:
             readmodel.protect(curs, s, table, column="tenant_id", setting=readmodel.TENANT_SETTING)

@@ -28,6 +28,9 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "session_timeout_ms": 6000,
     "heartbeat_interval_ms": 500,
     "max_poll_records": 500,
+    # An idle fetch returns after this long: bounds the latency of a new event (Tansu
+    # answers at the end of the wait rather than when data arrives).
+    "fetch_max_wait_ms": 50,
     "request_timeout_ms": 15000,
 }
 

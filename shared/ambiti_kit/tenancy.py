@@ -11,7 +11,7 @@ import uuid
 from datetime import date
 from typing import Any, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Transcoding
 
@@ -65,6 +65,13 @@ class TenantApplication(Application):
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
+
+    def _record(self, processing_event: ProcessingEvent) -> Any:
+        """Refuse to store an event that does not name its tenant (the audit chain needs it)."""
+        for domain_event in processing_event.events:
+            if not isinstance(getattr(domain_event, "tenant_id", None), str):
+                raise TypeError(f"{type(domain_event).__qualname__} has no tenant_id: declare it on the event")
+        return super()._record(processing_event)
 
     def get_for_tenant(self, tenant_id: str, aggregate_id: uuid.UUID, kind: type[A]) -> A:
         """Load an aggregate for ``tenant_id``; missing, of another kind or another tenant: 404."""
