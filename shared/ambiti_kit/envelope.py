@@ -40,6 +40,14 @@ class CloudEvent:
         if not self.key:
             object.__setattr__(self, "key", self.subject)
 
+    @classmethod
+    def of(cls, domain_event: Any, notification: Any, *, type: str, source: str, schemas: str,
+           data: dict[str, Any]) -> "CloudEvent":
+        """The integration event of a stored domain event (subject, tenant, position, time from it)."""
+        return cls(type=type, source=source, subject=str(domain_event.originator_id),
+                   tenantid=domain_event.tenant_id, sequence=notification.id, time=domain_event.timestamp,
+                   dataschema=f"{schemas}/{type}.v1.schema.json", data=data)
+
     def to_kafka(self) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
         """(key, value, headers) for a producer."""
         headers = {

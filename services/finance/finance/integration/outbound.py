@@ -16,17 +16,13 @@ SCHEMAS = "https://contracts.ambiti.example/finance"
 
 def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
     if isinstance(domain_event, Budget.Aperto):
-        return CloudEvent(
-            type="finance.budget.aperto", source=SOURCE, subject=str(domain_event.originator_id),
-            tenantid=domain_event.tenant_id, sequence=notification.id, time=domain_event.timestamp,
-            dataschema=f"{SCHEMAS}/finance.budget.aperto.v1.schema.json",
-            data={
-                "budget_id": str(domain_event.originator_id),
-                "ambito": domain_event.tenant_id,
-                "piano_id": str(domain_event.piano_id),
-                "anno_inizio": domain_event.anno_inizio,
-                "anno_fine": domain_event.anno_fine,
-                "aperto_il": domain_event.timestamp.isoformat(),
-            },
-        )
+        return CloudEvent.of(domain_event, notification, type="finance.budget.aperto", source=SOURCE,
+                             schemas=SCHEMAS, data={
+                                 "budget_id": str(domain_event.originator_id),
+                                 "ambito": domain_event.tenant_id,
+                                 "piano_id": str(domain_event.piano_id),
+                                 "anno_inizio": domain_event.anno_inizio,
+                                 "anno_fine": domain_event.anno_fine,
+                                 "aperto_il": domain_event.timestamp.isoformat(),
+                             })
     return None

@@ -16,37 +16,28 @@ SCHEMAS = "https://contracts.ambiti.example/planning"
 
 
 def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
-    if isinstance(domain_event, PianoDiZona.Creato):
-        return CloudEvent(
-            type="planning.piano_di_zona.creato", source=SOURCE, subject=str(domain_event.originator_id),
-            tenantid=domain_event.tenant_id, sequence=notification.id, time=domain_event.timestamp,
-            dataschema=f"{SCHEMAS}/planning.piano_di_zona.creato.v1.schema.json",
-            data={
-                "piano_id": str(domain_event.originator_id),
-                "ambito": domain_event.tenant_id,
-                "titolo": domain_event.titolo,
-                "anno_inizio": domain_event.anno_inizio,
-                "anno_fine": domain_event.anno_fine,
-                "stato": "bozza",
-                "creato_da": domain_event.creato_da,
-                "creato_il": domain_event.timestamp.isoformat(),
-            },
-        )
-    if isinstance(domain_event, (Ambito.Registrato, Ambito.ComposizioneAggiornata)):
-        return CloudEvent(
-            type="planning.ambito.composizione_registrata", source=SOURCE, subject=str(domain_event.originator_id),
-            tenantid=domain_event.tenant_id,
-            sequence=notification.id, time=domain_event.timestamp,
-            dataschema=f"{SCHEMAS}/planning.ambito.composizione_registrata.v1.schema.json",
-            data={
-                "ambito": domain_event.tenant_id,
-                "versione": domain_event.originator_version,
-                "nome": domain_event.nome,
-                "capofila_istat": domain_event.capofila_istat,
-                "popolazione_al": domain_event.popolazione_al.isoformat(),
-                "comuni": [{"istat": c["istat"], "nome": c["nome"], "popolazione": c["popolazione"]}
-                           for c in domain_event.comuni],
-            },
-        )
-    return None
+    def contract(type: str, data: dict[str, Any]) -> CloudEvent:
+        return CloudEvent.of(domain_event, notification, type=type, source=SOURCE, schemas=SCHEMAS, data=data)
 
+    if isinstance(domain_event, PianoDiZona.Creato):
+        return contract("planning.piano_di_zona.creato", {
+            "piano_id": str(domain_event.originator_id),
+            "ambito": domain_event.tenant_id,
+            "titolo": domain_event.titolo,
+            "anno_inizio": domain_event.anno_inizio,
+            "anno_fine": domain_event.anno_fine,
+            "stato": "bozza",
+            "creato_da": domain_event.creato_da,
+            "creato_il": domain_event.timestamp.isoformat(),
+        })
+    if isinstance(domain_event, (Ambito.Registrato, Ambito.ComposizioneAggiornata)):
+        return contract("planning.ambito.composizione_registrata", {
+            "ambito": domain_event.tenant_id,
+            "versione": domain_event.originator_version,
+            "nome": domain_event.nome,
+            "capofila_istat": domain_event.capofila_istat,
+            "popolazione_al": domain_event.popolazione_al.isoformat(),
+            "comuni": [{"istat": c["istat"], "nome": c["nome"], "popolazione": c["popolazione"]}
+                       for c in domain_event.comuni],
+        })
+    return None
