@@ -9,10 +9,10 @@ PYTEST := $(BIN)/python -m pytest
 
 .PHONY: install run infra test test-unit test-integration test-e2e bench seed-demo clean
 
-$(STAMP): requirements.txt requirements.lock shared/pyproject.toml services/*/pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements.lock shared/pyproject.toml services/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps $(LOCAL_PACKAGES)
 	touch $(STAMP)
 

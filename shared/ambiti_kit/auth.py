@@ -100,7 +100,8 @@ def decode_token(settings: PlatformSettings, token: str) -> Principal:
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"Token non valido: {exc}.", rule="token.invalid") from None
     roles = claims.get("roles")
-    if not isinstance(roles, list) or not roles or not set(roles) <= ROLES:
+    if (not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles)
+            or not set(roles) <= ROLES):
         raise Unauthorized("Il claim 'roles' non è valido.", rule="token.roles")
     tenant, regione = claims.get("tenant"), claims.get("regione")
     if "regione" in roles:

@@ -15,12 +15,14 @@ the consumer re-seeks that topic to the beginning.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from typing import Any, Callable, Iterable
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import DataError, IntegrityError, Tracking
+from pydantic import ValidationError
 from kafka import ConsumerRebalanceListener, TopicPartition
 from psycopg import sql
 
@@ -34,6 +36,10 @@ _log = logging.getLogger("ambiti.consumer")
 
 Handler = Callable[[CloudEvent, Tracking], None]
 
+#: Errors that the same message will raise again however often it is retried (its data
+#: breaks a rule or a column type). Anything else (connection loss, a bug) is retried.
+POISON = (DataError, ValidationError, ValueError, TypeError, KeyError)
+
 
 class Tracker:
     """Reads and writes the tracking records of one service's store."""
@@ -41,6 +47,7 @@ class Tracker:
     def __init__(self, datastore: Any, schema: str, tracking_table: str) -> None:
         self.datastore = datastore
         self.table = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(tracking_table))
+        self.dead_letters = sql.SQL("{}.dead_letters").format(sql.Identifier(schema))
 
     def processed(self, trackings: list[Tracking]) -> set[tuple[str, int]]:
         """Which of ``trackings`` are already recorded (one query for a whole batch)."""
@@ -63,6 +70,16 @@ class Tracker:
         """Insert in the caller's transaction; a duplicate raises ``IntegrityError``."""
         curs.execute(sql.SQL("INSERT INTO {} (application_name, notification_id) VALUES (%s, %s)")
                      .format(self.table), (tracking.application_name, tracking.notification_id))
+
+    def dead_letter(self, event: CloudEvent, tracking: Tracking, error: Exception) -> None:
+        """Record a message that cannot be applied, with its tracking: skipped once, never lost."""
+        with self.datastore.transaction(commit=True) as curs:
+            self.record(curs, tracking)
+            curs.execute(sql.SQL("INSERT INTO {} (application_name, notification_id, ce_type, ce_id, tenant_id, "
+                                 "error, data) VALUES (%s, %s, %s, %s, %s, %s, %s)").format(self.dead_letters),
+                         (tracking.application_name, tracking.notification_id, event.type, event.id,
+                          event.tenantid, f"{type(error).__name__}: {error}"[:2000],
+                          json.dumps(event.data, ensure_ascii=False)))
 
     def count(self, application_name: str) -> int:
         with self.datastore.transaction() as curs:
@@ -174,6 +191,11 @@ class TrackedConsumer:
             self.applied += 1
         except IntegrityError:
             self.duplicates += 1  # recorded concurrently by another instance
+        except POISON as exc:
+            _log.error("message dead-lettered: %s", exc, extra={"ce_id": event.id, "ce_type": event.type,
+                                                                "tenantid": event.tenantid})
+            self.tracker.dead_letter(event, tracking, exc)
+            self.rejected += 1
 
     def process_batch(self, items: list[tuple[CloudEvent, Tracking]]) -> None:
         """Apply a poll's worth of events, each at most once.
@@ -204,8 +226,8 @@ class TrackedConsumer:
                 for event, tracking in run:
                     self.handlers[event.type].apply(curs, event, tracking)  # type: ignore[union-attr]
             self.applied += len(run)
-        except IntegrityError:
-            for event, tracking in run:
+        except (IntegrityError, *POISON):
+            for event, tracking in run:  # find the culprit: one transaction per event
                 self._apply_one(event, tracking)
 
     def process(self, topic: str, headers: list[tuple[str, bytes]], value: bytes, key: bytes | None) -> None:

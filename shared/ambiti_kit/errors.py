@@ -96,14 +96,23 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
     return problem(422, "Dati non validi", detail, request, errors=errors)
 
 
+_TITLES = {400: "Richiesta non valida", 401: "Autenticazione richiesta", 403: "Operazione non consentita",
+           404: "Risorsa non trovata", 405: "Metodo non consentito", 413: "Richiesta troppo grande"}
+
+
 async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    titles = {401: "Autenticazione richiesta", 403: "Operazione non consentita",
-              404: "Risorsa non trovata", 405: "Metodo non consentito"}
-    return problem(exc.status_code, titles.get(exc.status_code, "Errore"), str(exc.detail), request)
+    detail = str(exc.detail)
+    if exc.status_code == 400 and "parsing the body" in detail:
+        detail = "Il corpo della richiesta non è leggibile (JSON in UTF-8 atteso)."
+        return problem(400, "JSON non valido", detail, request,
+                       errors=[{"field": "body", "rule": "json_invalid", "message": detail}])
+    return problem(exc.status_code, _TITLES.get(exc.status_code, "Errore"), detail, request)
 
 
 async def _domain_handler(request: Request, exc: DomainError) -> JSONResponse:
-    return problem(exc.status, exc.title, exc.detail, request, rule=exc.rule, field=exc.field)
+    errors = ([{"field": f"body.{exc.field}", "rule": exc.rule, "message": exc.detail}]
+              if exc.field and exc.status == 422 else None)
+    return problem(exc.status, exc.title, exc.detail, request, rule=exc.rule, field=exc.field, errors=errors)
 
 
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:

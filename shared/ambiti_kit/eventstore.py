@@ -60,6 +60,12 @@ KIT_DDL = [
         originator_id uuid NOT NULL, originator_version bigint NOT NULL,
         link bytea NOT NULL, chained_at timestamptz NOT NULL DEFAULT now())""",
     "CREATE INDEX IF NOT EXISTS audit_chain_tenant ON {schema}.audit_chain (tenant_id, notification_id)",
+    # Messages a consumer could never apply (their data breaks a rule of this service):
+    # recorded with their tracking so that one bad message cannot stop every tenant.
+    """CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
+        application_name text NOT NULL, notification_id bigint NOT NULL, ce_type text NOT NULL,
+        ce_id text NOT NULL, tenant_id text NOT NULL, error text NOT NULL, data text NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (application_name, notification_id))""",
 ]
 
 REJECT_FUNCTION = """

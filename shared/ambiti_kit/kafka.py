@@ -70,10 +70,17 @@ def admin(bootstrap: str) -> KafkaAdminClient:
                             client_id="ambiti-admin")
 
 
-def ensure_topics(client: KafkaAdminClient, topics: dict[str, int], replication: int = 1) -> None:
+#: Event topics keep everything (the log is the integration record); chain heads only the
+#: latest head per key.
+EVENTS_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+COMPACTED_CONFIG = {"cleanup.policy": "compact"}
+
+
+def ensure_topics(client: KafkaAdminClient, topics: dict[str, int], replication: int = 1,
+                  configs: dict[str, str] | None = None) -> None:
     """Create missing topics with their configured partitions (never rely on auto-create)."""
     existing = set(client.list_topics())
-    missing = {name: {"num_partitions": parts, "replication_factor": replication}
+    missing = {name: {"num_partitions": parts, "replication_factor": replication, "configs": configs or {}}
                for name, parts in topics.items() if name not in existing}
     if not missing:
         return
@@ -93,7 +100,7 @@ def epoch_of(topic_names: list[str] | set[str], topic: str) -> str | None:
 
 def start_epoch(client: KafkaAdminClient, topic: str, partitions: int, replication: int = 1) -> str:
     """(Re)create ``topic`` and mark a new epoch; returns the new epoch id."""
-    ensure_topics(client, {topic: partitions}, replication)
+    ensure_topics(client, {topic: partitions}, replication, EVENTS_CONFIG)
     epoch = uuid.uuid4().hex[:16]
     ensure_topics(client, {f"{EPOCH_PREFIX}{topic}.{epoch}": 1}, replication)
     return epoch

@@ -25,7 +25,11 @@ def ensure_app_role(curs: psycopg.Cursor) -> None:
     curs.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,))
     if curs.fetchone() is None:
         curs.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOBYPASSRLS").format(sql.Identifier(APP_ROLE)))
-    curs.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(APP_ROLE)))
+    # A non-superuser owner must be a member to SET ROLE; granting needs ADMIN OPTION on
+    # PostgreSQL 16+, so a deployment that provisioned the membership already is left alone.
+    curs.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", (APP_ROLE,))
+    if not curs.fetchone()[0]:
+        curs.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(APP_ROLE)))
 
 
 def grant_app_role(curs: psycopg.Cursor, schema: str, table: str) -> None:

@@ -14,10 +14,10 @@ PostgreSQL advisory lock elects it; other instances wait). In each round it
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from eventsourcing.application import Application
@@ -34,6 +34,21 @@ _log = logging.getLogger("ambiti.relay")
 
 #: domain event + its notification -> integration event (or None: not published)
 Mapper = Callable[[Any, Notification], CloudEvent | None]
+
+
+HEADS_SCHEMA = "https://contracts.ambiti.example/audit/audit.chain_head.aggiornata.v1.schema.json"
+
+
+def head_event(head: ChainHead) -> CloudEvent:
+    """A chain head as a CloudEvent (key ``<service>/<tenant>``; ``ce_sequence`` = the head's position).
+
+    Its source is the service's ``/audit`` so that its ``ce_id`` never equals that of the
+    domain event at the same notification id.
+    """
+    return CloudEvent(type="audit.chain_head.aggiornata", source=f"/ambiti/{head.service}/audit",
+                      subject=f"{head.service}/{head.tenant_id}", tenantid=head.tenant_id,
+                      sequence=head.notification_id, time=datetime.now(timezone.utc),
+                      dataschema=HEADS_SCHEMA, data=head.as_message())
 
 
 class OutboxRelay:
@@ -102,7 +117,7 @@ class OutboxRelay:
             _log.warning("broker has no epoch for %s: (re)creating it and republishing from the start", self.topic)
             self._save_position(0, "pending")  # first: a crash from here on republishes again
             kafka.ensure_topics(admin, {self.settings.chain_heads_topic: self.settings.kafka_partitions},
-                                self.settings.kafka_replication)
+                                self.settings.kafka_replication, kafka.COMPACTED_CONFIG)
             current = kafka.start_epoch(admin, self.topic, self.settings.kafka_partitions,
                                         self.settings.kafka_replication)
             self._save_position(0, current)
@@ -134,10 +149,8 @@ class OutboxRelay:
                 futures.append(producer.send(self.topic, key=key, value=value, headers=headers))
         heads = list(self._heads_dirty.values())
         for head in heads:
-            futures.append(producer.send(
-                self.settings.chain_heads_topic, key=f"{head.service}/{head.tenant_id}".encode(),
-                value=json.dumps(head.as_message()).encode(),
-                headers=[("ce_type", b"audit.chain_head.aggiornata"), ("ce_tenantid", head.tenant_id.encode())]))
+            key, value, headers = head_event(head).to_kafka()
+            futures.append(producer.send(self.settings.chain_heads_topic, key=key, value=value, headers=headers))
         if not futures:
             return 0
         producer.flush(timeout=15)

@@ -7,6 +7,7 @@ import uuid
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import Tracking
 
+from ambiti_kit.errors import NotFound
 from ambiti_kit.tenancy import TenantApplication
 
 from finance.domain.budget import Budget
@@ -25,4 +26,7 @@ class Finance(TenantApplication):
         self._record(processing)
 
     def budget_del_piano(self, tenant_id: str, piano_id: uuid.UUID) -> Budget:
-        return self.get_for_tenant(tenant_id, Budget.create_id(tenant_id, piano_id), Budget)
+        try:
+            return self.get_for_tenant(tenant_id, Budget.create_id(tenant_id, piano_id), Budget)
+        except NotFound:
+            raise NotFound(f"Nessun budget per il Piano {piano_id}.") from None

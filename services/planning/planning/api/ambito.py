@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import Principal, require_roles, tenant_of
+from ambiti_kit.fields import testo
 
 from planning.api.piani import Lettore, PlanningDep
 from planning.domain.ambito import Ambito
@@ -19,17 +20,17 @@ Coordinatore = Annotated[Principal, Depends(require_roles("coordinatore"))]
 
 
 class ComuneIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
     istat: str = Field(pattern=r"^\d{6}$", examples=["065134"])
-    nome: str = Field(min_length=1, max_length=120, examples=["Sapri"])
+    nome: testo(1, 120) = Field(examples=["Sapri"])
     popolazione: int = Field(ge=0, le=5_000_000, examples=[6373])
 
 
 class AmbitoWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    nome: str = Field(min_length=3, max_length=200)
+    nome: testo(3, 200)
     capofila_istat: str = Field(pattern=r"^\d{6}$")
     popolazione_al: date = Field(description="Data di riferimento della popolazione (1° gennaio).")
     comuni: list[ComuneIn] = Field(min_length=1, max_length=400)

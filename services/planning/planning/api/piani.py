@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import Principal, require_roles, tenant_of
+from ambiti_kit.fields import testo
 from ambiti_kit.service import RuntimeDep
 
 from planning.application import Planning
@@ -23,9 +24,9 @@ Lettore = Annotated[Principal, Depends(require_roles(
 
 
 class PianoCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
-    titolo: str = Field(min_length=3, max_length=200, examples=["Piano Sociale di Zona 2025–2027"])
+    titolo: testo(3, 200) = Field(examples=["Piano Sociale di Zona 2025–2027"])
     anno_inizio: int = Field(ge=2000, le=2100, examples=[2025])
     anno_fine: int = Field(ge=2000, le=2100, examples=[2027])
 

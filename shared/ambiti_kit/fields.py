@@ -1,0 +1,17 @@
+"""Field types shared by the services' request models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+
+#: no control characters (NUL and friends cannot be stored in PostgreSQL text columns, and
+#: have no place in a title or a name)
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+
+
+def testo(min_length: int = 1, max_length: int = 200) -> Any:
+    """A single-line human text: trimmed, bounded, without control characters."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length,
+                                            pattern=NO_CONTROL_CHARACTERS)]
