@@ -176,18 +176,22 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from ambiti_kit.audit import AuditChain
+    from ambiti_kit.audit import AuditChain, published_heads
     from eventsourcing.postgres import PostgresDatastore
 
     failed = False
     for service in args.service or list(SERVICES):
         settings = ServiceSettings(service=service)
+        witness = None
+        if args.against_kafka:
+            witness = published_heads(settings.kafka_bootstrap_servers, settings.chain_heads_topic,
+                                      service).get(args.tenant)
         env = settings.eventsourcing_env
         datastore = PostgresDatastore(
             dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
             user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"], schema=settings.db_schema, pool_size=1)
         try:
-            report = AuditChain(datastore, settings.db_schema, service).verify(args.tenant)
+            report = AuditChain(datastore, settings.db_schema, service).verify(args.tenant, witness)
         finally:
             datastore.close()
         failed |= not report.ok
@@ -234,6 +238,8 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--tenant", required=True)
     verify.add_argument("--service", action="append", choices=list(SERVICES))
     verify.add_argument("--json", action="store_true")
+    verify.add_argument("--against-kafka", action="store_true",
+                        help="confronta anche con l'ultima testa pubblicata su Kafka (testimone esterno)")
     verify.set_defaults(fn=cmd_audit_verify)
     return p
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -144,8 +145,13 @@ class AuditChain:
         return [ChainHead(self.service, t, h["notification_id"], h["length"], h["link"].hex())
                 for t, h in heads.items()]
 
-    def verify(self, tenant_id: str) -> Verification:
-        """Recompute ``tenant_id``'s chain from the stored events and compare."""
+    def verify(self, tenant_id: str, witness: dict[str, Any] | None = None) -> Verification:
+        """Recompute ``tenant_id``'s chain from the stored events and compare.
+
+        ``witness`` is a head held by a third party (the latest one published to Kafka,
+        ``ChainHead.as_message()``): the stored chain must still contain that exact link
+        at that position, which catches a chain cut short together with its events.
+        """
         problems: list[Problem] = []
         with self.datastore.transaction() as curs:
             curs.execute(sql.SQL(
@@ -183,6 +189,43 @@ class AuditChain:
                 if tenant_of_state(r["state"]) == tenant_id:
                     problems.append(Problem(r["notification_id"], str(r["originator_id"]), r["originator_version"],
                                             "evento inserito fuori catena"))
+        if witness is not None:
+            at = {r["notification_id"]: r for r in rows}.get(witness["notification_id"])
+            if at is None or bytes(at["link"]).hex() != witness["head"]:
+                problems.append(Problem(witness["notification_id"], None, None,
+                                        "la testa pubblicata non è più nella catena: eventi rimossi o riscritti"))
+            elif sum(1 for r in rows if r["notification_id"] <= witness["notification_id"]) != witness["length"]:
+                problems.append(Problem(witness["notification_id"], None, None,
+                                        "la lunghezza della catena non corrisponde alla testa pubblicata"))
         problems.sort(key=lambda p: p.notification_id)
         head = bytes(rows[-1]["link"]).hex() if rows else None
         return Verification(self.service, tenant_id, not problems, verified, head, problems)
+
+
+def published_heads(bootstrap: str, topic: str, service: str, timeout: float = 10.0) -> dict[str, dict[str, Any]]:
+    """The latest head per tenant of ``service`` as published on ``topic`` (read from the start)."""
+    from ambiti_kit import kafka  # the chain itself needs no broker: import only for witnesses
+    from kafka import TopicPartition
+
+    consumer = kafka.consumer(bootstrap, group_id=None)
+    heads: dict[str, dict[str, Any]] = {}
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        # Read until the topic stays quiet (end offsets are not trusted: Tansu under-reports them).
+        deadline, quiet = time.monotonic() + timeout, 0
+        while time.monotonic() < deadline and quiet < 4:
+            batch = consumer.poll(timeout_ms=250)
+            quiet = 0 if batch else quiet + 1
+            for records in batch.values():
+                for record in records:
+                    head = json.loads(record.value)
+                    if head.get("service") != service:
+                        continue
+                    known = heads.get(head["tenant_id"])
+                    if known is None or head["notification_id"] >= known["notification_id"]:
+                        heads[head["tenant_id"]] = head
+    finally:
+        consumer.close()
+    return heads
