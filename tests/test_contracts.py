@@ -2,17 +2,19 @@
 
 (a) every JSON Schema is a valid 2020-12 schema and every example validates;
 (b) every AsyncAPI document is AsyncAPI 3.0.0 and every reference resolves;
-(c) a plan created over HTTP reaches Kafka as messages that match the contracts: every message on the
-    planning, finance and chain-head topics, read from the beginning, validates against the schema its
-    ``ce_type`` selects;
+(c) an Ambito composition and a plan created over HTTP reach Kafka as messages that match the contracts:
+    every message on the planning, finance and chain-head topics, read from the beginning, has the
+    CloudEvents envelope and validates against the schema its ``ce_type`` selects;
 (d) deploy/ agrees with itself, with the contracts and with the settings code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,24 +24,34 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from kafka import KafkaConsumer, TopicPartition
 
+from ambiti_kit.audit import ChainHead
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.kafka import CONSUMER_DEFAULTS
+from ambiti_kit.relay import head_event
+from ambiti_kit.tenancy import tenant_uuid
 from ambiti_kit.testing.fixtures import Platform, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "contracts"
 SCHEMA_BASE = "https://contracts.ambiti.example/"
 ENVELOPE = CONTRACTS / "envelope" / "cloudevents-kafka-headers.schema.json"
-CHAIN_HEAD_HEADERS = CONTRACTS / "audit" / "chainhead-kafka-headers.schema.json"
 CHAIN_HEAD_TYPE = "audit.chain_head.aggiornata"
 PRODUCERS = ("planning", "finance", "partnership", "monitoring")
 #: ce_type -> (producing service, data schema file)
 DOMAIN_EVENTS = {
     "planning.piano_di_zona.creato": ("planning", CONTRACTS / "planning" / "planning.piano_di_zona.creato.v1.schema.json"),
+    "planning.ambito.composizione_registrata": (
+        "planning", CONTRACTS / "planning" / "planning.ambito.composizione_registrata.v1.schema.json"),
     "finance.budget.aperto": ("finance", CONTRACTS / "finance" / "finance.budget.aperto.v1.schema.json"),
 }
 CHAIN_HEAD_SCHEMA = CONTRACTS / "audit" / "audit.chain_head.aggiornata.v1.schema.json"
 TENANT = "15-CTR1"
+#: The documented (README, envelope schema) namespace of ce_id = uuid5(namespace, "<ce_source>/<ce_sequence>").
+CE_ID_NAMESPACE = uuid.UUID("0b8f4c1e-4d0a-5e3e-8f53-3c8b1f2a9d77")
+
+
+def documented_ce_id(source: str, sequence: str | int) -> str:
+    return str(uuid.uuid5(CE_ID_NAMESPACE, f"{source}/{sequence}"))
 
 
 class ContractViolation(Exception):
@@ -97,6 +109,13 @@ def test_format_checks_are_active() -> None:
     assert errors(v, {**good, "aperto_il": "2025-03-14T09:30:00"}), "a date-time without offset passed"
     assert errors(v, {**good, "ambito": "15-s09"}), "tenant pattern is not checked"
     assert errors(v, {**good, "extra": 1}) == [], "unknown fields must be allowed"
+    v = validator(DOMAIN_EVENTS["planning.ambito.composizione_registrata"][1])
+    good = load_json(CONTRACTS / "planning" / "examples" / "planning.ambito.composizione_registrata.v1.json")["data"]
+    assert errors(v, good) == []
+    assert errors(v, {**good, "popolazione_al": "01/01/2023"}), "date format is not checked"
+    assert errors(v, {**good, "comuni": []}), "an Ambito without Comuni passed"
+    assert errors(v, {**good, "comuni": [{**good["comuni"][0], "istat": "65134"}]}), "Comune ISTAT pattern is not checked"
+    assert errors(v, {**good, "comuni": [{**good["comuni"][0], "fonte": "x"}]}) == [], "unknown fields must be allowed"
 
 
 def test_every_schema_is_a_valid_2020_12_schema_with_its_published_id() -> None:
@@ -104,10 +123,12 @@ def test_every_schema_is_a_valid_2020_12_schema_with_its_published_id() -> None:
     assert {p.relative_to(CONTRACTS).as_posix() for p in files} >= {
         "envelope/cloudevents-kafka-headers.schema.json",
         "planning/planning.piano_di_zona.creato.v1.schema.json",
+        "planning/planning.ambito.composizione_registrata.v1.schema.json",
         "finance/finance.budget.aperto.v1.schema.json",
         "audit/audit.chain_head.aggiornata.v1.schema.json",
-        "audit/chainhead-kafka-headers.schema.json",
     }
+    # Chain heads use the common envelope: no header schema of their own any more.
+    assert not (CONTRACTS / "audit" / "chainhead-kafka-headers.schema.json").exists()
     for path in files:
         schema = load_json(path)
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema", path
@@ -129,30 +150,38 @@ def test_every_example_validates_against_its_schema_and_the_envelope() -> None:
     examples = example_files()
     assert {p.name for p in examples} == {f"{t}.v1.json" for t in [*DOMAIN_EVENTS, CHAIN_HEAD_TYPE]}
     envelope = validator(ENVELOPE)
+    # The ce_id namespace is documented where integrators read it.
+    assert str(CE_ID_NAMESPACE) in (CONTRACTS / "README.md").read_text(encoding="utf-8")
+    assert str(CE_ID_NAMESPACE) in load_json(ENVELOPE)["properties"]["ce_id"]["description"]
     for path in examples:
         example = load_json(path)
+        data = example["data"]
         if example["type"] == CHAIN_HEAD_TYPE:
-            # Chain heads are not full CloudEvents: only ce_type and ce_tenantid travel (see README).
-            assert errors(validator(CHAIN_HEAD_SCHEMA), example["data"]) == [], path
-            headers = {"ce_type": example["type"], "ce_tenantid": example["tenantid"]}
-            assert errors(validator(CHAIN_HEAD_HEADERS), headers) == [], path
-            assert example["tenantid"] == example["data"]["tenant_id"]
-            continue
-        service, schema_path = DOMAIN_EVENTS[example["type"]]
+            service, schema_path = "audit", CHAIN_HEAD_SCHEMA
+            # The structured form is what the relay produces for this head (its time is the publication time).
+            event = dataclasses.replace(head_event(ChainHead(**data)), time=datetime.fromisoformat(example["time"]))
+            assert example["source"] == f"/ambiti/{data['service']}/audit", path
+            assert example["subject"] == f"{data['service']}/{data['tenant_id']}", path
+            assert example["sequence"] == str(data["notification_id"]), path
+            assert example["tenantid"] == data["tenant_id"], path
+        else:
+            service, schema_path = DOMAIN_EVENTS[example["type"]]
+            # The structured form is exactly what the platform's envelope produces (ids included).
+            event = CloudEvent(type=example["type"], source=example["source"], subject=example["subject"],
+                               tenantid=example["tenantid"], sequence=int(example["sequence"]),
+                               time=datetime.fromisoformat(example["time"]), data=data,
+                               dataschema=example["dataschema"])
+            assert example["source"] == f"/ambiti/{service}", path
+            assert example["tenantid"] == data["ambito"], path
         assert path.parent.parent.name == service
-        assert errors(validator(schema_path), example["data"]) == [], path
+        assert errors(validator(schema_path), data) == [], path
         assert example["dataschema"] == load_json(schema_path)["$id"]
-        # The structured form is exactly what the platform's envelope produces (ids included) ...
-        event = CloudEvent(type=example["type"], source=example["source"], subject=example["subject"],
-                           tenantid=example["tenantid"], sequence=int(example["sequence"]),
-                           time=datetime.fromisoformat(example["time"]), data=example["data"],
-                           dataschema=example["dataschema"])
         assert event.as_structured() == example, path
-        # ... and its binary Kafka form satisfies the header schema.
+        assert example["id"] == documented_ce_id(example["source"], example["sequence"]), path
+        # Its binary Kafka form satisfies the header schema.
         key, value, headers = event.to_kafka()
         assert errors(envelope, {k: v.decode() for k, v in headers}) == [], path
-        assert key.decode() == example["subject"] and json.loads(value) == example["data"]
-        assert example["tenantid"] == example["data"]["ambito"]
+        assert key.decode() == example["subject"] and json.loads(value) == data
 
 
 # -- (b) AsyncAPI documents --------------------------------------------------------------------
@@ -241,20 +270,31 @@ def _check_message(doc_path: Path, doc: Any, message: dict) -> None:
     assert header_schema_path is not None and key_schema is not None
     payload_schema = load_json(payload_schema_path)
     assert message["name"] == payload_schema["title"].split(" ")[0]
+    # Domain events and chain heads share the CloudEvents envelope.
+    assert header_schema_path == ENVELOPE.resolve()
     if message["name"] == CHAIN_HEAD_TYPE:
-        assert header_schema_path == CHAIN_HEAD_HEADERS.resolve()
+        assert payload_schema_path == CHAIN_HEAD_SCHEMA.resolve()
     else:
-        assert header_schema_path == ENVELOPE.resolve()
         assert DOMAIN_EVENTS[message["name"]][1].resolve() == payload_schema_path
+    service = doc_path.parent.name
     assert message["examples"]
     for example in message["examples"]:
-        assert errors(Draft202012Validator(payload_schema, format_checker=FORMATS), example["payload"]) == []
-        assert errors(validator(header_schema_path), example["headers"]) == []
-        assert example["headers"]["ce_type"] == message["name"]
-        if message["name"] != CHAIN_HEAD_TYPE:
-            assert example["headers"]["ce_dataschema"] == payload_schema["$id"]
-            assert errors(Draft202012Validator(key_schema, format_checker=FORMATS),
-                          example["headers"]["ce_subject"]) == []
+        headers, payload = example["headers"], example["payload"]
+        assert errors(Draft202012Validator(payload_schema, format_checker=FORMATS), payload) == []
+        assert errors(validator(header_schema_path), headers) == []
+        assert headers["ce_type"] == message["name"]
+        assert headers["ce_dataschema"] == payload_schema["$id"]
+        assert errors(Draft202012Validator(key_schema, format_checker=FORMATS), headers["ce_subject"]) == []
+        assert headers["ce_id"] == documented_ce_id(headers["ce_source"], headers["ce_sequence"])
+        if message["name"] == CHAIN_HEAD_TYPE:
+            assert payload["service"] == service
+            assert headers["ce_source"] == f"/ambiti/{service}/audit"
+            assert headers["ce_subject"] == f"{service}/{payload['tenant_id']}"
+            assert headers["ce_sequence"] == str(payload["notification_id"])
+            assert headers["ce_tenantid"] == payload["tenant_id"]
+        else:
+            assert headers["ce_source"] == f"/ambiti/{service}"
+            assert headers["ce_tenantid"] == payload["ambito"]
 
 
 # -- (c) what the running services produce -----------------------------------------------------
@@ -302,7 +342,7 @@ def _headers(record: Any) -> dict[str, str]:
 
 
 def check_domain_event(record: Any, service: str, envelope: Draft202012Validator,
-                       data_validators: dict[str, Draft202012Validator]) -> tuple[str, dict]:
+                       data_validators: dict[str, Draft202012Validator]) -> tuple[str, dict[str, str], dict]:
     where = f"{record.topic}[{record.partition}]@{record.offset}"
     headers = _headers(record)
     assert not (problems := errors(envelope, headers)), f"{where}: headers {problems}"
@@ -317,30 +357,44 @@ def check_domain_event(record: Any, service: str, envelope: Draft202012Validator
     assert headers["ce_tenantid"] == data["ambito"], where
     assert record.key is not None and record.key.decode("utf-8") == headers["ce_subject"], where
     # ce_id is the documented dedupe key: uuid5 of source/sequence, stable across republication.
-    rebuilt = CloudEvent(type=ce_type, source=headers["ce_source"], subject=headers["ce_subject"],
-                         tenantid=headers["ce_tenantid"], sequence=int(headers["ce_sequence"]),
-                         time=datetime.fromisoformat(headers["ce_time"]), data=data,
-                         dataschema=headers["ce_dataschema"])
-    assert rebuilt.id == headers["ce_id"], where
-    return ce_type, data
+    assert headers["ce_id"] == documented_ce_id(headers["ce_source"], headers["ce_sequence"]), where
+    return ce_type, headers, data
 
 
-def check_chain_head(record: Any, header_schema: Draft202012Validator,
-                     data_schema: Draft202012Validator) -> dict:
+def check_chain_head(record: Any, envelope: Draft202012Validator, data_schema: Draft202012Validator) -> dict:
     where = f"{record.topic}[{record.partition}]@{record.offset}"
     headers = _headers(record)
-    assert not (problems := errors(header_schema, headers)), f"{where}: headers {problems}"
+    assert not (problems := errors(envelope, headers)), f"{where}: headers {problems}"
     assert headers["ce_type"] == CHAIN_HEAD_TYPE, f"{where}: unknown ce_type {headers['ce_type']!r}"
+    assert headers["ce_dataschema"] == data_schema.schema["$id"], where
     data = json.loads(record.value.decode("utf-8"))
     assert not (problems := errors(data_schema, data)), f"{where}: chain head {problems}"
+    assert headers["ce_source"] == f"/ambiti/{data['service']}/audit", where
+    assert headers["ce_subject"] == f"{data['service']}/{data['tenant_id']}", where
+    assert record.key is not None and record.key.decode("utf-8") == headers["ce_subject"], where
+    assert headers["ce_sequence"] == str(data["notification_id"]), where
     assert headers["ce_tenantid"] == data["tenant_id"], where
-    assert record.key is not None and record.key.decode("utf-8") == f"{data['service']}/{data['tenant_id']}", where
+    # Heads dedupe by ce_id like domain events (a republished head keeps its id).
+    assert headers["ce_id"] == documented_ce_id(headers["ce_source"], headers["ce_sequence"]), where
     return data
+
+
+COMPOSIZIONE = {
+    "nome": "Ambito Territoriale Sociale CTR1 (contratti)",
+    "capofila_istat": "065134",
+    "popolazione_al": "2023-01-01",
+    "comuni": [{"istat": "065134", "nome": "Sapri", "popolazione": 6373},
+               {"istat": "065148", "nome": "Torraca", "popolazione": 1195},
+               {"istat": "065156", "nome": "Vibonati", "popolazione": 3204}],
+}
 
 
 def test_messages_on_the_broker_match_the_contracts(platform: Platform) -> None:
     infra = platform.infra
     coordinatore = infra.auth(TENANT, "coordinatore")
+    registered = httpx.put(f"{platform.url('planning')}/ambito", headers=coordinatore, timeout=10, json=COMPOSIZIONE)
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["versione"] == 1
     created = httpx.post(f"{platform.url('planning')}/piani", headers=coordinatore, timeout=10, json={
         "titolo": "Piano Sociale di Zona 2025–2027 (contratti)", "anno_inizio": 2025, "anno_fine": 2027})
     assert created.status_code == 201, created.text
@@ -352,23 +406,26 @@ def test_messages_on_the_broker_match_the_contracts(platform: Platform) -> None:
                         timeout=60, message="budget opened in finance")
     assert budget["piano_id"] == piano_id
 
-    # The audit heads a third party should end up holding: what each service's verifier says.
+    # The audit heads a third party should end up holding: what each service's verifier says, once
+    # every event of ours is chained (planning: composition and plan; finance: budget).
+    our_events = {"planning": 2, "finance": 1}
+
     def verified_head(service: str) -> str | None:
         result = httpx.get(f"{platform.url(service)}/audit/verify", headers=coordinatore, timeout=10).json()
-        return result["head"] if result["ok"] and result["events_verified"] >= 1 else None
+        return result["head"] if result["ok"] and result["events_verified"] >= our_events[service] else None
 
     expected_heads = {s: wait_until(lambda s=s: verified_head(s), timeout=30, message=f"audit chain of {s}")
-                      for s in ("planning", "finance")}
+                      for s in our_events}
 
     topics = {infra.namespace + f"{s}.events.v1": s for s in ("planning", "finance")}
     heads_topic = infra.namespace + "audit.chainheads.v1"
     envelope = validator(ENVELOPE)
     data_validators = {t: validator(p) for t, (_, p) in DOMAIN_EVENTS.items()}
-    head_headers, head_data = validator(CHAIN_HEAD_HEADERS), validator(CHAIN_HEAD_SCHEMA)
+    head_data = validator(CHAIN_HEAD_SCHEMA)
 
     reader = TopicReader(infra.kafka_bootstrap, [*topics, heads_topic])
     seen_types: dict[str, int] = {}
-    ours: dict[str, dict] = {}
+    ours: dict[str, tuple[dict[str, str], dict]] = {}
     latest_heads: dict[tuple[str, str], dict] = {}
     checked = 0
     try:
@@ -376,16 +433,17 @@ def test_messages_on_the_broker_match_the_contracts(platform: Platform) -> None:
 
         def classify(record: Any) -> None:
             if record.topic == heads_topic:
-                data = check_chain_head(record, head_headers, head_data)
+                data = check_chain_head(record, envelope, head_data)
                 seen_types[CHAIN_HEAD_TYPE] = seen_types.get(CHAIN_HEAD_TYPE, 0) + 1
                 key = (data["service"], data["tenant_id"])
                 if key not in latest_heads or data["length"] >= latest_heads[key]["length"]:
                     latest_heads[key] = data
             else:
-                ce_type, data = check_domain_event(record, topics[record.topic], envelope, data_validators)
+                ce_type, headers, data = check_domain_event(record, topics[record.topic], envelope, data_validators)
                 seen_types[ce_type] = seen_types.get(ce_type, 0) + 1
-                if data.get("piano_id") == piano_id:
-                    ours[ce_type] = data
+                if data.get("piano_id") == piano_id or (
+                        ce_type == "planning.ambito.composizione_registrata" and data["ambito"] == TENANT):
+                    ours[ce_type] = (headers, data)
 
         def drained() -> bool:
             nonlocal checked
@@ -406,15 +464,19 @@ def test_messages_on_the_broker_match_the_contracts(platform: Platform) -> None:
         reader.close()
 
     assert set(seen_types) == {*DOMAIN_EVENTS, CHAIN_HEAD_TYPE}, seen_types
-    assert checked == len(reader.records) >= 4
-    piano = ours["planning.piano_di_zona.creato"]
+    assert checked == len(reader.records) >= 5
+    composizione_headers, composizione = ours["planning.ambito.composizione_registrata"]
+    assert composizione == {"ambito": TENANT, "versione": 1, **COMPOSIZIONE}
+    # Keyed by the Ambito aggregate's id (one per tenant), so all its compositions stay in order.
+    assert composizione_headers["ce_subject"] == str(tenant_uuid(TENANT, "ambito"))
+    _, piano = ours["planning.piano_di_zona.creato"]
     assert (piano["ambito"], piano["titolo"], piano["anno_inizio"], piano["anno_fine"], piano["stato"]) == (
         TENANT, "Piano Sociale di Zona 2025–2027 (contratti)", 2025, 2027, "bozza")
-    aperto = ours["finance.budget.aperto"]
+    _, aperto = ours["finance.budget.aperto"]
     assert (aperto["ambito"], aperto["anno_inizio"], aperto["anno_fine"]) == (TENANT, 2025, 2027)
-    for service in ("planning", "finance"):
+    for service, count in our_events.items():
         head = latest_heads[(service, TENANT)]
-        assert head["length"] == 1 and head["head"] == expected_heads[service]
+        assert head["length"] == count and head["head"] == expected_heads[service]
 
 
 # -- deploy/ agrees with itself, with the contracts and with the settings code ------------------
@@ -508,5 +570,9 @@ def test_deploy_services_kafka_and_image_are_consistent() -> None:
     dockerfile = (DEPLOY / "docker" / "Dockerfile").read_text()
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in dockerfile and "ARG SERVICE" in dockerfile
     assert "pip install -r requirements.txt -c requirements.lock" in dockerfile
+    # Runtime dependencies only: the development and test ones (requirements-dev.txt) stay out of the image.
+    assert "requirements-dev" not in dockerfile
+    assert "requirements-dev" not in (DEPLOY / "docker" / "Dockerfile.dockerignore").read_text()
+    assert "requirements-dev" not in (ROOT / "requirements.txt").read_text()
     assert "./shared" in dockerfile and '"./services/${SERVICE}"' in dockerfile
     assert 'uvicorn \\"${SERVICE}.main:app\\" --host 0.0.0.0 --port 8000' in dockerfile

@@ -93,8 +93,8 @@ class Projecting:
 
     Each event's tracking record and effects share one transaction; the transaction acts
     as the unprivileged role for the event's tenant and Region, so a projection can only
-    write rows of the tenant the event belongs to. ``apply_batch`` applies many events in
-    one transaction (one commit per Kafka poll instead of one per event).
+    write rows of the tenant the event belongs to. The consumer calls ``apply`` for a whole
+    poll's events in one transaction (one commit per poll), or the handler itself for one.
     """
 
     def __init__(self, tracker: Tracker, project: Callable[[Any, CloudEvent], None]) -> None:

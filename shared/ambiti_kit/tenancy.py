@@ -15,6 +15,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Transcoding
 
+from ambiti_kit.auth import TENANT_PATTERN
 from ambiti_kit.errors import NotFound
 
 #: Namespace of the platform's name-based (uuid5) aggregate ids.
@@ -69,8 +70,9 @@ class TenantApplication(Application):
     def _record(self, processing_event: ProcessingEvent) -> Any:
         """Refuse to store an event that does not name its tenant (the audit chain needs it)."""
         for domain_event in processing_event.events:
-            if not isinstance(getattr(domain_event, "tenant_id", None), str):
-                raise TypeError(f"{type(domain_event).__qualname__} has no tenant_id: declare it on the event")
+            tenant_id = getattr(domain_event, "tenant_id", None)
+            if not (isinstance(tenant_id, str) and TENANT_PATTERN.match(tenant_id)):
+                raise TypeError(f"{type(domain_event).__qualname__} has no valid tenant_id: declare it on the event")
         return super()._record(processing_event)
 
     def get_for_tenant(self, tenant_id: str, aggregate_id: uuid.UUID, kind: type[A]) -> A:

@@ -40,6 +40,8 @@ class Planning(TenantApplication):
         ambito_id = Ambito.create_id(tenant_id)
         if self.exists(ambito_id):
             ambito = self.get_for_tenant(tenant_id, ambito_id, Ambito)
+            if ambito.composizione() == (nome, capofila_istat, popolazione_al, comuni):
+                return ambito, False  # the same composition again: nothing to record
             ambito.aggiorna(nome, capofila_istat, popolazione_al, comuni)
             created = False
         else:

@@ -72,6 +72,9 @@ class Ambito(TenantAggregate):
         self.popolazione_al = popolazione_al
         self.comuni = [dict(c) for c in comuni]
 
+    def composizione(self) -> tuple[str, str, date, list[dict]]:
+        return self.nome, self.capofila_istat, self.popolazione_al, self.comuni
+
     @property
     def popolazione(self) -> int:
         return sum(c["popolazione"] for c in self.comuni)
