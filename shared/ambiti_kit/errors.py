@@ -14,12 +14,44 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ambiti_kit.logs import correlation_id
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("ambiti.errors")
+
+
+class ProblemError(BaseModel):
+    field: str
+    rule: str | None = None
+    message: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every 4xx and 5xx of the platform is answered."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    correlation_id: str | None = None
+    rule: str | None = Field(None, description="the domain rule that was violated, e.g. piano.periodo_triennale")
+    field: str | None = None
+    errors: list[ProblemError] | None = None
+
+
+#: for FastAPI(responses=...): every route documents its problem answers
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": description, "content": {PROBLEM_JSON: {}}}
+    for status, description in {
+        400: "JSON non valido", 401: "Token mancante, scaduto o non valido",
+        403: "Ruolo non consentito", 404: "Non trovato (anche se appartiene a un altro Ambito)",
+        409: "Conflitto", 422: "Dati non validi o regola violata", 500: "Errore interno",
+    }.items()
+}
 
 
 class DomainError(Exception):

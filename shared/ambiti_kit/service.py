@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from ambiti_kit.audit import AuditChain
 from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.consumer import Tracker, TrackedConsumer
-from ambiti_kit.errors import install_problem_handlers
+from ambiti_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
 from ambiti_kit.eventstore import Schema, open_event_store, tracking_table
 from ambiti_kit.logs import CorrelationIdMiddleware, configure_logging
 from ambiti_kit.readmodel import ReadModel
@@ -121,7 +121,8 @@ def create_service(settings: ServiceSettings, *, application: type[TenantApplica
             runtime.workers.shutdown()
             runtime.app.close()
 
-    api = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    api = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  responses=PROBLEM_RESPONSES)
     api.state.settings = settings
     api.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(api)
