@@ -67,6 +67,7 @@ class OutboxRelay:
         self._epoch: str | None = None
         self._epoch_checked_at = 0.0
         self._heads_dirty: dict[str, ChainHead] = {}
+        self._position: int | None = None  # cached while this process is the only writer
         self.published = 0
 
     # -- position ------------------------------------------------------------------
@@ -78,12 +79,25 @@ class OutboxRelay:
         return (row["notification_id"], row["epoch"]) if row else (0, None)
 
     def _save_position(self, notification_id: int, epoch: str) -> None:
+        self._position = None
         with self.datastore.transaction(commit=True) as curs:
+            # A position lost in a crash only means republishing a few events (consumers
+            # dedupe), so the relay does not wait for the disk on every batch.
+            curs.execute("SET LOCAL synchronous_commit = off")
             curs.execute(sql.SQL(
                 "INSERT INTO {} (topic, notification_id, epoch) VALUES (%s, %s, %s) "
                 "ON CONFLICT (topic) DO UPDATE SET notification_id = excluded.notification_id, "
                 "epoch = excluded.epoch, updated_at = now()").format(self._position_table),
                 (self.topic, notification_id, epoch))
+        self._position = notification_id
+
+    def forget(self) -> None:
+        """Drop what this process remembers (position, chain tail): read it again from the tables.
+
+        Called whenever this process (re)gains the relay lock and after any failed round.
+        """
+        self._position = None
+        self.chain.forget()
 
     # -- broker ----------------------------------------------------------------------
     def _clients(self):
@@ -138,7 +152,9 @@ class OutboxRelay:
             self._heads_dirty[head.tenant_id] = head
         self._check_epoch()
         _, producer = self._clients()
-        position, _ = self.position()
+        if self._position is None:
+            self._position, _ = self.position()
+        position = self._position
         notifications = self.app.recorder.select_notifications(
             start=position + 1, limit=self.settings.relay_batch_size)
         futures = []
@@ -187,6 +203,7 @@ class OutboxRelay:
                 _log.log(level, "relay round failed (%r): reconnecting in %.1fs", exc, backoff,
                          exc_info=level == logging.ERROR)
                 self._reset_clients()
+                self.forget()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
         self.close()

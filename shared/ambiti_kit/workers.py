@@ -65,6 +65,7 @@ def relay_forever(relay: OutboxRelay, leadership: Leadership, stop: threading.Ev
                 stop.wait(2.0)
                 continue
             _log.info("relay lock acquired", extra={"topic": relay.topic})
+            relay.forget()  # another instance may have relayed and chained while we waited
             term = threading.Event()
 
             def wait(seconds: float) -> None:
