@@ -6,6 +6,7 @@ once, and the read model equals the one a single consumer builds.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from psycopg import sql
@@ -31,28 +32,27 @@ def test_two_instances_split_the_partitions_and_apply_each_event_once(infra: Inf
     instances = [build_runtime(ns.settings("monitoring"), Monitoring, SCHEMA, no_events,
                                consumers=inbound.consumers) for _ in range(2)]
     consumers = [rt.consumers[0] for rt in instances]
+    stop = threading.Event()
+    threads = [threading.Thread(target=c.run, args=(stop,), daemon=True) for c in consumers]
+    for thread in threads:  # each instance polls in its own thread, as in its own process
+        thread.start()
     try:
-        def both_assigned() -> bool:
-            for consumer in consumers:
-                consumer.poll_once(timeout_ms=100)
-            parts = [c.client.assignment() for c in consumers]
-            return all(parts) and not (parts[0] & parts[1]) and len(parts[0] | parts[1]) == 4
-        wait_until(both_assigned, timeout=60, interval=0, message="the group split the partitions")
+        def split() -> bool:
+            a, b = (set(c.assigned) for c in consumers)
+            return bool(a) and bool(b) and not (a & b) and len(a | b) == 4
+        wait_until(split, timeout=120, interval=0.2, message="the group split the partitions")
 
         for i in range(PER_TENANT):
             for tenant in TENANTS:
                 planning.app.redigi_piano(tenant, f"Piano {i}", 2025 + 3 * i, 2027 + 3 * i, "test")
         wait_until(lambda: planning.relay.run_once() == 0 and planning.relay.position()[0] == 40,
                    message="published")
-
-        def all_applied() -> bool:
-            for consumer in consumers:
-                consumer.poll_once(timeout_ms=100)
-            return instances[0].tracker.count("planning") == 40
-        wait_until(all_applied, timeout=60, interval=0, message="every event applied")
+        wait_until(lambda: instances[0].tracker.count("planning") == 40, timeout=120, interval=0.2,
+                   message="every event applied")
     finally:
-        for consumer in consumers:
-            consumer.close()
+        stop.set()
+        for thread in threads:
+            thread.join(30)
     assert all(c.applied > 0 for c in consumers), "both instances did part of the work"
     assert sum(c.applied for c in consumers) == 40
     with ns.connect() as conn:

@@ -21,8 +21,9 @@ import threading
 import time
 from typing import Any, Callable, Iterable
 
-from eventsourcing.persistence import DataError, IntegrityError, Tracking
+from eventsourcing.persistence import DataError, IntegrityError, InterfaceError, OperationalError, Tracking
 from pydantic import ValidationError
+from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 from kafka import ConsumerRebalanceListener, TopicPartition
 from psycopg import sql
 
@@ -39,6 +40,10 @@ Handler = Callable[[CloudEvent, Tracking], None]
 #: Errors that the same message will raise again however often it is retried (its data
 #: breaks a rule or a column type). Anything else (connection loss, a bug) is retried.
 POISON = (DataError, ValidationError, ValueError, TypeError, KeyError)
+#: Errors worth retrying the same batch for at once (deadlocks between instances that
+#: update the same rows, a dropped connection), without leaving the consumer group.
+TRANSIENT = (OperationalError, InterfaceError)
+RETRIES = 6
 
 
 class Tracker:
@@ -120,11 +125,13 @@ class _Reseek(ConsumerRebalanceListener):
         self.owner = owner
 
     def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self.owner.assigned -= set(revoked)
         _log.info("partitions revoked", extra={"partitions": [str(p) for p in revoked]})
 
     def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         # Resume where this process got to, if it knows; otherwise the group's committed
         # offset or, on a broker without one, the beginning (auto_offset_reset=earliest).
+        self.owner.assigned = set(assigned)
         for tp in assigned:
             offset = self.owner.next_offsets.get(tp)
             if offset is not None:
@@ -145,6 +152,7 @@ class TrackedConsumer:
         self.client: Any = None
         self._admin: Any = None
         self.next_offsets: dict[TopicPartition, int] = {}
+        self.assigned: set[TopicPartition] = set()  # as the group last assigned them
         self._epochs: dict[str, str | None] = {}
         self._epochs_seen_at = 0.0
         self.applied = 0
@@ -251,12 +259,17 @@ class TrackedConsumer:
                 offsets[tp] = message.offset + 1
                 count += 1
         if items:
-            self.process_batch(items)
+            self._process_with_retries(items)
         self.next_offsets.update(offsets)  # only once the batch is applied: a crash re-reads it
         if count:
             self.client.commit_async()
         self._check_epochs()
         return count
+
+    @retry(retry=retry_if_exception_type(TRANSIENT), stop=stop_after_attempt(RETRIES), reraise=True,
+           wait=wait_random_exponential(multiplier=0.05, max=2), before_sleep=before_sleep_log(_log, logging.WARNING))
+    def _process_with_retries(self, items: list[tuple[CloudEvent, Tracking]]) -> None:
+        self.process_batch(items)  # idempotent: a retry skips what an earlier attempt committed
 
     def close(self) -> None:
         for client in (self.client, self._admin):
@@ -266,6 +279,7 @@ class TrackedConsumer:
                 except Exception:  # noqa: BLE001
                     pass
         self.client = self._admin = None
+        self.assigned = set()
 
     def run(self, stop: threading.Event) -> None:
         backoff = 0.2

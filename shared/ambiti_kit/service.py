@@ -91,7 +91,9 @@ def _platform_router() -> APIRouter:
             "relay": {"topic": runtime.relay.topic, "position": position, "epoch": epoch,
                       "published": runtime.relay.published},
             "consumers": [{"group": c.group_id, "applied": c.applied, "duplicates": c.duplicates,
-                           "rejected": c.rejected} for c in runtime.consumers],
+                           "rejected": c.rejected,
+                           "partitions": sorted(f"{tp.topic}/{tp.partition}" for tp in c.assigned)}
+                          for c in runtime.consumers],
         }
 
     @router.get("/audit/verify", tags=["audit"])
