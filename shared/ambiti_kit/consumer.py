@@ -66,10 +66,7 @@ class Tracker:
             return {(r["application_name"], r["notification_id"]) for r in curs.fetchall()}
 
     def is_processed(self, tracking: Tracking) -> bool:
-        with self.datastore.transaction() as curs:
-            curs.execute(sql.SQL("SELECT 1 FROM {} WHERE application_name = %s AND notification_id = %s")
-                         .format(self.table), (tracking.application_name, tracking.notification_id))
-            return curs.fetchone() is not None
+        return bool(self.processed([tracking]))
 
     def record(self, curs: Any, tracking: Tracking) -> None:
         """Insert in the caller's transaction; a duplicate raises ``IntegrityError``."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Iterator, TypeVar
+from typing import TypeVar
 
 import psycopg
 from psycopg import sql
@@ -135,14 +135,3 @@ def open_event_store(settings: ServiceSettings, app_class: type[T], schema: Sche
             readmodel.protect(curs, s, table, column="regione", setting=readmodel.REGIONE_SETTING)
     _log.info("event store ready", extra={"schema": s, "table": events_table(app.name)})
     return app
-
-
-def iter_stored_events(curs: psycopg.Cursor, schema: str, app_name: str,
-                       after: int, limit: int) -> Iterator[dict]:
-    """Raw rows of the events table in notification order (for the audit chain)."""
-    curs.execute(
-        sql.SQL("SELECT notification_id, originator_id, originator_version, topic, state "
-                "FROM {}.{} WHERE notification_id > %s ORDER BY notification_id LIMIT %s").format(
-            sql.Identifier(schema), sql.Identifier(events_table(app_name))),
-        (after, limit))
-    yield from curs.fetchall()
