@@ -181,7 +181,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     failed = False
     for service in args.service or list(SERVICES):
-        settings = ServiceSettings(service=service)
+        settings = ServiceSettings(service=service, AMBITI_DB_SCHEMA=None)  # each service's own schema
         witness = None
         if args.against_kafka:
             witness = published_heads(settings.kafka_bootstrap_servers, settings.chain_heads_topic,

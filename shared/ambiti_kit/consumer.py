@@ -37,9 +37,14 @@ _log = logging.getLogger("ambiti.consumer")
 
 Handler = Callable[[CloudEvent, Tracking], None]
 
-#: Errors that the same message will raise again however often it is retried (its data
-#: breaks a rule or a column type). Anything else (connection loss, a bug) is retried.
-POISON = (DataError, ValidationError, ValueError, TypeError, KeyError)
+class PoisonMessage(Exception):
+    """A message this service can never apply (raised by handlers for data they refuse)."""
+
+
+#: Errors that the same message will raise again however often it is retried: its data
+#: breaks the consumer's model or a column type. Anything else (a lost connection, a bug
+#: in a projection) is retried, so that fixing the cause resumes the flow by itself.
+POISON = (DataError, ValidationError, PoisonMessage)
 #: Errors worth retrying the same batch for at once (deadlocks between instances that
 #: update the same rows, a dropped connection), without leaving the consumer group.
 TRANSIENT = (OperationalError, InterfaceError)
@@ -104,7 +109,11 @@ class Projecting:
         self.project = project
 
     def apply(self, curs: Any, event: CloudEvent, tracking: Tracking) -> None:
-        enter_scope(curs, tenant=event.tenantid, regione=regione_of(event.tenantid))
+        try:
+            regione = regione_of(event.tenantid)
+        except ValueError as exc:
+            raise PoisonMessage(str(exc)) from None
+        enter_scope(curs, tenant=event.tenantid, regione=regione)
         self.tracker.record(curs, tracking)
         self.project(curs, event)
 
@@ -131,8 +140,11 @@ class _Reseek(ConsumerRebalanceListener):
         self.owner.assigned = set(assigned)
         for tp in assigned:
             offset = self.owner.next_offsets.get(tp)
-            if offset is not None:
+            if tp.topic in self.owner.reseek:
+                self.owner.client.seek_to_beginning(tp)
+            elif offset is not None:
                 self.owner.client.seek(tp, offset)
+        self.owner.reseek -= {tp.topic for tp in assigned}
 
 
 class TrackedConsumer:
@@ -150,6 +162,7 @@ class TrackedConsumer:
         self._admin: Any = None
         self.next_offsets: dict[TopicPartition, int] = {}
         self.assigned: set[TopicPartition] = set()  # as the group last assigned them
+        self.reseek: set[str] = set()  # topics to re-read from the start at the next assignment
         self._epochs: dict[str, str | None] = {}
         self._epochs_seen_at = 0.0
         self.applied = 0
@@ -174,6 +187,8 @@ class TrackedConsumer:
                         del self.next_offsets[tp]
                 if partitions:
                     self.client.seek_to_beginning(*partitions)
+                else:  # mid-rebalance: seek when the group assigns them
+                    self.reseek.add(topic)
             self._epochs[topic] = epoch
         self._epochs_seen_at = now
 
@@ -190,17 +205,25 @@ class TrackedConsumer:
             return None  # not a type this service reads: ignored by design
         return event, Tracking(self.topics[topic], event.sequence)
 
-    def _apply_one(self, event: CloudEvent, tracking: Tracking) -> None:
+    def _apply_one(self, event: CloudEvent, tracking: Tracking, retried: bool = False) -> None:
         try:
             self.handlers[event.type](event, tracking)
             self.applied += 1
-        except IntegrityError:
-            self.duplicates += 1  # recorded concurrently by another instance
+        except IntegrityError as exc:
+            if self.tracker.is_processed(tracking):
+                self.duplicates += 1  # recorded concurrently by another instance
+            elif not retried:
+                self._apply_one(event, tracking, retried=True)  # e.g. a concurrent write to the same aggregate
+            else:
+                self._dead_letter(event, tracking, exc)
         except POISON as exc:
-            _log.error("message dead-lettered: %s", exc, extra={"ce_id": event.id, "ce_type": event.type,
-                                                                "tenantid": event.tenantid})
-            self.tracker.dead_letter(event, tracking, exc)
-            self.rejected += 1
+            self._dead_letter(event, tracking, exc)
+
+    def _dead_letter(self, event: CloudEvent, tracking: Tracking, exc: Exception) -> None:
+        _log.error("message dead-lettered: %s", exc, extra={"ce_id": event.id, "ce_type": event.type,
+                                                            "tenantid": event.tenantid})
+        self.tracker.dead_letter(event, tracking, exc)
+        self.rejected += 1
 
     def process_batch(self, items: list[tuple[CloudEvent, Tracking]]) -> None:
         """Apply a poll's worth of events, each at most once.

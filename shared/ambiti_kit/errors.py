@@ -2,15 +2,18 @@
 
 Services raise the exceptions below from domain or application code; one handler per
 FastAPI app turns them, request-validation errors and HTTP errors into
-``application/problem+json``. Unexpected exceptions become a 500 problem that names
-the correlation id and nothing of the internals.
+``application/problem+json``. A database that does not answer gives a 503 with
+Retry-After; any other unexpected exception becomes a 500 problem (built by the
+correlation middleware) that names the correlation id and nothing of the internals.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -147,9 +150,21 @@ async def _domain_handler(request: Request, exc: DomainError) -> JSONResponse:
     return problem(exc.status, exc.title, exc.detail, request, rule=exc.rule, field=exc.field, errors=errors)
 
 
-async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
-    _log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(500, "Errore interno", "Errore imprevisto: riferire il correlation_id.", request)
+def internal_error_body(path: str, cid: str) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The 500 answer, built by the correlation middleware (which sits outside Starlette's
+    error middleware, so the id is still known there)."""
+    body = json.dumps({"type": "about:blank", "title": "Errore interno", "status": 500,
+                       "detail": "Errore imprevisto: riferire il correlation_id.", "instance": path,
+                       "correlation_id": cid}).encode()
+    return body, [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+
+
+async def _unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    _log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    response = problem(503, "Servizio momentaneamente non disponibile",
+                       "Il database non risponde o è saturo: riprovare tra poco.", request)
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -157,4 +172,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_handler)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _unexpected_handler)
+    # Pool exhausted or connection lost: the request may succeed if repeated.
+    app.add_exception_handler(OperationalError, _unavailable_handler)
+    app.add_exception_handler(InterfaceError, _unavailable_handler)

@@ -1,8 +1,8 @@
 """Opening a service's event store on PostgreSQL, append-only for real.
 
-``open_event_store`` creates the service's schema (the library needs it beforehand),
-constructs the `eventsourcing` Application (events and tracking tables), then, under
-one cluster-wide advisory lock so that concurrent service start-ups do not race:
+````open_event_store`` creates the service's schema (the library needs it beforehand),
+constructs the `eventsourcing` Application (events and tracking tables), then — all of
+it under one advisory lock, so that instances starting together do not race:
 
 - installs a trigger that rejects UPDATE, DELETE and TRUNCATE on the events table and
   on the audit chain (the library's write lock needs UPDATE privilege on the table, so
@@ -25,7 +25,7 @@ from ambiti_kit.settings import ServiceSettings
 from ambiti_kit.tenancy import TenantApplication
 
 _log = logging.getLogger("ambiti.eventstore")
-DDL_LOCK = 0x616D6269  # 'ambi': serialises schema changes of all services on one cluster
+DDL_LOCK = 0x616D6269  # 'ambi': serialises schema changes of the services sharing a database
 
 T = TypeVar("T", bound=TenantApplication)
 
@@ -111,20 +111,37 @@ def connect_admin(settings: ServiceSettings) -> psycopg.Connection:
 
 def create_schema(settings: ServiceSettings) -> None:
     with connect_admin(settings) as conn, conn.cursor() as curs:
-        curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
         curs.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(settings.db_schema)))
         readmodel.ensure_app_role(curs)
 
 
 def open_event_store(settings: ServiceSettings, app_class: type[T], schema: Schema | None = None) -> T:
-    """Construct the service's Application on a prepared, append-only store."""
-    create_schema(settings)
-    app = app_class(env=settings.eventsourcing_env)
-    assert app.name == settings.service, "pin the Application's name to the service's name"
+    """Construct the service's Application on a prepared, append-only store.
+
+    A session-level advisory lock (per database) is held from the schema's creation to the
+    last statement, so instances of services starting together never race on DDL — the
+    library's own CREATE TABLEs included.
+    """
     schema = schema or Schema()
     s = settings.db_schema
+    with connect_admin(settings) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK,))
+        lock.commit()
+        try:
+            create_schema(settings)
+            app = app_class(env=settings.eventsourcing_env)
+            assert app.name == settings.service, "pin the Application's name to the service's name"
+            _prepare(settings, app, schema)
+        finally:
+            lock.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK,))
+            lock.commit()
+    _log.info("event store ready", extra={"schema": s, "table": events_table(app.name)})
+    return app
+
+
+def _prepare(settings: ServiceSettings, app: TenantApplication, schema: Schema) -> None:
+    s = settings.db_schema
     with connect_admin(settings) as conn, conn.cursor() as curs:
-        curs.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
         for statement in [*KIT_DDL, *schema.ddl]:
             curs.execute(statement.format(schema=sql.Identifier(s).as_string(curs)))
         make_append_only(curs, s, events_table(app.name), "audit_chain")
@@ -133,5 +150,3 @@ def open_event_store(settings: ServiceSettings, app_class: type[T], schema: Sche
             readmodel.protect(curs, s, table, column="tenant_id", setting=readmodel.TENANT_SETTING)
         for table in schema.regional_tables:
             readmodel.protect(curs, s, table, column="regione", setting=readmodel.REGIONE_SETTING)
-    _log.info("event store ready", extra={"schema": s, "table": events_table(app.name)})
-    return app

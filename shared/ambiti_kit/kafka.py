@@ -80,15 +80,15 @@ def ensure_topics(client: KafkaAdminClient, topics: dict[str, int], replication:
                   configs: dict[str, str] | None = None) -> None:
     """Create missing topics with their configured partitions (never rely on auto-create)."""
     existing = set(client.list_topics())
-    missing = {name: {"num_partitions": parts, "replication_factor": replication, "configs": configs or {}}
-               for name, parts in topics.items() if name not in existing}
-    if not missing:
-        return
-    try:
-        client.create_topics(missing, raise_errors=False)
-    except TopicAlreadyExistsError:
-        pass
-    _log.info("topics created", extra={"topics": sorted(missing)})
+    for name, parts in topics.items():
+        if name in existing:
+            continue
+        try:  # one at a time: a refusal (policy, replication > brokers) raises, naming its topic
+            client.create_topics({name: {"num_partitions": parts, "replication_factor": replication,
+                                         "configs": configs or {}}}, wait_for_metadata=True)
+        except TopicAlreadyExistsError:
+            continue  # created meanwhile by another instance
+        _log.info("topic created", extra={"topic": name, "partitions": parts})
 
 
 def epoch_of(topic_names: list[str] | set[str], topic: str) -> str | None:

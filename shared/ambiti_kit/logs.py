@@ -63,7 +63,23 @@ class CorrelationIdMiddleware:
                 message.setdefault("headers", []).append((HEADER.encode(), cid.encode("latin-1")))
             await send(message)
 
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, tracking_send)
+        except Exception:  # noqa: BLE001 - answered here so that the 500 carries the correlation id
+            logging.getLogger("ambiti.errors").exception("unhandled error on %s %s", scope.get("method"),
+                                                         scope.get("path"))
+            if started:
+                raise
+            from ambiti_kit.errors import internal_error_body
+            body, headers = internal_error_body(scope.get("path", ""), cid)
+            await send_with_id({"type": "http.response.start", "status": 500, "headers": headers})
+            await send_with_id({"type": "http.response.body", "body": body})
         finally:
             correlation_id.reset(token)

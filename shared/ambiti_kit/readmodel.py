@@ -21,10 +21,16 @@ REGIONE_SETTING = "ambiti.regione"
 
 
 def ensure_app_role(curs: psycopg.Cursor) -> None:
-    """Create the role (cluster-wide, no login) unless it exists; caller holds the DDL lock."""
+    """Create the role (cluster-wide, no login) unless it exists."""
     curs.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,))
     if curs.fetchone() is None:
-        curs.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOBYPASSRLS").format(sql.Identifier(APP_ROLE)))
+        # Roles are cluster-wide but advisory locks per database: services with databases
+        # of their own may race here, and the loser finds the role made.
+        curs.execute("SAVEPOINT create_role")
+        try:
+            curs.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOBYPASSRLS").format(sql.Identifier(APP_ROLE)))
+        except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+            curs.execute("ROLLBACK TO SAVEPOINT create_role")
     # A non-superuser owner must be a member to SET ROLE; granting needs ADMIN OPTION on
     # PostgreSQL 16+, so a deployment that provisioned the membership already is left alone.
     curs.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", (APP_ROLE,))

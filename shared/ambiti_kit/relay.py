@@ -68,6 +68,7 @@ class OutboxRelay:
         self._epoch_checked_at = 0.0
         self._heads_dirty: dict[str, ChainHead] = {}
         self._position: int | None = None  # cached while this process is the only writer
+        self._republish_heads = True  # queue every tenant's head at the next round
         self.published = 0
 
     # -- position ------------------------------------------------------------------
@@ -92,12 +93,16 @@ class OutboxRelay:
         self._position = notification_id
 
     def forget(self) -> None:
-        """Drop what this process remembers (position, chain tail): read it again from the tables.
+        """Drop what this process remembers and read it again: position, chain tail, epoch.
 
         Called whenever this process (re)gains the relay lock and after any failed round.
+        Every tenant's current head is queued for publication again (a crash may have
+        come between chaining and publishing).
         """
         self._position = None
+        self._epoch, self._epoch_checked_at = None, 0.0
         self.chain.forget()
+        self._republish_heads = True
 
     # -- broker ----------------------------------------------------------------------
     def _clients(self):
@@ -135,19 +140,22 @@ class OutboxRelay:
             current = kafka.start_epoch(admin, self.topic, self.settings.kafka_partitions,
                                         self.settings.kafka_replication)
             self._save_position(0, current)
-            self._heads_dirty = {h.tenant_id: h for h in self.chain.all_heads()}
+            self._republish_heads = True
         elif current != recorded:
             # Another relay instance started this epoch (we were not the leader then), or
             # our position predates it: republish everything into it.
             _log.warning("epoch of %s changed (%s -> %s): republishing", self.topic, recorded, current)
             self._save_position(0, current)
-            self._heads_dirty = {h.tenant_id: h for h in self.chain.all_heads()}
+            self._republish_heads = True
         self._epoch = current
         self._epoch_checked_at = now
 
     # -- one round -------------------------------------------------------------------
     def run_once(self) -> int:
         """Chain, check the epoch, publish one batch. Returns how many were published."""
+        if self._republish_heads:
+            self._heads_dirty.update({h.tenant_id: h for h in self.chain.all_heads()})
+            self._republish_heads = False
         for head in self.chain.advance():
             self._heads_dirty[head.tenant_id] = head
         self._check_epoch()
@@ -185,15 +193,17 @@ class OutboxRelay:
         self._reset_clients()
 
     # -- the loop ----------------------------------------------------------------------
-    def run(self, stop: threading.Event, wait: Callable[[float], None] | None = None) -> None:
-        """Run rounds until ``stop`` is set; back off and reconnect on broker errors.
+    def run(self, stop: threading.Event, wait: Callable[[float], None] | None = None,
+            leading: Callable[[], bool] = lambda: True) -> None:
+        """Run rounds until ``stop`` is set or ``leading()`` turns false (the relay lock was
+        lost); back off and reconnect on broker or database errors.
 
         ``wait(seconds)`` returns early when new events may have been committed (the
         worker passes a LISTEN on the events table's channel); without it, it sleeps.
         """
         wait = wait or stop.wait
         backoff = 0.2
-        while not stop.is_set():
+        while not stop.is_set() and leading():
             try:
                 if self.run_once() == 0:
                     wait(self.epoch_check_seconds)

@@ -52,12 +52,13 @@ def build_runtime(settings: ServiceSettings, application: type[TenantApplication
     """Open the store and construct (without starting) the relay and consumers."""
     app = open_event_store(settings, application, schema)
     datastore = app.recorder.datastore  # type: ignore[attr-defined]
+    relay = OutboxRelay(settings, app, mapper)
     runtime = Runtime(
         settings=settings, app=app,
         read_model=ReadModel(datastore, settings.db_schema),
         tracker=Tracker(datastore, settings.db_schema, tracking_table(app.name)),
-        chain=AuditChain(datastore, settings.db_schema, settings.service),
-        relay=OutboxRelay(settings, app, mapper),
+        chain=relay.chain,
+        relay=relay,
     )
     runtime.consumers = list(consumers(runtime)) if consumers else []
     return runtime

@@ -65,8 +65,12 @@ class ServiceSettings(PlatformSettings):
     """Settings of one service process; ``service`` is its bounded context's name."""
 
     service: str = "unnamed"
+    #: for one-off processes (a rebuild into a new schema, tests); services use <namespace><service>
     db_schema_override: str | None = Field(None, validation_alias="AMBITI_DB_SCHEMA")
     relay_batch_size: int = Field(1000, validation_alias="AMBITI_RELAY_BATCH", ge=1)
+    #: connections of the service's pool: request threads, the relay and the consumers share it
+    db_pool_size: int = Field(5, validation_alias="AMBITI_DB_POOL_SIZE", ge=2)
+    db_pool_overflow: int = Field(20, validation_alias="AMBITI_DB_POOL_OVERFLOW", ge=0)
 
     @property
     def service_database_url(self) -> str:
@@ -99,8 +103,8 @@ class ServiceSettings(PlatformSettings):
             "POSTGRES_USER": str(params.get("user", "postgres")),
             "POSTGRES_PASSWORD": str(params.get("password", "")),
             "POSTGRES_SCHEMA": self.db_schema,
-            "POSTGRES_POOL_SIZE": "5",
-            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_POOL_SIZE": str(self.db_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.db_pool_overflow),
             # Consumers dedupe per notification id (messages of one producer arrive over
             # several partitions, so out of order): keep one tracking row per notification.
             "SINGLE_ROW_TRACKING": "n",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import zlib
 from typing import Callable
 
@@ -31,6 +32,7 @@ class Leadership:
         self.key = zlib.crc32(f"relay:{schema}".encode())
         self.channel = events_table(service)
         self.conn: psycopg.Connection | None = None
+        self._checked_at = 0.0
 
     def acquire(self) -> bool:
         self.release()
@@ -44,9 +46,29 @@ class Leadership:
 
     def wait(self, timeout: float) -> None:
         """Return when new events were notified or after ``timeout`` seconds."""
-        assert self.conn is not None
-        for _ in self.conn.notifies(timeout=timeout, stop_after=1):
-            pass
+        if self.conn is None:
+            return
+        try:
+            for _ in self.conn.notifies(timeout=timeout, stop_after=1):
+                pass
+        except psycopg.Error:
+            _log.warning("relay lock connection lost")
+            self.release()
+
+    def held(self) -> bool:
+        """Whether the lock is still ours: its session answers (checked at most once a second)."""
+        if self.conn is None:
+            return False
+        now = time.monotonic()
+        if now - self._checked_at >= 1.0:
+            try:
+                self.conn.execute("SELECT 1")
+                self._checked_at = now
+            except psycopg.Error:
+                _log.warning("relay lock connection lost")
+                self.release()
+                return False
+        return True
 
     def release(self) -> None:
         if self.conn is not None:
@@ -66,18 +88,7 @@ def relay_forever(relay: OutboxRelay, leadership: Leadership, stop: threading.Ev
                 continue
             _log.info("relay lock acquired", extra={"topic": relay.topic})
             relay.forget()  # another instance may have relayed and chained while we waited
-            term = threading.Event()
-
-            def wait(seconds: float) -> None:
-                try:
-                    leadership.wait(seconds)
-                except psycopg.Error:
-                    _log.warning("relay lock connection lost")
-                    term.set()
-                if stop.is_set():
-                    term.set()
-
-            relay.run(term, wait=wait)
+            relay.run(stop, wait=leadership.wait, leading=leadership.held)
         except psycopg.Error as exc:
             _log.warning("relay cannot reach PostgreSQL (%r)", exc)
             stop.wait(2.0)

@@ -36,9 +36,9 @@ def piani_per_ambito(runtime: RuntimeDep, principal: Regione) -> VistaRegionale:
     """Numero di Piani di Zona per Ambito della Regione, con la freschezza dei dati."""
     rm = runtime.read_model
     rows = rm.fetch_all(sql.SQL(
-        "SELECT p.tenant_id AS ambito, a.nome, a.popolazione, p.piani, "
+        "SELECT tenant_id AS ambito, a.nome, a.popolazione, coalesce(p.piani, 0) AS piani, "
         "greatest(p.ultimo_evento, a.ultimo_evento) AS ultimo_evento "
-        "FROM {} p LEFT JOIN {} a USING (regione, tenant_id) ORDER BY p.tenant_id").format(
+        "FROM {} p FULL JOIN {} a USING (regione, tenant_id) ORDER BY tenant_id").format(
         rm.table("regionale_piani"), rm.table("regionale_ambiti")), regione=principal.regione)
     ambiti = [PianiPerAmbito(**row) for row in rows]
     return VistaRegionale(regione=principal.regione or "", ambiti=ambiti,
