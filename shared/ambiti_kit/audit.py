@@ -9,8 +9,10 @@ service's outbox worker shortly after the event commits (``AuditChain.advance``)
 ``audit_chain`` beside the events table; both tables are append-only by trigger. Each
 tenant's head is published to Kafka (``audit.chainheads.v1``) so that a third party can
 hold it. ``verify`` recomputes one tenant's chain from the stored events and names every
-event that was altered, deleted, re-ordered or slipped in — reading only that tenant's
-events, so an Ambito's auditor can run it.
+event that was altered, deleted, re-ordered or slipped in; its report shows only that
+tenant's events, so an Ambito's auditor can run it. (To find events slipped in without a
+link it reads the unlinked rows of every tenant, and reports only its own.) Given the head
+a third party holds (``witness``) it also catches a chain cut short with its events.
 """
 
 from __future__ import annotations
