@@ -178,7 +178,7 @@ def main() -> int:
         broker.start()
         cleanups.append(broker.stop)
         bootstrap = broker.bootstrap
-    infra = Infra(database_url, bootstrap, f"b{uuid.uuid4().hex[:6]}_", embedded=True)
+    infra = Infra(database_url, bootstrap, f"b{uuid.uuid4().hex[:6]}_")
     try:
         results: dict = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cores": os.cpu_count()}
         results["baseline_raw_save"] = bench_raw(infra)

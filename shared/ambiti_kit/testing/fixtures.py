@@ -58,7 +58,6 @@ class Infra:
     database_url: str
     kafka_bootstrap: str
     namespace: str
-    embedded: bool
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -131,8 +130,7 @@ def infra() -> Iterator[Infra]:
         broker.start()
         cleanups.append(broker.stop)
         bootstrap = broker.bootstrap
-    infra = Infra(database_url, bootstrap, namespace, embedded=not os.environ.get("DATABASE_URL"),
-                  cleanups=cleanups)
+    infra = Infra(database_url, bootstrap, namespace, cleanups=cleanups)
     try:
         yield infra
     finally:
@@ -151,9 +149,6 @@ class ServiceProcess:
     url: str
     process: subprocess.Popen
     log: Path
-
-    def client(self, **headers: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
 
 
 @dataclass
