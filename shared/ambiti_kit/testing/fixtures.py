@@ -150,6 +150,9 @@ class ServiceProcess:
     process: subprocess.Popen
     log: Path
 
+    def client(self, **headers: str) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
+
 
 @dataclass
 class Platform:
