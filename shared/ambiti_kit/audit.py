@@ -165,6 +165,40 @@ class AuditChain:
         return [ChainHead(self.service, t, h["notification_id"], h["length"], h["link"].hex())
                 for t, h in heads.items()]
 
+    def verify_aggregates(self, tenant_id: str, originator_ids: list[Any]) -> list[dict[str, Any]]:
+        """The chain link of every stored event of some aggregates, each checked on its own.
+
+        For each event: its notification id, its link, and whether that link is the hash of
+        the tenant's previous link and the event as stored now (``verificato``). An event
+        the outbox worker has not chained yet is reported as ``in_attesa``. This proves the
+        events of one deliberation or payment without recomputing the whole chain; ``verify``
+        does the whole chain.
+        """
+        with self.datastore.transaction() as curs:
+            curs.execute(sql.SQL(
+                "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, c.link, "
+                "c.tenant_id, (SELECT p.link FROM {chain} p WHERE p.tenant_id = c.tenant_id "
+                "  AND p.notification_id < c.notification_id ORDER BY p.notification_id DESC LIMIT 1) AS previous "
+                "FROM {events} e LEFT JOIN {chain} c ON c.notification_id = e.notification_id "
+                "WHERE e.originator_id = ANY(%s) ORDER BY e.notification_id").format(
+                chain=self._chain, events=self._events), (list(originator_ids),))
+            rows = curs.fetchall()
+        result = []
+        for r in rows:
+            if tenant_of_state(r["state"]) != tenant_id:
+                continue
+            entry = {"notification_id": r["notification_id"], "originator_id": str(r["originator_id"]),
+                     "originator_version": r["originator_version"], "topic": r["topic"]}
+            if r["link"] is None:
+                entry.update(stato="in_attesa", link=None)
+            else:
+                previous = bytes(r["previous"]) if r["previous"] is not None else GENESIS
+                expected = link_of(previous, r["originator_id"], r["originator_version"], r["topic"], r["state"])
+                ok = expected == bytes(r["link"]) and r["tenant_id"] == tenant_id
+                entry.update(stato="verificato" if ok else "alterato", link=bytes(r["link"]).hex())
+            result.append(entry)
+        return result
+
     def verify(self, tenant_id: str, witness: dict[str, Any] | None = None) -> Verification:
         """Recompute ``tenant_id``'s chain from the stored events and compare.
 

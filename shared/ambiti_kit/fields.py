@@ -15,3 +15,13 @@ def testo(min_length: int = 1, max_length: int = 200) -> Any:
     """A single-line human text: trimmed, bounded, without control characters."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length,
                                             pattern=NO_CONTROL_CHARACTERS)]
+
+
+def codice_fiscale_ente_valido(value: str) -> bool:
+    """An organisation's codice fiscale: 11 digits whose last is the Luhn check digit of the others.
+
+    (The same algorithm as the partita IVA; bodies without VAT, e.g. associations, have one too.)
+    """
+    from stdnum import luhn
+
+    return len(value) == 11 and value.isdigit() and luhn.is_valid(value)

@@ -1,39 +1,55 @@
-"""The planning application: one method per use case, each ending in save()."""
+"""The planning application: one method per use case, each ending in save().
+
+Commands that several people may send at once on the same aggregate (votes in a seduta,
+deliberation numbers in a year) are retried on a version conflict: each attempt reloads
+the aggregates, so the rules are checked again against what the others just stored.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
+from typing import Any, Callable, TypeVar
+from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
 
-from ambiti_kit.errors import Conflict
+from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.tenancy import TenantApplication
 
-from datetime import date
-
+from planning.domain.accordo import ASL, AccordoDiProgramma
 from planning.domain.ambito import Ambito
+from planning.domain.comitato import Comitato, componenti_da_ambito
+from planning.domain.contenuto import differenze
+from planning.domain.deliberazione import Deliberazione, RegistroDeliberazioni
 from planning.domain.piano import PianoDiZona
+from planning.domain.seduta import Seduta, Votante
+
+ROMA = ZoneInfo("Europe/Rome")
+T = TypeVar("T")
+#: Deliberation types that approve a version of the Piano (proposed from the Piano itself).
+TIPI_PIANO = {"piano": "approvazione_piano", "aggiornamento_annuale": "approvazione_aggiornamento",
+              "piano_non_autosufficienza": "approvazione_aggiornamento"}
+
+
+def oggi() -> date:
+    return datetime.now(ROMA).date()
 
 
 class Planning(TenantApplication):
     name = "planning"
+    #: attempts of a command that lost an optimistic-concurrency race
+    attempts = 30
 
-    def redigi_piano(self, tenant_id: str, titolo: str, anno_inizio: int, anno_fine: int,
-                     autore: str) -> PianoDiZona:
-        piano = PianoDiZona.redigi(tenant_id, titolo, anno_inizio, anno_fine, autore)
-        if self.exists(piano.id):
-            raise Conflict(f"L'Ambito ha già un Piano di Zona {anno_inizio}–{anno_fine}.",
-                           rule="piano.unico_per_triennio")
-        try:
-            self.save(piano)
-        except IntegrityError:
-            raise Conflict(f"L'Ambito ha già un Piano di Zona {anno_inizio}–{anno_fine}.",
-                           rule="piano.unico_per_triennio") from None
-        return piano
+    def _retry(self, command: Callable[[], T], message: str, rule: str) -> T:
+        for _ in range(self.attempts):
+            try:
+                return command()
+            except IntegrityError:
+                continue
+        raise Conflict(message, rule=rule)
 
-    def piano(self, tenant_id: str, piano_id: uuid.UUID) -> PianoDiZona:
-        return self.get_for_tenant(tenant_id, piano_id, PianoDiZona)
-
+    # -- Ambito -----------------------------------------------------------------------
     def registra_ambito(self, tenant_id: str, nome: str, capofila_istat: str, popolazione_al: date,
                         comuni: list[dict]) -> tuple[Ambito, bool]:
         """Register the Ambito's composition, or record a new one; returns (ambito, created)."""
@@ -56,3 +72,291 @@ class Planning(TenantApplication):
 
     def ambito(self, tenant_id: str) -> Ambito:
         return self.get_for_tenant(tenant_id, Ambito.create_id(tenant_id), Ambito)
+
+    def _ambito_registrato(self, tenant_id: str, field: str) -> Ambito:
+        try:
+            return self.ambito(tenant_id)
+        except NotFound:
+            raise RuleViolation("Registrare prima la composizione dell'Ambito (PUT /ambito).",
+                                rule="ambito.registrato", field=field) from None
+
+    # -- Piano di Zona -----------------------------------------------------------------
+    def redigi_piano(self, tenant_id: str, titolo: str, anno_inizio: int, anno_fine: int,
+                     autore: str) -> PianoDiZona:
+        piano = PianoDiZona.redigi(tenant_id, titolo, anno_inizio, anno_fine, autore)
+        gia = Conflict(f"L'Ambito ha già un Piano di Zona {anno_inizio}–{anno_fine}.", rule="piano.unico_per_triennio")
+        if self.exists(piano.id):
+            raise gia
+        try:
+            self.save(piano)
+        except IntegrityError:
+            raise gia from None
+        return piano
+
+    def piano(self, tenant_id: str, piano_id: uuid.UUID) -> PianoDiZona:
+        return self.get_for_tenant(tenant_id, piano_id, PianoDiZona)
+
+    def aggiorna_contenuto(self, tenant_id: str, piano_id: uuid.UUID, versione: int, aree: list[dict],
+                           autore: str) -> PianoDiZona:
+        comuni = {c["istat"] for c in self._ambito_registrato(tenant_id, "aree").comuni}
+
+        def command() -> PianoDiZona:
+            piano = self.piano(tenant_id, piano_id)
+            piano.aggiorna_contenuto(versione, aree, comuni, autore)
+            self.save(piano)
+            return piano
+
+        return self._retry(command, "Il Piano è stato modificato nel frattempo: riprovare.", "piano.modifica_concorrente")
+
+    def proponi_piano(self, tenant_id: str, piano_id: uuid.UUID, versione: int,
+                      autore: str) -> tuple[PianoDiZona, Deliberazione]:
+        """Submit a version to the Comitato: the proposal of deliberation is written with it."""
+        piano = self.piano(tenant_id, piano_id)
+        piano.proponi(versione, autore)
+        v = piano.versione(versione)
+        tipo = TIPI_PIANO[v["tipo"]]
+        proposta = Deliberazione.proponi(
+            tenant_id, tipo, f"{'Approvazione' if versione == 1 else 'Approvazione aggiornamento'}: {v['titolo']}",
+            f"Il Comitato Istituzionale approva la versione {versione} del {piano.titolo} "
+            f"({piano.anno_inizio}–{piano.anno_fine}).",
+            {"piano_id": str(piano.id), "versione": versione}, autore)
+        try:
+            self.save(piano, proposta)
+        except IntegrityError:
+            raise Conflict("Il Piano è stato modificato nel frattempo: riprovare.",
+                           rule="piano.modifica_concorrente") from None
+        return piano, proposta
+
+    def apri_versione(self, tenant_id: str, piano_id: uuid.UUID, tipo: str, riferimento: int, titolo: str,
+                      autore: str) -> tuple[PianoDiZona, int]:
+        piano = self.piano(tenant_id, piano_id)
+        numero = piano.apri_versione(tipo, riferimento, titolo, autore)
+        try:
+            self.save(piano)
+        except IntegrityError:
+            raise Conflict("Il Piano è stato modificato nel frattempo: riprovare.",
+                           rule="piano.modifica_concorrente") from None
+        return piano, numero
+
+    def differenze(self, tenant_id: str, piano_id: uuid.UUID, da: int, a: int) -> dict[str, Any]:
+        piano = self.piano(tenant_id, piano_id)
+        return differenze(piano.versione(da)["aree"], piano.versione(a)["aree"])
+
+    def concludi_piano(self, tenant_id: str, piano_id: uuid.UUID, autore: str) -> PianoDiZona:
+        piano = self.piano(tenant_id, piano_id)
+        piano.concludi(autore)
+        self.save(piano)
+        return piano
+
+    # -- Comitato Istituzionale ----------------------------------------------------------
+    def configura_comitato(self, tenant_id: str, consultivi: list[dict], regola: dict,
+                           autore: str) -> tuple[Comitato, bool]:
+        """Members from the Ambito's composition (populations at its reference date) plus advisory ones."""
+        ambito = self._ambito_registrato(tenant_id, "regola")
+        componenti = componenti_da_ambito(ambito.comuni, consultivi)
+        comitato_id = Comitato.create_id(tenant_id)
+        if self.exists(comitato_id):
+            comitato = self.get_for_tenant(tenant_id, comitato_id, Comitato)
+            if not comitato.riconfigura(ambito.popolazione_al, componenti, regola, autore):
+                return comitato, False
+            created = False
+        else:
+            comitato = Comitato.costituisci(tenant_id, ambito.popolazione_al, componenti, regola, autore)
+            created = True
+        try:
+            self.save(comitato)
+        except IntegrityError:
+            raise Conflict("Il Comitato è stato modificato nel frattempo: riprovare.",
+                           rule="comitato.modifica_concorrente") from None
+        return comitato, created
+
+    def comitato(self, tenant_id: str) -> Comitato:
+        return self.get_for_tenant(tenant_id, Comitato.create_id(tenant_id), Comitato)
+
+    # -- Deliberazioni -------------------------------------------------------------------
+    def proponi_deliberazione(self, tenant_id: str, tipo: str, oggetto: str, testo: str, riferimenti: dict,
+                              autore: str) -> Deliberazione:
+        if tipo in TIPI_PIANO.values():
+            raise RuleViolation("L'approvazione di una versione del Piano si propone dal Piano "
+                                "(POST /piani/{id}/versioni/{n}/proposta).", rule="deliberazione.dal_piano",
+                                field="tipo")
+        proposta = Deliberazione.proponi(tenant_id, tipo, oggetto, testo, riferimenti, autore)
+        if tipo == "rettifica":
+            try:
+                corretta = self.deliberazione(tenant_id, uuid.UUID(str(riferimenti["rettifica_di"])))
+            except (NotFound, ValueError):
+                raise RuleViolation("La deliberazione da rettificare non esiste.", rule="rettifica.riferimento",
+                                    field="riferimenti.rettifica_di") from None
+            if corretta.stato != "approvata":
+                raise RuleViolation("Si rettifica solo una deliberazione approvata.", rule="rettifica.approvata",
+                                    field="riferimenti.rettifica_di")
+        self.save(proposta)
+        return proposta
+
+    def deliberazione(self, tenant_id: str, deliberazione_id: uuid.UUID) -> Deliberazione:
+        return self.get_for_tenant(tenant_id, deliberazione_id, Deliberazione)
+
+    # -- Sedute ------------------------------------------------------------------------
+    def convoca_seduta(self, tenant_id: str, oggetto: str, luogo: str, prima: datetime, seconda: datetime | None,
+                       ordine_del_giorno: list[uuid.UUID], autore: str) -> Seduta:
+        try:
+            comitato = self.comitato(tenant_id)
+        except NotFound:
+            raise RuleViolation("Configurare prima il Comitato Istituzionale (PUT /comitato).",
+                                rule="comitato.configurato", field="ordine_del_giorno") from None
+
+        def command() -> Seduta:
+            seduta = Seduta.convoca(tenant_id, oggetto, luogo, prima, seconda, ordine_del_giorno,
+                                    comitato.componenti, comitato.regola, autore)
+            proposte = []
+            for i, proposta_id in enumerate(ordine_del_giorno):
+                try:
+                    proposta = self.deliberazione(tenant_id, proposta_id)
+                except NotFound:
+                    raise RuleViolation(f"Proposta {proposta_id} non trovata.", rule="seduta.proposta_esistente",
+                                        field=f"ordine_del_giorno.{i}") from None
+                proposta.iscrivi(seduta.id)
+                proposte.append(proposta)
+            self.save(seduta, *proposte)
+            return seduta
+
+        return self._retry(command, "Una proposta è stata iscritta nel frattempo ad altra seduta.",
+                           "seduta.proposta_contesa")
+
+    def seduta(self, tenant_id: str, seduta_id: uuid.UUID) -> Seduta:
+        return self.get_for_tenant(tenant_id, seduta_id, Seduta)
+
+    def _on_seduta(self, tenant_id: str, seduta_id: uuid.UUID, action: Callable[[Seduta], Any]) -> Seduta:
+        def command() -> Seduta:
+            seduta = self.seduta(tenant_id, seduta_id)
+            action(seduta)
+            self.save(seduta)
+            return seduta
+
+        return self._retry(command, "La seduta è molto contesa: riprovare.", "seduta.modifica_concorrente")
+
+    def registra_presenza(self, tenant_id: str, seduta_id: uuid.UUID, componente: str, presente: bool,
+                          rappresentante: str | None, delega_a: str | None, autore: str) -> Seduta:
+        return self._on_seduta(tenant_id, seduta_id, lambda s: s.registra_presenza(
+            componente, presente, rappresentante, delega_a, autore))
+
+    def apri_seduta(self, tenant_id: str, seduta_id: uuid.UUID, convocazione: int, autore: str) -> Seduta:
+        return self._on_seduta(tenant_id, seduta_id, lambda s: s.apri(convocazione, autore))
+
+    def apri_votazione(self, tenant_id: str, seduta_id: uuid.UUID, proposta_id: uuid.UUID, autore: str) -> Seduta:
+        return self._on_seduta(tenant_id, seduta_id, lambda s: s.apri_votazione(proposta_id, autore))
+
+    def vota(self, tenant_id: str, seduta_id: uuid.UUID, proposta_id: uuid.UUID, componente: str, voto: str,
+             votante: Votante) -> Seduta:
+        return self._on_seduta(tenant_id, seduta_id, lambda s: s.vota(proposta_id, componente, voto, votante))
+
+    def chiudi_votazione(self, tenant_id: str, seduta_id: uuid.UUID, proposta_id: uuid.UUID,
+                         autore: str) -> Deliberazione:
+        """Close the vote; the proposal becomes deliberation n/anno, or is rejected, atomically with the Piano."""
+        def command() -> Deliberazione:
+            seduta = self.seduta(tenant_id, seduta_id)
+            proposta = self.deliberazione(tenant_id, proposta_id)
+            risultato = seduta.chiudi_votazione(proposta_id, autore)
+            quorum = seduta.quorum()
+            il = oggi()
+            piano = self._piano_di(proposta)
+            altri: list[Any] = []
+            if risultato["approvata"]:
+                registro = self._registro(tenant_id, il.year)
+                numero = registro.assegna(proposta.id)
+                proposta.approva(seduta.id, numero, il.year, il, risultato, quorum, seduta.regola)
+                altri.append(registro)
+                if piano is not None:
+                    piano.approva(int(proposta.riferimenti["versione"]), proposta.id, proposta.numero)
+            else:
+                proposta.respingi(seduta.id, il, risultato, quorum, seduta.regola)
+                if piano is not None:
+                    piano.respingi(int(proposta.riferimenti["versione"]), proposta.id)
+            self.save(seduta, proposta, *altri, *([piano] if piano else []))
+            return proposta
+
+        return self._retry(command, "Registro delle deliberazioni conteso: riprovare.", "deliberazione.numerazione")
+
+    def _piano_di(self, proposta: Deliberazione) -> PianoDiZona | None:
+        if proposta.tipo not in TIPI_PIANO.values():
+            return None
+        return self.piano(proposta.tenant_id, uuid.UUID(proposta.riferimenti["piano_id"]))
+
+    def _registro(self, tenant_id: str, anno: int) -> RegistroDeliberazioni:
+        registro_id = RegistroDeliberazioni.create_id(tenant_id, anno)
+        if self.exists(registro_id):
+            return self.get_for_tenant(tenant_id, registro_id, RegistroDeliberazioni)
+        return RegistroDeliberazioni(tenant_id=tenant_id, anno=anno)
+
+    def chiudi_seduta(self, tenant_id: str, seduta_id: uuid.UUID, autore: str) -> Seduta:
+        """Close the seduta; proposals it did not vote go back to be put on another agenda."""
+        def command() -> Seduta:
+            seduta = self.seduta(tenant_id, seduta_id)
+            rinviate = [self.deliberazione(tenant_id, p) for p in seduta.chiudi(autore)]
+            for proposta in rinviate:
+                proposta.rinvia(seduta.id)
+            self.save(seduta, *rinviate)
+            return seduta
+
+        return self._retry(command, "La seduta è molto contesa: riprovare.", "seduta.modifica_concorrente")
+
+    # -- Accordo di Programma -------------------------------------------------------------
+    def predisponi_accordo(self, tenant_id: str, piano_id: uuid.UUID, firmatari: list[str] | None,
+                           autore: str) -> AccordoDiProgramma:
+        """Prepare the Accordo; by default every Comune of the Ambito and the ASL sign."""
+        piano = self.piano(tenant_id, piano_id)
+        if piano.stato != "approvato":
+            raise Conflict("L'Accordo di Programma si predispone per un Piano approvato.",
+                           rule="accordo.piano_approvato")
+        comuni = [c["istat"] for c in self._ambito_registrato(tenant_id, "firmatari").comuni]
+        accordo = AccordoDiProgramma.predisponi(tenant_id, piano.id, firmatari or [*comuni, ASL], set(comuni), autore)
+        if self.exists(accordo.id):
+            raise Conflict("L'Accordo di Programma di questo Piano è già predisposto.", rule="accordo.unico")
+        try:
+            self.save(accordo)
+        except IntegrityError:
+            raise Conflict("L'Accordo di Programma di questo Piano è già predisposto.", rule="accordo.unico") from None
+        return accordo
+
+    def accordo(self, tenant_id: str, piano_id: uuid.UUID) -> AccordoDiProgramma:
+        return self.get_for_tenant(tenant_id, AccordoDiProgramma.create_id(tenant_id, piano_id), AccordoDiProgramma)
+
+    def firma_accordo(self, tenant_id: str, piano_id: uuid.UUID, firmatario: str,
+                      autore: str) -> tuple[AccordoDiProgramma, PianoDiZona]:
+        """A signatory signs; the last required signature puts the Piano in attuazione."""
+        def command() -> tuple[AccordoDiProgramma, PianoDiZona]:
+            accordo = self.accordo(tenant_id, piano_id)
+            piano = self.piano(tenant_id, piano_id)
+            il = oggi()
+            if accordo.firma(firmatario, autore, il):
+                piano.entra_in_attuazione(accordo.id, il)
+                self.save(accordo, piano)
+            else:
+                self.save(accordo)
+            return accordo, piano
+
+        return self._retry(command, "L'Accordo è molto conteso: riprovare.", "accordo.modifica_concorrente")
+
+    def aderisci_accordo(self, tenant_id: str, piano_id: uuid.UUID, codice_fiscale: str, denominazione: str,
+                         autore: str) -> AccordoDiProgramma:
+        def command() -> AccordoDiProgramma:
+            accordo = self.accordo(tenant_id, piano_id)
+            accordo.aderisci(codice_fiscale, denominazione, autore)
+            self.save(accordo)
+            return accordo
+
+        return self._retry(command, "L'Accordo è molto conteso: riprovare.", "accordo.modifica_concorrente")
+
+    # -- Audit ----------------------------------------------------------------------------
+    def storia_deliberazione(self, tenant_id: str, deliberazione_id: uuid.UUID) -> dict[str, Any]:
+        """Every stored event that explains a deliberation: the proposal, each seduta that had it
+        on its agenda (convocation, attendance, opening, closing) and its own vote, in order."""
+        deliberazione = self.deliberazione(tenant_id, deliberazione_id)
+        eventi = [(deliberazione_id, e) for e in self.events.get(deliberazione_id)]
+        sedute = [e.seduta_id for _, e in eventi if isinstance(e, Deliberazione.IscrittaAllOrdineDelGiorno)]
+        for seduta_id in dict.fromkeys(sedute):
+            for e in self.events.get(seduta_id):
+                if getattr(e, "proposta_id", deliberazione_id) == deliberazione_id:
+                    eventi.append((seduta_id, e))
+        eventi.sort(key=lambda pair: pair[1].timestamp)
+        return {"deliberazione": deliberazione, "eventi": [e for _, e in eventi]}

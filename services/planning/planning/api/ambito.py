@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ambiti_kit.auth import Principal, require_roles, tenant_of
+from ambiti_kit.auth import tenant_of
 from ambiti_kit.fields import testo
 
-from planning.api.piani import Lettore, PlanningDep
+from planning.api.deps import Coordinatore, Lettore, PlanningDep
 from planning.domain.ambito import Ambito
 
 router = APIRouter(prefix="/ambito", tags=["Ambito"])
-
-Coordinatore = Annotated[Principal, Depends(require_roles("coordinatore"))]
 
 
 class ComuneIn(BaseModel):

@@ -1,43 +1,138 @@
-"""Domain events of planning -> public integration events (see contracts/planning)."""
+"""Domain events of planning -> public integration events (see contracts/planning).
+
+Every state change of a plan, the Comitato, a seduta, a deliberation and an Accordo is
+published; internal bookkeeping (the yearly register's numbering, a proposal put on an
+agenda) is not: its effect is visible in the published events (``numero``, ``ordine_del_giorno``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from eventsourcing.persistence import Notification
 
 from ambiti_kit.envelope import CloudEvent
 
+from planning.domain.accordo import AccordoDiProgramma
 from planning.domain.ambito import Ambito
+from planning.domain.comitato import Comitato
+from planning.domain.contenuto import interventi
+from planning.domain.deliberazione import Deliberazione
 from planning.domain.piano import PianoDiZona
+from planning.domain.seduta import Seduta
 
 SOURCE = "/ambiti/planning"
 SCHEMAS = "https://contracts.ambiti.example/planning"
 
 
-def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
-    def contract(type: str, data: dict[str, Any]) -> CloudEvent:
-        return CloudEvent.of(domain_event, notification, type=type, source=SOURCE, schemas=SCHEMAS, data=data)
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
 
-    if isinstance(domain_event, PianoDiZona.Creato):
-        return contract("planning.piano_di_zona.creato", {
-            "piano_id": str(domain_event.originator_id),
-            "ambito": domain_event.tenant_id,
-            "titolo": domain_event.titolo,
-            "anno_inizio": domain_event.anno_inizio,
-            "anno_fine": domain_event.anno_fine,
-            "stato": "bozza",
-            "creato_da": domain_event.creato_da,
-            "creato_il": domain_event.timestamp.isoformat(),
-        })
-    if isinstance(domain_event, (Ambito.Registrato, Ambito.ComposizioneAggiornata)):
-        return contract("planning.ambito.composizione_registrata", {
-            "ambito": domain_event.tenant_id,
-            "versione": domain_event.originator_version,
-            "nome": domain_event.nome,
-            "capofila_istat": domain_event.capofila_istat,
-            "popolazione_al": domain_event.popolazione_al.isoformat(),
-            "comuni": [{"istat": c["istat"], "nome": c["nome"], "popolazione": c["popolazione"]}
-                       for c in domain_event.comuni],
-        })
-    return None
+
+def _piano(e: Any) -> dict[str, Any]:
+    return {"piano_id": str(e.originator_id), "ambito": e.tenant_id}
+
+
+def _seduta(e: Any) -> dict[str, Any]:
+    return {"seduta_id": str(e.originator_id), "ambito": e.tenant_id}
+
+
+def _deliberazione(e: Any) -> dict[str, Any]:
+    return {"deliberazione_id": str(e.originator_id), "ambito": e.tenant_id}
+
+
+def _interventi(aree: list[dict]) -> list[dict[str, Any]]:
+    """The plan's interventi, flat, with the path in the tree: what finance allocates to."""
+    return [{"codice": iv["codice"], "titolo": iv["titolo"], "area": iv["area"], "obiettivo": iv["obiettivo"],
+             "nomenclatura": iv["nomenclatura"], "comuni": iv["comuni"], "utenti_attesi": iv["utenti_attesi"],
+             "linee_budget": iv["linee_budget"]} for iv in interventi(aree).values()]
+
+
+#: domain event class -> (integration event type, data builder)
+MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    PianoDiZona.Creato: ("planning.piano_di_zona.creato", lambda e: {
+        **_piano(e), "titolo": e.titolo, "anno_inizio": e.anno_inizio, "anno_fine": e.anno_fine, "stato": "bozza",
+        "creato_da": e.creato_da, "creato_il": e.timestamp.isoformat()}),
+    PianoDiZona.ContenutoAggiornato: ("planning.piano_di_zona.contenuto_aggiornato", lambda e: {
+        **_piano(e), "versione": e.versione, "interventi": len(_interventi(e.aree)),
+        "aggiornato_da": e.aggiornato_da}),
+    PianoDiZona.Proposto: ("planning.piano_di_zona.proposto", lambda e: {
+        **_piano(e), "versione": e.versione, "proposto_da": e.proposto_da}),
+    PianoDiZona.VersioneApprovata: ("planning.piano_di_zona.versione_approvata", lambda e: {
+        **_piano(e), "versione": e.versione, "tipo": e.tipo, "riferimento": e.riferimento, "titolo": e.titolo,
+        "deliberazione_id": str(e.deliberazione_id), "deliberazione": e.deliberazione,
+        "interventi": _interventi(e.aree)}),
+    PianoDiZona.PropostaRespinta: ("planning.piano_di_zona.proposta_respinta", lambda e: {
+        **_piano(e), "versione": e.versione, "deliberazione_id": str(e.deliberazione_id)}),
+    PianoDiZona.VersioneAperta: ("planning.piano_di_zona.versione_aperta", lambda e: {
+        **_piano(e), "versione": e.versione, "tipo": e.tipo, "riferimento": e.riferimento, "titolo": e.titolo,
+        "aperta_da": e.aperta_da}),
+    PianoDiZona.EntratoInAttuazione: ("planning.piano_di_zona.in_attuazione", lambda e: {
+        **_piano(e), "accordo_id": str(e.accordo_id), "data": e.data.isoformat()}),
+    PianoDiZona.Concluso: ("planning.piano_di_zona.concluso", lambda e: {
+        **_piano(e), "concluso_da": e.concluso_da}),
+    Ambito.Registrato: ("planning.ambito.composizione_registrata", lambda e: _composizione(e)),
+    Ambito.ComposizioneAggiornata: ("planning.ambito.composizione_registrata", lambda e: _composizione(e)),
+    Comitato.Costituito: ("planning.comitato.configurato", lambda e: _comitato(e)),
+    Comitato.Riconfigurato: ("planning.comitato.configurato", lambda e: _comitato(e)),
+    Seduta.Convocata: ("planning.seduta.convocata", lambda e: {
+        **_seduta(e), "oggetto": e.oggetto, "luogo": e.luogo, "prima_convocazione": e.prima_convocazione.isoformat(),
+        "seconda_convocazione": _iso(e.seconda_convocazione),
+        "ordine_del_giorno": [str(p) for p in e.ordine_del_giorno],
+        "componenti": [{k: c[k] for k in ("id", "nome", "peso", "consultivo")} for c in e.componenti],
+        "regola": e.regola, "convocata_da": e.convocata_da}),
+    Seduta.PresenzaRegistrata: ("planning.seduta.presenza_registrata", lambda e: {
+        **_seduta(e), "componente": e.componente, "presente": e.presente, "rappresentante": e.rappresentante,
+        "delega_a": e.delega_a, "registrata_da": e.registrata_da}),
+    Seduta.Aperta: ("planning.seduta.aperta", lambda e: {
+        **_seduta(e), "convocazione": e.convocazione, "numero_legale": e.quorum, "aperta_da": e.aperta_da}),
+    Seduta.VotazioneAperta: ("planning.seduta.votazione_aperta", lambda e: {
+        **_seduta(e), "proposta_id": str(e.proposta_id), "numero_legale": e.quorum, "aperta_da": e.aperta_da}),
+    Seduta.VotoEspresso: ("planning.seduta.voto_espresso", lambda e: {
+        **_seduta(e), "proposta_id": str(e.proposta_id), "componente": e.componente, "voto": e.voto,
+        "espresso_da": e.espresso_da, "per_delega": e.per_delega, "espresso_il": e.timestamp.isoformat()}),
+    Seduta.VotazioneChiusa: ("planning.seduta.votazione_chiusa", lambda e: {
+        **_seduta(e), "proposta_id": str(e.proposta_id), "numero_legale": e.quorum, "esito": e.esito,
+        "regola": e.regola, "chiusa_da": e.chiusa_da}),
+    Seduta.Chiusa: ("planning.seduta.chiusa", lambda e: {**_seduta(e), "chiusa_da": e.chiusa_da}),
+    Deliberazione.Proposta: ("planning.deliberazione.proposta", lambda e: {
+        **_deliberazione(e), "tipo": e.tipo, "oggetto": e.oggetto, "riferimenti": e.riferimenti,
+        "proposta_da": e.proposta_da}),
+    Deliberazione.Approvata: ("planning.deliberazione.approvata", lambda e: {
+        **_deliberazione(e), "seduta_id": str(e.seduta_id), "numero": e.numero, "data": e.data.isoformat(),
+        "esito": e.esito, "numero_legale": e.quorum, "regola": e.regola}),
+    Deliberazione.Respinta: ("planning.deliberazione.respinta", lambda e: {
+        **_deliberazione(e), "seduta_id": str(e.seduta_id), "data": e.data.isoformat(), "esito": e.esito,
+        "numero_legale": e.quorum, "regola": e.regola}),
+    AccordoDiProgramma.Predisposto: ("planning.accordo.predisposto", lambda e: {
+        "accordo_id": str(e.originator_id), "ambito": e.tenant_id, "piano_id": str(e.piano_id),
+        "firmatari_richiesti": e.firmatari_richiesti, "predisposto_da": e.predisposto_da}),
+    AccordoDiProgramma.Firmato: ("planning.accordo.firmato", lambda e: {
+        "accordo_id": str(e.originator_id), "ambito": e.tenant_id, "firmatario": e.firmatario,
+        "firmato_da": e.firmato_da, "data": e.data.isoformat()}),
+    AccordoDiProgramma.AdesioneRegistrata: ("planning.accordo.adesione_registrata", lambda e: {
+        "accordo_id": str(e.originator_id), "ambito": e.tenant_id, "codice_fiscale": e.codice_fiscale,
+        "denominazione": e.denominazione, "registrata_da": e.registrata_da}),
+}
+
+
+def _composizione(e: Any) -> dict[str, Any]:
+    return {"ambito": e.tenant_id, "versione": e.originator_version, "nome": e.nome,
+            "capofila_istat": e.capofila_istat, "popolazione_al": e.popolazione_al.isoformat(),
+            "comuni": [{"istat": c["istat"], "nome": c["nome"], "popolazione": c["popolazione"]} for c in e.comuni]}
+
+
+def _comitato(e: Any) -> dict[str, Any]:
+    return {"comitato_id": str(e.originator_id), "ambito": e.tenant_id, "versione": e.originator_version,
+            "popolazione_al": e.popolazione_al.isoformat(),
+            "componenti": [{k: c[k] for k in ("id", "nome", "peso", "consultivo")} for c in e.componenti],
+            "regola": e.regola, "configurato_da": e.configurato_da}
+
+
+def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
+    mapped = MAPPING.get(type(domain_event))
+    if mapped is None:
+        return None
+    type_, data = mapped
+    return CloudEvent.of(domain_event, notification, type=type_, source=SOURCE, schemas=SCHEMAS,
+                         data=data(domain_event))

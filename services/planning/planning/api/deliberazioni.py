@@ -1,0 +1,110 @@
+"""HTTP API of the proposte di deliberazione, the deliberations, and their audit view."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, ConfigDict, Field
+
+from ambiti_kit.auth import Principal, require_roles, tenant_of
+from ambiti_kit.fields import testo
+from ambiti_kit.service import RuntimeDep
+
+from planning.api.deps import Coordinatore, Lettore, PlanningDep
+from planning.domain.deliberazione import Deliberazione
+
+router = APIRouter(prefix="/deliberazioni", tags=["Deliberazioni"])
+
+Oggetto = testo(3, 300)
+Revisore = Annotated[Principal, Depends(require_roles("coordinatore", "revisore", "componente_comitato"))]
+
+
+class Riferimenti(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    anno: int | None = Field(None, ge=2000, le=2100, strict=True)
+    importo: str | None = Field(None, pattern=r"^\d{1,12}(\.\d{1,2})?$", description="Euro, stringa decimale.")
+    nominativo: testo(3, 200) | None = None
+    rettifica_di: uuid.UUID | None = None
+
+
+class DeliberazioneCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    tipo: Literal["approvazione_bilancio", "criteri_riparto_costi", "nomina_coordinatore", "rettifica"]
+    oggetto: Oggetto = Field(examples=["Criteri di ripartizione dei costi 2026"])
+    testo: str = Field(min_length=3, max_length=20_000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+    riferimenti: Riferimenti = Field(default_factory=Riferimenti)
+
+
+class DeliberazioneRead(BaseModel):
+    id: uuid.UUID
+    ambito: str
+    tipo: str
+    oggetto: str
+    testo: str
+    riferimenti: dict[str, Any]
+    stato: str
+    numero: str | None
+    data: date | None
+    seduta_id: uuid.UUID | None
+    esito: dict[str, Any] | None
+    proposta_da: str
+    versione: int
+
+    @classmethod
+    def of(cls, d: Deliberazione) -> "DeliberazioneRead":
+        return cls(id=d.id, ambito=d.tenant_id, tipo=d.tipo, oggetto=d.oggetto, testo=d.testo,
+                   riferimenti=d.riferimenti, stato=d.stato, numero=d.numero, data=d.data, seduta_id=d.seduta_id,
+                   esito=d.esito, proposta_da=d.proposta_da, versione=d.version)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DeliberazioneRead)
+def proponi(body: DeliberazioneCreate, app: PlanningDep, principal: Coordinatore, request: Request,
+            response: Response) -> DeliberazioneRead:
+    """Scrive una proposta di deliberazione (bilancio, criteri di riparto, nomina, rettifica)."""
+    riferimenti = body.riferimenti.model_dump(mode="json", exclude_none=True)
+    proposta = app.proponi_deliberazione(tenant_of(principal), body.tipo, body.oggetto, body.testo, riferimenti,
+                                         principal.subject)
+    response.headers["Location"] = str(request.url_for("leggi_deliberazione", deliberazione_id=proposta.id))
+    return DeliberazioneRead.of(proposta)
+
+
+@router.get("/{deliberazione_id}", response_model=DeliberazioneRead)
+def leggi_deliberazione(deliberazione_id: uuid.UUID, app: PlanningDep, principal: Lettore) -> DeliberazioneRead:
+    """Legge una proposta o deliberazione."""
+    return DeliberazioneRead.of(app.deliberazione(tenant_of(principal), deliberazione_id))
+
+
+@router.get("/{deliberazione_id}/storia")
+def storia(deliberazione_id: uuid.UUID, app: PlanningDep, runtime: RuntimeDep, principal: Revisore,
+           catena_completa: bool = Query(False, description="Ricalcola anche l'intera catena dell'Ambito.")
+           ) -> dict[str, Any]:
+    """Storia completa dal registro degli eventi: convocazione, presenze, ogni voto, regola e cifre dell'esito,
+    con la verifica della catena di hash di ciascun evento."""
+    tenant = tenant_of(principal)
+    storia = app.storia_deliberazione(tenant, deliberazione_id)
+    eventi = storia["eventi"]
+    catena = runtime.chain.verify_aggregates(tenant, list({e.originator_id for e in eventi}))
+    per_evento = {(c["originator_id"], c["originator_version"]): c for c in catena}
+    righe = []
+    for e in eventi:
+        dati = {k: v for k, v in e.__dict__.items()
+                if k not in ("originator_id", "originator_version", "timestamp", "tenant_id")}
+        anello = per_evento.get((str(e.originator_id), e.originator_version), {})
+        righe.append({"evento": type(e).__qualname__, "aggregato": str(e.originator_id),
+                      "versione": e.originator_version, "quando": e.timestamp, "dati": dati,
+                      "notification_id": anello.get("notification_id"), "catena": anello.get("stato"),
+                      "link": anello.get("link")})
+    stati = [r["catena"] for r in righe]
+    verifica = {"eventi": len(righe), "verificati": stati.count("verificato"), "in_attesa": stati.count("in_attesa"),
+                "alterati": stati.count("alterato"), "integra": "alterato" not in stati}
+    if catena_completa:
+        verifica["catena_ambito"] = runtime.chain.verify(tenant).as_dict()
+        verifica["integra"] = verifica["integra"] and verifica["catena_ambito"]["ok"]
+    return jsonable_encoder({"deliberazione": DeliberazioneRead.of(storia["deliberazione"]),
+                             "eventi": righe, "verifica": verifica})

@@ -1,0 +1,145 @@
+"""The content of a plan version: the tree *area → obiettivo → intervento*, and its diff.
+
+An intervento carries a nomenclature code, the Comuni it covers, the expected users and
+its budget lines (fund × year × amount) that finance will allocate. Amounts travel as
+decimal strings with at most two decimals ("125000.00"), never floats.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ambiti_kit.errors import RuleViolation
+
+#: Funding sources a budget line may name (finance's catalogue uses the same codes).
+FONDI = ("FNPS", "FNA", "QSFP", "DOPO_DI_NOI", "PNRR_M5C2", "REGIONALE", "FSE_PLUS", "COFINANZIAMENTO_COMUNALE")
+#: FNPS macro-livelli 1–5 (accesso, domiciliarità, prima infanzia e servizi comunitari,
+#: residenzialità, inclusione e sostegno al reddito).
+MACRO_LIVELLI = ("1", "2", "3", "4", "5")
+#: A code of the interregional service grid (nomenclatore): area letter and number, e.g. ``A1`` or ``D2.03``.
+CODICE_NOMENCLATORE = re.compile(r"^[A-I]\d{1,2}(\.\d{1,2})?$")
+CODICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
+
+
+def importo(valore: str, field: str) -> Decimal:
+    try:
+        d = Decimal(valore)
+    except (InvalidOperation, TypeError):
+        raise RuleViolation(f"Importo non valido: {valore!r}.", rule="importo.formato", field=field) from None
+    if not d.is_finite() or d <= 0:
+        raise RuleViolation("L'importo deve essere positivo.", rule="importo.positivo", field=field)
+    if d.as_tuple().exponent < -2:
+        raise RuleViolation("L'importo ha al massimo due decimali.", rule="importo.centesimi", field=field)
+    return d
+
+
+def verifica_contenuto(aree: list[dict], anno_inizio: int, anno_fine: int, comuni_ambito: set[str]) -> None:
+    """Check the tree: unique codes, known nomenclature and funds, Comuni of the Ambito, years of the plan."""
+    visti: dict[str, str] = {}
+
+    def unico(codice: str, livello: str, field: str) -> None:
+        if not CODICE.match(codice):
+            raise RuleViolation(f"Codice non valido: {codice!r}.", rule="piano.codice", field=field)
+        chiave = f"{livello}:{codice}"
+        if chiave in visti:
+            raise RuleViolation(f"Il codice {livello} {codice!r} è ripetuto.", rule="piano.codice_unico", field=field)
+        visti[chiave] = field
+
+    for i, area in enumerate(aree):
+        unico(area["codice"], "area", f"aree.{i}.codice")
+        for j, obiettivo in enumerate(area["obiettivi"]):
+            unico(obiettivo["codice"], "obiettivo", f"aree.{i}.obiettivi.{j}.codice")
+            for k, intervento in enumerate(obiettivo["interventi"]):
+                _verifica_intervento(intervento, f"aree.{i}.obiettivi.{j}.interventi.{k}", unico,
+                                     anno_inizio, anno_fine, comuni_ambito)
+
+
+def _verifica_intervento(iv: dict, at: str, unico: Any, anno_inizio: int, anno_fine: int,
+                         comuni_ambito: set[str]) -> None:
+    unico(iv["codice"], "intervento", f"{at}.codice")
+    nomenclatura = iv["nomenclatura"]
+    if nomenclatura["sistema"] == "fnps_macrolivello":
+        if nomenclatura["codice"] not in MACRO_LIVELLI:
+            raise RuleViolation("Il macro-livello FNPS va da 1 a 5.", rule="intervento.macro_livello",
+                                field=f"{at}.nomenclatura.codice")
+    elif nomenclatura["sistema"] == "nomenclatore":
+        if not CODICE_NOMENCLATORE.match(nomenclatura["codice"]):
+            raise RuleViolation("Codice del nomenclatore non valido (es. A1, D2.03).",
+                                rule="intervento.codice_nomenclatore", field=f"{at}.nomenclatura.codice")
+    else:
+        raise RuleViolation("Sistema di classificazione non ammesso: fnps_macrolivello o nomenclatore.",
+                            rule="intervento.sistema_nomenclatura", field=f"{at}.nomenclatura.sistema")
+    if not iv["comuni"]:
+        raise RuleViolation("Un intervento copre almeno un Comune.", rule="intervento.comuni", field=f"{at}.comuni")
+    fuori = sorted(set(iv["comuni"]) - comuni_ambito)
+    if fuori:
+        raise RuleViolation(f"Comuni non appartenenti all'Ambito: {', '.join(fuori)}.",
+                            rule="intervento.comuni_ambito", field=f"{at}.comuni")
+    if iv["utenti_attesi"] < 0:
+        raise RuleViolation("Gli utenti attesi non sono negativi.", rule="intervento.utenti_attesi",
+                            field=f"{at}.utenti_attesi")
+    linee = set()
+    for n, linea in enumerate(iv["linee_budget"]):
+        field = f"{at}.linee_budget.{n}"
+        if linea["fondo"] not in FONDI:
+            raise RuleViolation(f"Fondo sconosciuto: {linea['fondo']!r}.", rule="budget.fondo_noto",
+                                field=f"{field}.fondo")
+        if not anno_inizio <= linea["anno"] <= anno_fine:
+            raise RuleViolation(f"L'anno {linea['anno']} è fuori dal triennio {anno_inizio}–{anno_fine}.",
+                                rule="budget.anno_del_piano", field=f"{field}.anno")
+        importo(linea["importo"], f"{field}.importo")
+        if (linea["fondo"], linea["anno"]) in linee:
+            raise RuleViolation("Una sola linea per fondo e anno in ciascun intervento.",
+                                rule="budget.linea_unica", field=field)
+        linee.add((linea["fondo"], linea["anno"]))
+
+
+def interventi(aree: list[dict]) -> dict[str, dict]:
+    """The interventi of a tree by code, each with its area and obiettivo."""
+    return {iv["codice"]: {**iv, "area": a["codice"], "obiettivo": o["codice"]}
+            for a in aree for o in a["obiettivi"] for iv in o["interventi"]}
+
+
+def totali_per_fondo(aree: list[dict]) -> dict[str, Decimal]:
+    """Budget per ``FONDO/anno``."""
+    totali: dict[str, Decimal] = {}
+    for iv in interventi(aree).values():
+        for linea in iv["linee_budget"]:
+            chiave = f"{linea['fondo']}/{linea['anno']}"
+            totali[chiave] = totali.get(chiave, Decimal(0)) + Decimal(linea["importo"])
+    return totali
+
+
+def differenze(prima: list[dict], dopo: list[dict]) -> dict[str, Any]:
+    """What changed between two versions: interventi added, removed, changed (field by field), and budget."""
+    a, b = interventi(prima), interventi(dopo)
+    modificati = []
+    for codice in sorted(a.keys() & b.keys()):
+        campi = {}
+        for campo in ("titolo", "area", "obiettivo", "nomenclatura", "utenti_attesi"):
+            if a[codice].get(campo) != b[codice].get(campo):
+                campi[campo] = {"prima": a[codice].get(campo), "dopo": b[codice].get(campo)}
+        if sorted(a[codice]["comuni"]) != sorted(b[codice]["comuni"]):
+            campi["comuni"] = {"aggiunti": sorted(set(b[codice]["comuni"]) - set(a[codice]["comuni"])),
+                               "tolti": sorted(set(a[codice]["comuni"]) - set(b[codice]["comuni"]))}
+        la, lb = _linee(a[codice]), _linee(b[codice])
+        if la != lb:
+            campi["linee_budget"] = {k: {"prima": str(la.get(k, Decimal(0))), "dopo": str(lb.get(k, Decimal(0)))}
+                                     for k in sorted(la.keys() | lb.keys()) if la.get(k) != lb.get(k)}
+        if campi:
+            modificati.append({"codice": codice, "campi": campi})
+    ta, tb = totali_per_fondo(prima), totali_per_fondo(dopo)
+    return {
+        "aggiunti": [b[c] for c in sorted(b.keys() - a.keys())],
+        "rimossi": [a[c] for c in sorted(a.keys() - b.keys())],
+        "modificati": modificati,
+        "budget": {k: {"prima": str(ta.get(k, Decimal(0))), "dopo": str(tb.get(k, Decimal(0))),
+                       "differenza": str(tb.get(k, Decimal(0)) - ta.get(k, Decimal(0)))}
+                   for k in sorted(ta.keys() | tb.keys()) if ta.get(k) != tb.get(k)},
+    }
+
+
+def _linee(iv: dict) -> dict[str, Decimal]:
+    return {f"{l['fondo']}/{l['anno']}": Decimal(l["importo"]) for l in iv["linee_budget"]}

@@ -1,0 +1,244 @@
+"""A seduta of the Comitato Istituzionale: convocation, attendance, roll-call votes, outcomes.
+
+The seduta copies the Comitato's members (with their weights) and the decision rule when
+it is convened; every later figure is computed from that copy by the pure rule engine
+(``regole_voto``). Nothing is decided without the numero legale of the call in which the
+seduta was opened: the quorum is checked when it opens, when a vote opens and when it
+closes, and each check's figures are stored with the event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import event
+
+from ambiti_kit.errors import Conflict, Forbidden, RuleViolation
+from ambiti_kit.tenancy import TenantAggregate
+
+from planning.domain.comitato import come_componenti
+from planning.domain.regole_voto import VOTI, Regola, esito, verifica_quorum
+
+
+@dataclass(frozen=True)
+class Votante:
+    """Who casts a vote: a Comune's member (own Comune or by proxy) or the secretary for an advisory member."""
+
+    subject: str
+    comune: str | None
+    segretario: bool = False
+
+
+class Seduta(TenantAggregate):
+    @event("Convocata")
+    def __init__(self, tenant_id: str, oggetto: str, luogo: str, prima_convocazione: datetime,
+                 seconda_convocazione: datetime | None, ordine_del_giorno: list[uuid.UUID],
+                 componenti: list[dict], regola: dict, convocata_da: str) -> None:
+        self.tenant_id = tenant_id
+        self.oggetto = oggetto
+        self.luogo = luogo
+        self.prima_convocazione = prima_convocazione
+        self.seconda_convocazione = seconda_convocazione
+        self.ordine_del_giorno = list(ordine_del_giorno)
+        self.componenti = [dict(c) for c in componenti]
+        self.regola = dict(regola)
+        self.convocata_da = convocata_da
+        self.stato = "convocata"
+        self.convocazione: int | None = None
+        self.presenze: dict[str, dict[str, Any]] = {}
+        self.votazione_aperta: uuid.UUID | None = None
+        self.voti: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
+        self.esiti: dict[uuid.UUID, dict[str, Any]] = {}
+
+    @classmethod
+    def convoca(cls, tenant_id: str, oggetto: str, luogo: str, prima: datetime, seconda: datetime | None,
+                ordine_del_giorno: list[uuid.UUID], componenti: list[dict], regola: dict, autore: str) -> "Seduta":
+        if not ordine_del_giorno:
+            raise RuleViolation("L'ordine del giorno non può essere vuoto.", rule="seduta.ordine_del_giorno",
+                                field="ordine_del_giorno")
+        if len(set(ordine_del_giorno)) != len(ordine_del_giorno):
+            raise RuleViolation("Una proposta compare una sola volta all'ordine del giorno.",
+                                rule="seduta.ordine_del_giorno_unico", field="ordine_del_giorno")
+        if seconda is not None:
+            if seconda <= prima:
+                raise RuleViolation("La seconda convocazione segue la prima.", rule="seduta.seconda_convocazione",
+                                    field="seconda_convocazione")
+            if 2 not in Regola.da_dict(regola).quorum:
+                raise RuleViolation("Il regolamento non prevede la seconda convocazione.",
+                                    rule="seduta.seconda_convocazione", field="seconda_convocazione")
+        return cls(tenant_id=tenant_id, oggetto=oggetto, luogo=luogo, prima_convocazione=prima,
+                   seconda_convocazione=seconda, ordine_del_giorno=ordine_del_giorno, componenti=componenti,
+                   regola=regola, convocata_da=autore)
+
+    # -- reading --------------------------------------------------------------------
+    @property
+    def regola_di_voto(self) -> Regola:
+        return Regola.da_dict(self.regola)
+
+    def componente(self, componente_id: str) -> dict:
+        for c in self.componenti:
+            if c["id"] == componente_id:
+                return c
+        raise Forbidden(f"{componente_id} non è componente del Comitato convocato.", rule="voto.non_componente")
+
+    @property
+    def presenti(self) -> set[str]:
+        """Members present in person or by proxy."""
+        return {m for m, p in self.presenze.items() if p["presente"]}
+
+    def quorum(self, convocazione: int | None = None) -> dict[str, Any]:
+        verifica = verifica_quorum(self.regola_di_voto, come_componenti(self.componenti), self.presenti,
+                                   convocazione or self.convocazione or 1)
+        return verifica.come_dict()
+
+    # -- attendance -----------------------------------------------------------------
+    def registra_presenza(self, componente: str, presente: bool, rappresentante: str | None,
+                          delega_a: str | None, autore: str) -> None:
+        self._non_chiusa()
+        if self.votazione_aperta is not None:
+            raise Conflict("Durante una votazione le presenze non cambiano.", rule="seduta.presenze_durante_voto")
+        self.componente(componente)
+        if delega_a is not None:
+            if delega_a == componente:
+                raise RuleViolation("Un componente non delega sé stesso.", rule="presenza.delega", field="delega_a")
+            delegato = self.componente(delega_a)
+            if delegato["consultivo"] or delega_a not in self.presenti or self.presenze[delega_a].get("delega_a"):
+                raise RuleViolation("La delega va a un componente con voto presente di persona.",
+                                    rule="presenza.delega", field="delega_a")
+            if not presente:
+                raise RuleViolation("Chi delega risulta presente per delega.", rule="presenza.delega",
+                                    field="presente")
+        if not presente and any(p.get("delega_a") == componente for p in self.presenze.values() if p["presente"]):
+            raise Conflict("Il componente assente porta deleghe di altri: registrare prima la loro uscita.",
+                           rule="presenza.delega_in_uso")
+        self._presenza(tenant_id=self.tenant_id, componente=componente, presente=presente,
+                       rappresentante=rappresentante, delega_a=delega_a, registrata_da=autore)
+
+    @event("PresenzaRegistrata")
+    def _presenza(self, tenant_id: str, componente: str, presente: bool, rappresentante: str | None,
+                  delega_a: str | None, registrata_da: str) -> None:
+        self.presenze[componente] = {"presente": presente, "rappresentante": rappresentante, "delega_a": delega_a}
+
+    # -- opening --------------------------------------------------------------------
+    def apri(self, convocazione: int, autore: str) -> None:
+        if self.stato != "convocata":
+            raise Conflict("La seduta è già stata aperta.", rule="seduta.gia_aperta")
+        if convocazione == 2 and self.seconda_convocazione is None:
+            raise RuleViolation("La seduta non ha una seconda convocazione.", rule="seduta.seconda_convocazione",
+                                field="convocazione")
+        quorum = self.quorum(convocazione)
+        if not quorum["raggiunto"]:
+            raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
+        self._aperta(tenant_id=self.tenant_id, convocazione=convocazione, quorum=quorum, aperta_da=autore)
+
+    @event("Aperta")
+    def _aperta(self, tenant_id: str, convocazione: int, quorum: dict, aperta_da: str) -> None:
+        self.stato = "aperta"
+        self.convocazione = convocazione
+
+    # -- voting ---------------------------------------------------------------------
+    def apri_votazione(self, proposta_id: uuid.UUID, autore: str) -> None:
+        self._in_corso()
+        if proposta_id not in self.ordine_del_giorno:
+            raise RuleViolation("La proposta non è all'ordine del giorno.", rule="votazione.ordine_del_giorno",
+                                field="proposta_id")
+        if self.votazione_aperta is not None:
+            raise Conflict("È già aperta un'altra votazione.", rule="votazione.una_alla_volta")
+        if proposta_id in self.esiti:
+            raise Conflict("La proposta è già stata votata.", rule="votazione.gia_votata")
+        quorum = self.quorum()
+        if not quorum["raggiunto"]:
+            raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
+        self._votazione_aperta(tenant_id=self.tenant_id, proposta_id=proposta_id, quorum=quorum, aperta_da=autore)
+
+    @event("VotazioneAperta")
+    def _votazione_aperta(self, tenant_id: str, proposta_id: uuid.UUID, quorum: dict, aperta_da: str) -> None:
+        self.votazione_aperta = proposta_id
+        self.voti[proposta_id] = {}
+
+    def vota(self, proposta_id: uuid.UUID, componente: str, voto: str, votante: Votante) -> None:
+        """Record one member's roll-call vote (once), cast by its own Comune, its proxy, or the secretary."""
+        self._non_chiusa()
+        if voto not in VOTI:
+            raise RuleViolation(f"Voto non ammesso: {voto!r}.", rule="voto.valore", field="voto")
+        membro = self.componente(componente)
+        if self.votazione_aperta != proposta_id:
+            raise Conflict("La votazione su questa proposta non è aperta.", rule="voto.votazione_aperta")
+        if membro["consultivo"] and not self.regola_di_voto.consultivi_contano:
+            raise RuleViolation("I componenti consultivi non votano secondo il regolamento.",
+                                rule="voto.consultivo_senza_voto", field="componente")
+        if componente not in self.presenti:
+            raise RuleViolation(f"{componente} non risulta presente.", rule="voto.presente", field="componente")
+        per_delega = self._autorizza(membro, votante)
+        if componente in self.voti[proposta_id]:
+            raise Conflict(f"{componente} ha già votato su questa proposta.", rule="voto.una_volta")
+        self._voto(tenant_id=self.tenant_id, proposta_id=proposta_id, componente=componente, voto=voto,
+                   espresso_da=votante.subject, per_delega=per_delega)
+
+    def _autorizza(self, membro: dict, votante: Votante) -> bool:
+        if membro["consultivo"]:
+            if votante.segretario:
+                return False
+        elif votante.comune == membro["id"]:
+            if self.presenze[membro["id"]].get("delega_a"):
+                raise Forbidden("Il Comune ha delegato il voto ad altro componente.", rule="voto.delegato")
+            return False
+        elif votante.comune is not None and self.presenze[membro["id"]].get("delega_a") == votante.comune:
+            return True
+        raise Forbidden(f"Chi vota per {membro['id']} è il suo componente o il suo delegato.",
+                        rule="voto.proprio_comune")
+
+    @event("VotoEspresso")
+    def _voto(self, tenant_id: str, proposta_id: uuid.UUID, componente: str, voto: str, espresso_da: str,
+              per_delega: bool) -> None:
+        self.voti[proposta_id][componente] = {"voto": voto, "espresso_da": espresso_da, "per_delega": per_delega}
+
+    def chiudi_votazione(self, proposta_id: uuid.UUID, autore: str) -> dict[str, Any]:
+        """Close the vote and compute its outcome under the seduta's rule; returns the outcome."""
+        self._in_corso()
+        if self.votazione_aperta != proposta_id:
+            raise Conflict("La votazione su questa proposta non è aperta.", rule="voto.votazione_aperta")
+        quorum = self.quorum()
+        if not quorum["raggiunto"]:
+            raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
+        voti = {m: v["voto"] for m, v in self.voti[proposta_id].items()}
+        risultato = esito(self.regola_di_voto, come_componenti(self.componenti), self.presenti, voti).come_dict()
+        self._votazione_chiusa(tenant_id=self.tenant_id, proposta_id=proposta_id, quorum=quorum,
+                               esito=risultato, regola=self.regola, chiusa_da=autore)
+        return risultato
+
+    @event("VotazioneChiusa")
+    def _votazione_chiusa(self, tenant_id: str, proposta_id: uuid.UUID, quorum: dict, esito: dict, regola: dict,
+                          chiusa_da: str) -> None:
+        self.votazione_aperta = None
+        self.esiti[proposta_id] = esito
+
+    def chiudi(self, autore: str) -> list[uuid.UUID]:
+        """Close the seduta; returns the proposals left unvoted (they are postponed)."""
+        self._non_chiusa()
+        if self.votazione_aperta is not None:
+            raise Conflict("Chiudere prima la votazione in corso.", rule="seduta.votazione_in_corso")
+        self._chiusa(tenant_id=self.tenant_id, chiusa_da=autore)
+        return [p for p in self.ordine_del_giorno if p not in self.esiti]
+
+    @event("Chiusa")
+    def _chiusa(self, tenant_id: str, chiusa_da: str) -> None:
+        self.stato = "chiusa"
+
+    def _non_chiusa(self) -> None:
+        if self.stato == "chiusa":
+            raise Conflict("La seduta è chiusa.", rule="seduta.chiusa")
+
+    def _in_corso(self) -> None:
+        self._non_chiusa()
+        if self.stato != "aperta":
+            raise Conflict("La seduta non è ancora aperta.", rule="seduta.non_aperta")
+
+
+def _senza_numero_legale(q: dict) -> str:
+    return (f"Manca il numero legale in {q['convocazione']}ª convocazione: presenti {q['presenti']} su "
+            f"{q['membri']} componenti (soglia {q['soglia_membri'] or '—'}), popolazione {q['pesi_presenti']} su "
+            f"{q['pesi_totali']} (soglia {q['soglia_pesi'] or '—'}).")
