@@ -31,7 +31,7 @@ class SedutaCreate(_In):
     luogo: testo(2, 200) = Field(examples=["Sala consiliare, Comune di Sapri"])
     prima_convocazione: AwareDatetime = Field(strict=False)
     seconda_convocazione: AwareDatetime | None = Field(None, strict=False)
-    ordine_del_giorno: list[uuid.UUID] = Field(min_length=1, max_length=50, strict=False,
+    ordine_del_giorno: list[Annotated[uuid.UUID, Field(strict=False)]] = Field(min_length=1, max_length=50,
                                                description="Le proposte di deliberazione da votare.")
 
 
