@@ -118,7 +118,7 @@ def nothing_stored(infra: Infra) -> Iterator[None]:
 
 
 def test_piano_approved_by_population_then_a_deliberation_by_heads_then_in_attuazione(platform: Platform) -> None:
-    s09 = Ambito(platform, "15-S09")
+    s09 = Ambito(platform, "15-S09T")  # S09 data under a tenant of its own (test_demo seeds 15-S09)
     ids = s09.prepara(PONDERATA)
     comitato = s09.call("GET", "/comitato", headers=s09.sindaci["065134"]).json()
     sapri = next(c for c in comitato["componenti"] if c["id"] == "065134")
@@ -136,7 +136,7 @@ def test_piano_approved_by_population_then_a_deliberation_by_heads_then_in_attua
     for c in COMUNI:
         voto = s09.vota(seduta["id"], ids["proposta_id"], c["istat"],
                         "favorevole" if c in GRANDI else "contrario").json()
-        assert voto["espresso_da"] == f"componente_comitato@15-S09" and voto["per_delega"] is False
+        assert voto["espresso_da"] == "componente_comitato@15-S09T" and voto["per_delega"] is False
     delibera = s09.call("POST", f"/sedute/{seduta['id']}/votazioni/{ids['proposta_id']}/chiusura").json()
     anno = datetime.now(ZoneInfo("Europe/Rome")).year
     assert (delibera["stato"], delibera["numero"], delibera["tipo"]) == ("approvata", f"1/{anno}", "approvazione_piano")
@@ -180,11 +180,11 @@ def test_piano_approved_by_population_then_a_deliberation_by_heads_then_in_attua
     wait_until(lambda: httpx.get(f"{monitoring}/piani/{ids['piano_id']}", headers=s09.coordinatore)
                .json().get("stato") == "in_attuazione", message="Piano in attuazione in monitoring")
     campania = platform.infra.auth(None, "regione", regione="15")
-    wait_until(lambda: any(a["ambito"] == "15-S09" and a.get("in_attuazione") == 1 for a in
+    wait_until(lambda: any(a["ambito"] == "15-S09T" and a.get("in_attuazione") == 1 for a in
                            httpx.get(f"{monitoring}/regione/piani", headers=campania).json()["ambiti"]),
                message="Piano in attuazione in the regional read model")
     lombardia = platform.infra.auth(None, "regione", regione="03")
-    assert all(a["ambito"] != "15-S09"
+    assert all(a["ambito"] != "15-S09T"
                for a in httpx.get(f"{monitoring}/regione/piani", headers=lombardia).json()["ambiti"])
 
     # Audit view: the whole history of deliberation 1, each event's link verified.

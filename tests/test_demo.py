@@ -22,6 +22,9 @@ def test_seed_demo_registers_s09_sapri_with_its_comuni_and_plan_and_is_idempoten
     ambito = httpx.get(f"{platform.url('planning')}/ambito", headers=auth).json()
     assert ambito["versione"] == 1 and ambito["capofila_istat"] == "065134"
     assert ambito["popolazione"] == sum(c["popolazione"] for c in data["comuni"])
+    comitato = httpx.get(f"{platform.url('planning')}/comitato", headers=auth).json()
+    assert comitato["versione"] == 1 and len(comitato["componenti"]) == 18  # 17 mayors and the ASL
+    assert comitato["regola"]["famiglia"] == "ponderata"
 
     comuni = wait_until(lambda: (r := httpx.get(f"{platform.url('monitoring')}/ambito/comuni",
                                                 headers=auth)).status_code == 200 and r.json(),

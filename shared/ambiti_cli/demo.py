@@ -41,6 +41,13 @@ def seed_demo(planning_url: str, monitoring_url: str) -> int:
             r.raise_for_status()
             print(f"Ambito {tenant}: {len(data['comuni'])} Comuni, {r.json()['popolazione']} residenti "
                   f"al {data['popolazione_al']}")
+        # The Coordinamento Istituzionale: the 17 mayors (population-weighted) and, without vote, the ASL.
+        r = http.put(f"{planning_url}/comitato", headers=auth, json={
+            "regola": {"famiglia": "ponderata", "base": "presenti"},
+            "consultivi": [{"id": "ASL", "nome": "ASL Salerno – Distretto Sanitario 71", "peso": 0}]})
+        r.raise_for_status()
+        print("Comitato Istituzionale: " + ("costituito" if r.status_code == 201 else "già configurato")
+              + f" ({len(r.json()['componenti'])} componenti, voto ponderato sulla popolazione)")
         r = http.post(f"{planning_url}/piani", headers=auth, json={
             "titolo": "Piano Sociale di Zona 2025–2027 – Ambito S09 Sapri", "anno_inizio": 2025, "anno_fine": 2027})
         if r.status_code not in (201, 409):
