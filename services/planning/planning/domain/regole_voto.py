@@ -43,7 +43,9 @@ class Soglia:
 
     @classmethod
     def da_dict(cls, d: Mapping) -> "Soglia":
-        return cls(Fraction(d["frazione"]), bool(d["stretta"]))
+        if not isinstance(d["stretta"], bool):
+            raise ValueError("stretta è true o false")
+        return cls(Fraction(d["frazione"]), d["stretta"])
 
     def __str__(self) -> str:
         return f"{'>' if self.stretta else '≥'} {self.frazione.numerator}/{self.frazione.denominator}"
@@ -114,6 +116,9 @@ class Componente:
 
 def aventi_diritto(regola: Regola, componenti: Iterable[Componente]) -> list[Componente]:
     """The members who make up the quorum and vote under ``regola``."""
+    componenti = list(componenti)
+    if len({c.id for c in componenti}) != len(componenti):
+        raise ValueError("ogni componente compare una sola volta")
     return [c for c in componenti if regola.consultivi_contano or not c.consultivo]
 
 

@@ -319,3 +319,11 @@ def test_invalid_input_is_refused() -> None:
         Regola("per_testa", base="aventi_diritto")
     with pytest.raises(ValueError, match="quorum"):
         Regola("per_testa", quorum={2: Quorum(None, None)})
+
+
+def test_a_member_listed_twice_is_refused_rather_than_counted_twice() -> None:
+    doppio = [Componente("065134", 100), Componente("065134", 100), Componente("065157", 100)]
+    with pytest.raises(ValueError, match="una sola volta"):
+        esito(Regola("per_testa"), doppio, ["065134", "065157"], {"065134": "favorevole", "065157": "contrario"})
+    with pytest.raises(ValueError):
+        Soglia.da_dict({"frazione": "1/2", "stretta": "false"})
