@@ -47,9 +47,9 @@ def verifica_regola(regola: dict) -> Regola:
     except (ValueError, KeyError, ZeroDivisionError) as exc:
         raise RuleViolation(f"Regola di voto non valida: {exc}.", rule="comitato.regola", field="regola") from None
     for soglia in [r.maggioranza, *(s for q in r.quorum.values() for s in (q.pesi, q.membri) if s)]:
-        if not Fraction(0) < soglia.frazione <= 1:
-            raise RuleViolation("Una soglia è una frazione tra 0 (escluso) e 1.", rule="comitato.soglia",
-                                field="regola")
+        if not Fraction(0) < soglia.frazione <= 1 or (soglia.stretta and soglia.frazione == 1):
+            raise RuleViolation("Una soglia è una frazione tra 0 (escluso) e 1, raggiungibile.",
+                                rule="comitato.soglia", field="regola")
     if r.maggioranza.frazione < Fraction(1, 2):
         raise RuleViolation("La maggioranza non può essere inferiore alla metà.", rule="comitato.maggioranza",
                             field="regola.maggioranza")

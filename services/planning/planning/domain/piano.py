@@ -168,6 +168,8 @@ class PianoDiZona(TenantAggregate):
         self.stato = "concluso"
 
     def _modificabile(self, versione: int) -> None:
+        if self.stato == "concluso":
+            raise Conflict("Il Piano è concluso.", rule="piano.concluso")
         stato = self.versione(versione)["stato"]
         if stato == "approvata":
             raise Conflict(f"La versione {versione} è approvata e non si modifica: aprire un aggiornamento.",

@@ -111,9 +111,10 @@ class Seduta(TenantAggregate):
             if not presente:
                 raise RuleViolation("Chi delega risulta presente per delega.", rule="presenza.delega",
                                     field="presente")
-        if not presente and any(p.get("delega_a") == componente for p in self.presenze.values() if p["presente"]):
-            raise Conflict("Il componente assente porta deleghe di altri: registrare prima la loro uscita.",
-                           rule="presenza.delega_in_uso")
+        if delega_a is not None or not presente:
+            if any(p.get("delega_a") == componente for p in self.presenze.values() if p["presente"]):
+                raise Conflict("Il componente porta deleghe di altri: registrare prima la loro uscita.",
+                               rule="presenza.delega_in_uso")
         self._presenza(tenant_id=self.tenant_id, componente=componente, presente=presente,
                        rappresentante=rappresentante, delega_a=delega_a, registrata_da=autore)
 
@@ -126,6 +127,8 @@ class Seduta(TenantAggregate):
     def apri(self, convocazione: int, autore: str) -> None:
         if self.stato != "convocata":
             raise Conflict("La seduta è già stata aperta.", rule="seduta.gia_aperta")
+        if convocazione not in (1, 2):
+            raise RuleViolation("La convocazione è la 1ª o la 2ª.", rule="seduta.convocazione", field="convocazione")
         if convocazione == 2 and self.seconda_convocazione is None:
             raise RuleViolation("La seduta non ha una seconda convocazione.", rule="seduta.seconda_convocazione",
                                 field="convocazione")
