@@ -19,7 +19,9 @@ router = APIRouter(prefix="/piani", tags=["Monitoraggio"])
 Lettore = Annotated[Principal, Depends(require_roles(
     "coordinatore", "amministrativo", "assistente_sociale", "componente_comitato", "referente_asl", "revisore"))]
 
-_COLUMNS = sql.SQL("piano_id AS id, tenant_id AS ambito, titolo, anno_inizio, anno_fine, stato, creato_il")
+_COLUMNS = sql.SQL("piano_id AS id, tenant_id AS ambito, titolo, anno_inizio, anno_fine, stato, creato_il, "
+                   "versione_vigente, deliberazione_vigente, deliberazione_vigente_id, "
+                   "coalesce(ultimo_evento, creato_il) AS ultimo_evento")
 
 
 class PianoMonitorato(BaseModel):
@@ -30,6 +32,12 @@ class PianoMonitorato(BaseModel):
     anno_fine: int
     stato: str
     creato_il: datetime
+    #: the latest approved version (None until version 1 is approved) and its deliberation, e.g. "1/2026"
+    versione_vigente: int | None
+    deliberazione_vigente: str | None
+    deliberazione_vigente_id: uuid.UUID | None
+    #: time of the last event of the plan applied to this read model
+    ultimo_evento: datetime
 
 
 @router.get("", response_model=list[PianoMonitorato])

@@ -12,9 +12,21 @@ from pydantic import BaseModel
 from ambiti_kit.auth import Principal, require_roles
 from ambiti_kit.service import RuntimeDep
 
+from monitoring.projections.piani import STATI
+
 router = APIRouter(prefix="/regione", tags=["Regione"])
 
 Regione = Annotated[Principal, Depends(require_roles("regione"))]
+
+
+class PianiPerStato(BaseModel):
+    """How many of the Ambito's plans are in each state."""
+
+    bozza: int
+    proposto: int
+    approvato: int
+    in_attuazione: int
+    concluso: int
 
 
 class PianiPerAmbito(BaseModel):
@@ -22,6 +34,7 @@ class PianiPerAmbito(BaseModel):
     nome: str | None
     popolazione: int | None
     piani: int
+    stati: PianiPerStato
     ultimo_evento: datetime
 
 
@@ -31,15 +44,48 @@ class VistaRegionale(BaseModel):
     ambiti: list[PianiPerAmbito]
 
 
+class DeliberazioniPerAmbito(BaseModel):
+    ambito: str
+    nome: str | None
+    popolazione: int | None
+    #: proposals not yet voted
+    proposte: int
+    approvate: int
+    respinte: int
+    ultimo_evento: datetime
+
+
+class VistaRegionaleDeliberazioni(BaseModel):
+    regione: str
+    aggiornato_al: datetime | None
+    ambiti: list[DeliberazioniPerAmbito]
+
+
 @router.get("/piani", response_model=VistaRegionale)
 def piani_per_ambito(runtime: RuntimeDep, principal: Regione) -> VistaRegionale:
-    """Numero di Piani di Zona per Ambito della Regione, con la freschezza dei dati."""
+    """Numero di Piani di Zona per Ambito della Regione e per stato, con la freschezza dei dati."""
     rm = runtime.read_model
+    stati = sql.SQL(", ").join(sql.SQL("coalesce(p.{s}, 0) AS {s}").format(s=sql.Identifier(s)) for s in STATI)
     rows = rm.fetch_all(sql.SQL(
-        "SELECT tenant_id AS ambito, a.nome, a.popolazione, coalesce(p.piani, 0) AS piani, "
+        "SELECT tenant_id AS ambito, a.nome, a.popolazione, coalesce(p.piani, 0) AS piani, {}, "
         "greatest(p.ultimo_evento, a.ultimo_evento) AS ultimo_evento "
         "FROM {} p FULL JOIN {} a USING (regione, tenant_id) ORDER BY tenant_id").format(
-        rm.table("regionale_piani"), rm.table("regionale_ambiti")), regione=principal.regione)
-    ambiti = [PianiPerAmbito(**row) for row in rows]
+        stati, rm.table("regionale_piani"), rm.table("regionale_ambiti")), regione=principal.regione)
+    ambiti = [PianiPerAmbito(stati=PianiPerStato(**{s: row.pop(s) for s in STATI}), **row) for row in rows]
     return VistaRegionale(regione=principal.regione or "", ambiti=ambiti,
                           aggiornato_al=max((a.ultimo_evento for a in ambiti), default=None))
+
+
+@router.get("/deliberazioni", response_model=VistaRegionaleDeliberazioni)
+def deliberazioni_per_ambito(runtime: RuntimeDep, principal: Regione) -> VistaRegionaleDeliberazioni:
+    """Numero di deliberazioni proposte, approvate e respinte per Ambito della Regione."""
+    rm = runtime.read_model
+    rows = rm.fetch_all(sql.SQL(
+        "SELECT tenant_id AS ambito, a.nome, a.popolazione, coalesce(d.proposte, 0) AS proposte, "
+        "coalesce(d.approvate, 0) AS approvate, coalesce(d.respinte, 0) AS respinte, "
+        "greatest(d.ultimo_evento, a.ultimo_evento) AS ultimo_evento "
+        "FROM {} d FULL JOIN {} a USING (regione, tenant_id) ORDER BY tenant_id").format(
+        rm.table("regionale_deliberazioni"), rm.table("regionale_ambiti")), regione=principal.regione)
+    ambiti = [DeliberazioniPerAmbito(**row) for row in rows]
+    return VistaRegionaleDeliberazioni(regione=principal.regione or "", ambiti=ambiti,
+                                       aggiornato_al=max((a.ultimo_evento for a in ambiti), default=None))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from ambiti_kit.eventstore import Schema
 
-from monitoring.projections import ambiti, piani
+from monitoring.projections import ambiti, deliberazioni, piani
+
+_MODULES = (piani, ambiti, deliberazioni)
 
 SCHEMA = Schema(
-    ddl=[*piani.DDL, *ambiti.DDL],
-    tenant_tables=[*piani.TENANT_TABLES, *ambiti.TENANT_TABLES],
-    regional_tables=[*piani.REGIONAL_TABLES, *ambiti.REGIONAL_TABLES],
+    ddl=[statement for module in _MODULES for statement in module.DDL],
+    tenant_tables=[table for module in _MODULES for table in module.TENANT_TABLES],
+    regional_tables=[table for module in _MODULES for table in module.REGIONAL_TABLES],
 )
 #: every read-model table, for rebuild comparisons
 TABLES = tuple(SCHEMA.tenant_tables + SCHEMA.regional_tables)
