@@ -1,4 +1,5 @@
-"""What planning publishes is what monitoring's projections read (no I/O).
+"""What planning publishes is what monitoring's projections read (no I/O; here, not in a service,
+because it needs both services' code and no service imports another).
 
 Real planning aggregates go through planning's own outbound mapper; the data of each
 integration event must satisfy the model its projection validates, and the plan's state
