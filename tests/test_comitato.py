@@ -79,10 +79,11 @@ class Ambito:
             "regola": regola, "consultivi": [{"id": "ASL", "nome": "ASL Salerno – Distretto 71", "peso": 0}]}).json()
 
     def convoca(self, *proposte: str) -> dict[str, Any]:
-        prima = datetime.now(timezone.utc) + timedelta(days=7)
+        # convened for the hour just gone (1st call) and the minute after (2nd): it can open now
+        prima = datetime.now(timezone.utc) - timedelta(minutes=2)
         return self.call("POST", "/sedute", expect=201, json={
             "oggetto": "Seduta del Coordinamento Istituzionale", "luogo": "Sala consiliare, Comune di Sapri",
-            "prima_convocazione": prima.isoformat(), "seconda_convocazione": (prima + timedelta(days=1)).isoformat(),
+            "prima_convocazione": prima.isoformat(), "seconda_convocazione": (prima + timedelta(minutes=1)).isoformat(),
             "ordine_del_giorno": list(proposte)}).json()
 
     def presenti(self, seduta_id: str, comuni: list[dict], *, presente: bool = True) -> None:
@@ -200,14 +201,18 @@ def test_piano_approved_by_population_then_a_deliberation_by_heads_then_in_attua
     vista = wait_until(lambda: (v := storia())["verifica"]["in_attesa"] == 0 and v, message="events chained")
     eventi = [e["evento"] for e in vista["eventi"]]
     assert eventi.count("Seduta.PresenzaRegistrata") == 18 and eventi.count("Seduta.VotoEspresso") == 17
-    assert eventi[0] == "Deliberazione.Proposta" and eventi[-1] == "Deliberazione.Approvata"
+    assert eventi[0] == "Deliberazione.Proposta"
+    assert eventi[-4:] == ["Seduta.VotazioneChiusa", "Deliberazione.Approvata",
+                           "RegistroDeliberazioni.NumeroAssegnato", "PianoDiZona.VersioneApprovata"]
     assert "Seduta.Convocata" in eventi and "Seduta.Aperta" in eventi
     chiusa = next(e for e in vista["eventi"] if e["evento"] == "Seduta.VotazioneChiusa")
     assert chiusa["dati"]["regola"]["famiglia"] == "ponderata" and chiusa["dati"]["esito"]["approvata"] is True
     voto_sapri = next(e for e in vista["eventi"] if e["evento"] == "Seduta.VotoEspresso"
                       and e["dati"]["componente"] == "065134")
     assert voto_sapri["dati"]["voto"] == "favorevole" and voto_sapri["quando"]
-    assert vista["verifica"]["integra"] is True and vista["verifica"]["verificati"] == len(eventi)
+    verifica = vista["verifica"]
+    assert verifica["integra"] is True and verifica["esito"] == "integra" and verifica["problemi"] == []
+    assert verifica["verificati"] == verifica["eventi_controllati"] >= len(eventi)
     assert vista["verifica"]["catena_ambito"]["ok"] is True
     assert all(e["catena"] == "verificato" and len(e["link"]) == 64 for e in vista["eventi"])
 
@@ -263,6 +268,10 @@ def test_nothing_is_decided_without_quorum_and_a_closed_seduta_takes_no_votes(pl
         assert "20330" in body["detail"] and "42160" in body["detail"]
         assert_problem(a.call("POST", f"/sedute/{sid}/votazioni", json={"proposta_id": ids["proposta_id"]},
                               expect=None), 409, "seduta.non_aperta")
+        # the 2nd call cannot be used to dodge the 1st: first the 1st call is found deserted
+        assert_problem(a.call("POST", f"/sedute/{sid}/apertura", json={"convocazione": 2}, expect=None),
+                       409, "seduta.prima_non_deserta")
+    assert a.call("POST", f"/sedute/{sid}/deserta").json()["prima_deserta"] is True
     # 2nd call needs only ≥ 3/10 of the population and ≥ 1/4 of the members: it opens.
     a.call("POST", f"/sedute/{sid}/apertura", json={"convocazione": 2})
     a.call("POST", f"/sedute/{sid}/chiusura")
@@ -333,3 +342,45 @@ def test_another_ambito_sees_nothing_of_the_comitato(platform: Platform, seduta_
                           expect=None, headers=intruso)
         assert response.status_code == 404, response.text
         assert altro.call("GET", "/comitato", expect=None).status_code == 404
+
+
+def test_the_audit_view_names_a_deleted_and_an_altered_vote(platform: Platform) -> None:
+    a = Ambito(platform, "15-AUDC")
+    ids = a.prepara(PER_TESTA)
+    seduta = a.convoca(ids["proposta_id"])
+    a.presenti(seduta["id"], COMUNI)
+    a.call("POST", f"/sedute/{seduta['id']}/apertura", json={"convocazione": 1})
+    a.call("POST", f"/sedute/{seduta['id']}/votazioni", json={"proposta_id": ids["proposta_id"]})
+    for c in COMUNI:
+        a.vota(seduta["id"], ids["proposta_id"], c["istat"], "favorevole")
+    delibera = a.call("POST", f"/sedute/{seduta['id']}/votazioni/{ids['proposta_id']}/chiusura").json()
+
+    def storia() -> dict[str, Any]:
+        return a.call("GET", f"/deliberazioni/{delibera['id']}/storia", headers=a.revisore).json()
+
+    prima = wait_until(lambda: (v := storia())["verifica"]["esito"] == "integra" and v, message="events chained")
+    voti = [e for e in prima["eventi"] if e["evento"] == "Seduta.VotoEspresso"]
+    cancellato, alterato, sparito = (v["notification_id"] for v in voti[:3])
+    infra = platform.infra
+    schema = sql.Identifier(f"{infra.namespace}planning")
+    events, chain = (sql.SQL("{}.{}").format(schema, sql.Identifier(t)) for t in ("planning_events", "audit_chain"))
+    with infra.connect() as db, db.transaction():
+        for table in (events, chain):
+            db.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(table))
+        db.execute(sql.SQL("DELETE FROM {} WHERE notification_id = %s").format(events), (cancellato,))
+        db.execute(sql.SQL("UPDATE {} SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+                           "'\"favorevole\"', '\"contrario\"'), 'UTF8') WHERE notification_id = %s").format(events),
+                   (alterato,))
+        for table in (events, chain):  # a vote removed with its link: only the version gap is left
+            db.execute(sql.SQL("DELETE FROM {} WHERE notification_id = %s").format(table), (sparito,))
+        for table, name in ((events, "planning_events"), (chain, "audit_chain")):
+            for kind in ("rows", "truncate"):
+                db.execute(sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER {}").format(
+                    table, sql.Identifier(f"{name}_append_only_{kind}")))
+    dopo = storia()
+    assert dopo["verifica"]["esito"] == "compromessa" and dopo["verifica"]["integra"] is False
+    problemi = {(p["notification_id"], p["stato"]) for p in dopo["verifica"]["problemi"]}
+    assert (cancellato, "cancellato") in problemi and (alterato, "alterato") in problemi
+    assert (None, "mancante") in problemi
+    assert [e["dati"]["voto"] for e in dopo["eventi"] if e["notification_id"] == alterato] == ["contrario"]
+    assert sum(e["evento"] == "Seduta.VotoEspresso" for e in dopo["eventi"]) == len(COMUNI) - 2

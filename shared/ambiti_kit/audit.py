@@ -166,37 +166,55 @@ class AuditChain:
                 for t, h in heads.items()]
 
     def verify_aggregates(self, tenant_id: str, originator_ids: list[Any]) -> list[dict[str, Any]]:
-        """The chain link of every stored event of some aggregates, each checked on its own.
+        """The chain link of every event of some aggregates, each checked on its own.
 
-        For each event: its notification id, its link, and whether that link is the hash of
-        the tenant's previous link and the event as stored now (``verificato``). An event
-        the outbox worker has not chained yet is reported as ``in_attesa``. This proves the
-        events of one deliberation or payment without recomputing the whole chain; ``verify``
-        does the whole chain.
+        Proves the events of one deliberation or payment without recomputing the whole
+        chain (``verify`` does that). One entry per event, in notification order, with a
+        ``stato``: ``verificato`` (its link is the hash of the tenant's previous link and the
+        event as stored now), ``in_attesa`` (committed after the outbox worker's last round),
+        ``alterato`` (changed, or moved to another tenant), ``cancellato`` (its link remains,
+        the event does not), ``fuori_catena`` (slipped in below the chained position), or
+        ``mancante`` (a gap in the aggregate's versions, whatever removed it).
         """
+        ids = list(originator_ids)
         with self.datastore.transaction() as curs:
             curs.execute(sql.SQL(
-                "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, c.link, "
-                "c.tenant_id, (SELECT p.link FROM {chain} p WHERE p.tenant_id = c.tenant_id "
-                "  AND p.notification_id < c.notification_id ORDER BY p.notification_id DESC LIMIT 1) AS previous "
-                "FROM {events} e LEFT JOIN {chain} c ON c.notification_id = e.notification_id "
-                "WHERE e.originator_id = ANY(%s) ORDER BY e.notification_id").format(
-                chain=self._chain, events=self._events), (list(originator_ids),))
+                "SELECT coalesce(e.notification_id, c.notification_id) AS notification_id, "
+                "coalesce(e.originator_id, c.originator_id) AS originator_id, "
+                "coalesce(e.originator_version, c.originator_version) AS originator_version, "
+                "e.topic, e.state, c.link, c.tenant_id AS chained_tenant, c.originator_id AS chained_id, "
+                "c.originator_version AS chained_version, "
+                "(SELECT p.link FROM {chain} p WHERE p.tenant_id = c.tenant_id AND p.notification_id < c.notification_id "
+                " ORDER BY p.notification_id DESC LIMIT 1) AS previous "
+                "FROM (SELECT * FROM {events} WHERE originator_id = ANY(%s)) e "
+                "FULL JOIN (SELECT * FROM {chain} WHERE originator_id = ANY(%s)) c "
+                "ON c.notification_id = e.notification_id ORDER BY 1").format(chain=self._chain, events=self._events),
+                (ids, ids))
             rows = curs.fetchall()
-        result = []
+            curs.execute(sql.SQL("SELECT coalesce(max(notification_id), 0) AS last FROM {}").format(self._chain))
+            last_chained = curs.fetchone()["last"]
+        result: list[dict[str, Any]] = []
+        versions: dict[str, set[int]] = {}
         for r in rows:
-            if tenant_of_state(r["state"]) != tenant_id:
-                continue
             entry = {"notification_id": r["notification_id"], "originator_id": str(r["originator_id"]),
-                     "originator_version": r["originator_version"], "topic": r["topic"]}
-            if r["link"] is None:
-                entry.update(stato="in_attesa", link=None)
+                     "originator_version": r["originator_version"], "topic": r["topic"],
+                     "link": bytes(r["link"]).hex() if r["link"] is not None else None}
+            versions.setdefault(entry["originator_id"], set()).add(r["originator_version"])
+            if r["state"] is None:
+                entry["stato"] = "cancellato"
+            elif r["link"] is None:
+                entry["stato"] = "fuori_catena" if r["notification_id"] <= last_chained else "in_attesa"
             else:
                 previous = bytes(r["previous"]) if r["previous"] is not None else GENESIS
                 expected = link_of(previous, r["originator_id"], r["originator_version"], r["topic"], r["state"])
-                ok = expected == bytes(r["link"]) and r["tenant_id"] == tenant_id
-                entry.update(stato="verificato" if ok else "alterato", link=bytes(r["link"]).hex())
+                intact = (expected == bytes(r["link"]) and r["chained_tenant"] == tenant_id
+                          and tenant_of_state(r["state"]) == tenant_id)
+                entry["stato"] = "verificato" if intact else "alterato"
             result.append(entry)
+        for originator_id, seen in versions.items():
+            for missing in sorted(set(range(1, max(seen) + 1)) - seen):
+                result.append({"notification_id": None, "originator_id": originator_id,
+                               "originator_version": missing, "topic": None, "link": None, "stato": "mancante"})
         return result
 
     def verify(self, tenant_id: str, witness: dict[str, Any] | None = None) -> Verification:

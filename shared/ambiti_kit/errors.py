@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -167,6 +167,13 @@ async def _unavailable_handler(request: Request, exc: Exception) -> JSONResponse
     return response
 
 
+async def _concurrent_write_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Another request stored a new version of the same aggregate first (optimistic concurrency)."""
+    _log.info("concurrent write on %s %s: %s", request.method, request.url.path, exc)
+    return problem(409, "Modifica concorrente", "Il dato è stato modificato nel frattempo: rileggere e riprovare.",
+                   request, rule="concorrenza.versione")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render every error of ``app`` as problem+json."""
     app.add_exception_handler(RequestValidationError, _validation_handler)  # type: ignore[arg-type]
@@ -175,3 +182,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     # Pool exhausted or connection lost: the request may succeed if repeated.
     app.add_exception_handler(OperationalError, _unavailable_handler)
     app.add_exception_handler(InterfaceError, _unavailable_handler)
+    # A use case that does not retry its own version conflicts: never a 500 for a lost race.
+    app.add_exception_handler(IntegrityError, _concurrent_write_handler)

@@ -1,18 +1,24 @@
 """The planning application: one method per use case, each ending in save().
 
-Commands that several people may send at once on the same aggregate (votes in a seduta,
-deliberation numbers in a year) are retried on a version conflict: each attempt reloads
+Commands that several people send at once on the same aggregate (the votes of a seduta,
+the numbers of a year's register) are serialised per aggregate inside this process and
+retried, with jittered backoff, when another replica stored first: each attempt reloads
 the aggregates, so the rules are checked again against what the others just stored.
+Loaded aggregates are cached and fast-forwarded (only their newer events are read), so a
+seduta with hundreds of votes is not replayed from its first event for every vote.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
-from datetime import date, datetime
+import zlib
+from datetime import date, datetime, timezone
 from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.tenancy import TenantApplication
@@ -36,18 +42,36 @@ def oggi() -> date:
     return datetime.now(ROMA).date()
 
 
+def adesso() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class Planning(TenantApplication):
     name = "planning"
-    #: attempts of a command that lost an optimistic-concurrency race
-    attempts = 30
+    env = {"AGGREGATE_CACHE_MAXSIZE": "500", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+    #: attempts of a command that lost an optimistic-concurrency race to another replica
+    attempts = 20
 
-    def _retry(self, command: Callable[[], T], message: str, rule: str) -> T:
-        for _ in range(self.attempts):
-            try:
-                return command()
-            except IntegrityError:
-                continue
-        raise Conflict(message, rule=rule)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Striped locks: commands on one aggregate queue here instead of racing in the database.
+        self._stripes = [threading.Lock() for _ in range(64)]
+
+    def _retry(self, command: Callable[[], T], message: str, rule: str, key: Any = None) -> T:
+        """Run ``command`` (load, decide, save); on a version conflict, back off and run it again."""
+        lock = self._stripes[zlib.crc32(str(key).encode()) % len(self._stripes)] if key is not None else None
+        retrying = Retrying(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(self.attempts),
+                            wait=wait_random_exponential(multiplier=0.002, max=0.2))
+        try:
+            for attempt in retrying:
+                with attempt:
+                    if lock is None:
+                        return command()
+                    with lock:
+                        return command()
+        except RetryError:
+            raise Conflict(message, rule=rule) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- Ambito -----------------------------------------------------------------------
     def registra_ambito(self, tenant_id: str, nome: str, capofila_istat: str, popolazione_al: date,
@@ -143,10 +167,13 @@ class Planning(TenantApplication):
         return differenze(piano.versione(da)["aree"], piano.versione(a)["aree"])
 
     def concludi_piano(self, tenant_id: str, piano_id: uuid.UUID, autore: str) -> PianoDiZona:
-        piano = self.piano(tenant_id, piano_id)
-        piano.concludi(autore)
-        self.save(piano)
-        return piano
+        def command() -> PianoDiZona:
+            piano = self.piano(tenant_id, piano_id)
+            piano.concludi(autore)
+            self.save(piano)
+            return piano
+
+        return self._retry(command, "Il Piano è stato modificato nel frattempo: riprovare.", "piano.modifica_concorrente")
 
     # -- Comitato Istituzionale ----------------------------------------------------------
     def configura_comitato(self, tenant_id: str, consultivi: list[dict], regola: dict,
@@ -233,7 +260,8 @@ class Planning(TenantApplication):
             self.save(seduta)
             return seduta
 
-        return self._retry(command, "La seduta è molto contesa: riprovare.", "seduta.modifica_concorrente")
+        return self._retry(command, "La seduta è molto contesa: riprovare.", "seduta.modifica_concorrente",
+                           key=seduta_id)
 
     def registra_presenza(self, tenant_id: str, seduta_id: uuid.UUID, componente: str, presente: bool,
                           rappresentante: str | None, delega_a: str | None, autore: str) -> Seduta:
@@ -241,7 +269,10 @@ class Planning(TenantApplication):
             componente, presente, rappresentante, delega_a, autore))
 
     def apri_seduta(self, tenant_id: str, seduta_id: uuid.UUID, convocazione: int, autore: str) -> Seduta:
-        return self._on_seduta(tenant_id, seduta_id, lambda s: s.apri(convocazione, autore))
+        return self._on_seduta(tenant_id, seduta_id, lambda s: s.apri(convocazione, autore, adesso()))
+
+    def dichiara_deserta(self, tenant_id: str, seduta_id: uuid.UUID, autore: str) -> Seduta:
+        return self._on_seduta(tenant_id, seduta_id, lambda s: s.dichiara_deserta(autore, adesso()))
 
     def apri_votazione(self, tenant_id: str, seduta_id: uuid.UUID, proposta_id: uuid.UUID, autore: str) -> Seduta:
         return self._on_seduta(tenant_id, seduta_id, lambda s: s.apri_votazione(proposta_id, autore))
@@ -275,7 +306,8 @@ class Planning(TenantApplication):
             self.save(seduta, proposta, *altri, *([piano] if piano else []))
             return proposta
 
-        return self._retry(command, "Registro delle deliberazioni conteso: riprovare.", "deliberazione.numerazione")
+        return self._retry(command, "Registro delle deliberazioni conteso: riprovare.", "deliberazione.numerazione",
+                           key=seduta_id)
 
     def _piano_di(self, proposta: Deliberazione) -> PianoDiZona | None:
         if proposta.tipo not in TIPI_PIANO.values():
@@ -309,7 +341,7 @@ class Planning(TenantApplication):
             raise Conflict("L'Accordo di Programma si predispone per un Piano approvato.",
                            rule="accordo.piano_approvato")
         comuni = [c["istat"] for c in self._ambito_registrato(tenant_id, "firmatari").comuni]
-        accordo = AccordoDiProgramma.predisponi(tenant_id, piano.id, firmatari or [*comuni, ASL], set(comuni), autore)
+        accordo = AccordoDiProgramma.predisponi(tenant_id, piano.id, [*comuni, ASL] if firmatari is None else firmatari, set(comuni), autore)
         if self.exists(accordo.id):
             raise Conflict("L'Accordo di Programma di questo Piano è già predisposto.", rule="accordo.unico")
         try:
@@ -349,14 +381,22 @@ class Planning(TenantApplication):
 
     # -- Audit ----------------------------------------------------------------------------
     def storia_deliberazione(self, tenant_id: str, deliberazione_id: uuid.UUID) -> dict[str, Any]:
-        """Every stored event that explains a deliberation: the proposal, each seduta that had it
-        on its agenda (convocation, attendance, opening, closing) and its own vote, in order."""
+        """Every stored event that explains a deliberation: the proposal, each seduta that had it on
+        its agenda (convocation, attendance, opening, its own vote, closing), its number in the year's
+        register and what it did to the Piano. Events of each aggregate in version order; the caller
+        orders them across aggregates by notification id."""
         deliberazione = self.deliberazione(tenant_id, deliberazione_id)
-        eventi = [(deliberazione_id, e) for e in self.events.get(deliberazione_id)]
-        sedute = [e.seduta_id for _, e in eventi if isinstance(e, Deliberazione.IscrittaAllOrdineDelGiorno)]
+        eventi = list(self.events.get(deliberazione_id))
+        sedute = [e.seduta_id for e in eventi if isinstance(e, Deliberazione.IscrittaAllOrdineDelGiorno)]
         for seduta_id in dict.fromkeys(sedute):
-            for e in self.events.get(seduta_id):
-                if getattr(e, "proposta_id", deliberazione_id) == deliberazione_id:
-                    eventi.append((seduta_id, e))
-        eventi.sort(key=lambda pair: pair[1].timestamp)
-        return {"deliberazione": deliberazione, "eventi": [e for _, e in eventi]}
+            eventi += [e for e in self.events.get(seduta_id)
+                       if getattr(e, "proposta_id", deliberazione_id) == deliberazione_id]
+        if deliberazione.numero is not None:
+            registro = RegistroDeliberazioni.create_id(tenant_id, deliberazione.data.year)
+            eventi += [e for e in self.events.get(registro)
+                       if getattr(e, "deliberazione_id", None) == deliberazione_id]
+        piano = self._piano_di(deliberazione)
+        if piano is not None:
+            eventi += [e for e in self.events.get(piano.id)
+                       if getattr(e, "deliberazione_id", None) == deliberazione_id]
+        return {"deliberazione": deliberazione, "eventi": eventi}

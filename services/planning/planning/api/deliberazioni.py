@@ -100,11 +100,18 @@ def storia(deliberazione_id: uuid.UUID, app: PlanningDep, runtime: RuntimeDep, p
                       "versione": e.originator_version, "quando": e.timestamp, "dati": dati,
                       "notification_id": anello.get("notification_id"), "catena": anello.get("stato"),
                       "link": anello.get("link")})
-    stati = [r["catena"] for r in righe]
-    verifica = {"eventi": len(righe), "verificati": stati.count("verificato"), "in_attesa": stati.count("in_attesa"),
-                "alterati": stati.count("alterato"), "integra": "alterato" not in stati}
+    righe.sort(key=lambda r: (r["notification_id"] or 0, r["aggregato"], r["versione"]))
+    # The check covers every event of the aggregates involved (e.g. all votes of the seduta and
+    # all numbers of the register), not only the rows shown: a gap or a deletion anywhere counts.
+    problemi = [c for c in catena if c["stato"] not in ("verificato", "in_attesa")]
+    in_attesa = sum(1 for c in catena if c["stato"] == "in_attesa")
+    verifica = {"eventi_controllati": len(catena), "verificati": sum(1 for c in catena if c["stato"] == "verificato"),
+                "in_attesa": in_attesa, "problemi": problemi,
+                "esito": "compromessa" if problemi else "in_attesa" if in_attesa else "integra"}
     if catena_completa:
         verifica["catena_ambito"] = runtime.chain.verify(tenant).as_dict()
-        verifica["integra"] = verifica["integra"] and verifica["catena_ambito"]["ok"]
+        if not verifica["catena_ambito"]["ok"]:
+            verifica["esito"] = "compromessa"
+    verifica["integra"] = verifica["esito"] == "integra"
     return jsonable_encoder({"deliberazione": DeliberazioneRead.of(storia["deliberazione"]),
                              "eventi": righe, "verifica": verifica})

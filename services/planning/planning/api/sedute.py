@@ -64,6 +64,7 @@ class SedutaRead(BaseModel):
     prima_convocazione: datetime
     seconda_convocazione: datetime | None
     convocazione: int | None
+    prima_deserta: bool
     ordine_del_giorno: list[uuid.UUID]
     componenti: list[dict[str, Any]]
     regola: dict[str, Any]
@@ -78,7 +79,8 @@ class SedutaRead(BaseModel):
     def of(cls, s: Seduta) -> "SedutaRead":
         return cls(id=s.id, ambito=s.tenant_id, oggetto=s.oggetto, luogo=s.luogo, stato=s.stato,
                    prima_convocazione=s.prima_convocazione, seconda_convocazione=s.seconda_convocazione,
-                   convocazione=s.convocazione, ordine_del_giorno=s.ordine_del_giorno, componenti=s.componenti,
+                   convocazione=s.convocazione, prima_deserta=s.prima_deserta,
+                   ordine_del_giorno=s.ordine_del_giorno, componenti=s.componenti,
                    regola=s.regola, presenze=s.presenze, numero_legale=s.quorum(),
                    votazione_aperta=s.votazione_aperta, voti={str(k): v for k, v in s.voti.items()},
                    esiti={str(k): v for k, v in s.esiti.items()}, versione=s.version)
@@ -110,8 +112,14 @@ def registra_presenza(seduta_id: uuid.UUID, componente: str, body: PresenzaWrite
 
 @router.post("/{seduta_id}/apertura", response_model=SedutaRead)
 def apri(seduta_id: uuid.UUID, body: AperturaWrite, app: PlanningDep, principal: Coordinatore) -> SedutaRead:
-    """Apre la seduta in 1ª o 2ª convocazione, se c'è il numero legale."""
+    """Apre la seduta all'ora della convocazione, se c'è il numero legale (in 2ª solo dopo la 1ª deserta)."""
     return SedutaRead.of(app.apri_seduta(tenant_of(principal), seduta_id, body.convocazione, principal.subject))
+
+
+@router.post("/{seduta_id}/deserta", response_model=SedutaRead)
+def dichiara_deserta(seduta_id: uuid.UUID, app: PlanningDep, principal: Coordinatore) -> SedutaRead:
+    """Constata che all'ora della 1ª convocazione manca il numero legale: la seduta potrà aprirsi in 2ª."""
+    return SedutaRead.of(app.dichiara_deserta(tenant_of(principal), seduta_id, principal.subject))
 
 
 @router.post("/{seduta_id}/votazioni", response_model=SedutaRead)

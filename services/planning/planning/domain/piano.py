@@ -133,9 +133,9 @@ class PianoDiZona(TenantAggregate):
             raise RuleViolation(f"Tipo di versione non ammesso: {tipo}.", rule="piano.tipo_versione", field="tipo")
         if self.stato == "concluso":
             raise Conflict("Il Piano è concluso.", rule="piano.concluso")
-        if self.versione(riferimento)["stato"] != "approvata":
-            raise RuleViolation("Una nuova versione si riferisce a una versione approvata.",
-                                rule="piano.riferimento_approvato", field="riferimento")
+        if self.versione(riferimento)["stato"] != "approvata" or riferimento != self.versione_vigente:
+            raise RuleViolation(f"Una nuova versione parte dalla versione vigente ({self.versione_vigente}).",
+                                rule="piano.riferimento_vigente", field="riferimento")
         aperte = [n for n, v in self.versioni.items() if v["stato"] != "approvata"]
         if aperte:
             raise Conflict(f"La versione {aperte[0]} è ancora in lavorazione.", rule="piano.una_bozza_alla_volta")
@@ -159,8 +159,13 @@ class PianoDiZona(TenantAggregate):
         self.stato = "in_attuazione"
 
     def concludi(self, autore: str) -> None:
+        """Close the plan; a draft left open is abandoned, a version before the Comitato must be decided first."""
         if self.stato != "in_attuazione":
             raise Conflict("Si conclude solo un Piano in attuazione.", rule="piano.conclusione")
+        in_esame = [n for n, v in self.versioni.items() if v["stato"] == "proposta"]
+        if in_esame:
+            raise Conflict(f"La versione {in_esame[0]} è all'esame del Comitato: attenderne la decisione.",
+                           rule="piano.versione_in_esame")
         self._concluso(tenant_id=self.tenant_id, concluso_da=autore)
 
     @event("Concluso")

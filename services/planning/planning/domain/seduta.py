@@ -48,6 +48,7 @@ class Seduta(TenantAggregate):
         self.convocata_da = convocata_da
         self.stato = "convocata"
         self.convocazione: int | None = None
+        self.prima_deserta = False
         self.presenze: dict[str, dict[str, Any]] = {}
         self.votazione_aperta: uuid.UUID | None = None
         self.voti: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
@@ -124,14 +125,25 @@ class Seduta(TenantAggregate):
         self.presenze[componente] = {"presente": presente, "rappresentante": rappresentante, "delega_a": delega_a}
 
     # -- opening --------------------------------------------------------------------
-    def apri(self, convocazione: int, autore: str) -> None:
+    def apri(self, convocazione: int, autore: str, adesso: datetime) -> None:
+        """Open the seduta in its 1st call (from the hour it was convened for) or, once the 1st call
+        was declared deserted, in its 2nd call (from that hour): never in the 2nd to dodge the 1st."""
         if self.stato != "convocata":
             raise Conflict("La seduta è già stata aperta.", rule="seduta.gia_aperta")
         if convocazione not in (1, 2):
             raise RuleViolation("La convocazione è la 1ª o la 2ª.", rule="seduta.convocazione", field="convocazione")
-        if convocazione == 2 and self.seconda_convocazione is None:
-            raise RuleViolation("La seduta non ha una seconda convocazione.", rule="seduta.seconda_convocazione",
-                                field="convocazione")
+        if convocazione == 1:
+            if self.prima_deserta:
+                raise Conflict("La 1ª convocazione è andata deserta: si apre in 2ª.", rule="seduta.prima_deserta")
+            self._non_prima(self.prima_convocazione, adesso, "1ª")
+        else:
+            if self.seconda_convocazione is None:
+                raise RuleViolation("La seduta non ha una seconda convocazione.", rule="seduta.seconda_convocazione",
+                                    field="convocazione")
+            if not self.prima_deserta:
+                raise Conflict("Si apre in 2ª convocazione solo dopo aver constatato deserta la 1ª.",
+                               rule="seduta.prima_non_deserta")
+            self._non_prima(self.seconda_convocazione, adesso, "2ª")
         quorum = self.quorum(convocazione)
         if not quorum["raggiunto"]:
             raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
@@ -141,6 +153,27 @@ class Seduta(TenantAggregate):
     def _aperta(self, tenant_id: str, convocazione: int, quorum: dict, aperta_da: str) -> None:
         self.stato = "aperta"
         self.convocazione = convocazione
+
+    def dichiara_deserta(self, autore: str, adesso: datetime) -> None:
+        """At the hour of the 1st call the members present do not make its numero legale."""
+        if self.stato != "convocata" or self.prima_deserta:
+            raise Conflict("La 1ª convocazione non è più in corso.", rule="seduta.prima_in_corso")
+        self._non_prima(self.prima_convocazione, adesso, "1ª")
+        quorum = self.quorum(1)
+        if quorum["raggiunto"]:
+            raise RuleViolation("In 1ª convocazione c'è il numero legale: la seduta non è deserta.",
+                                rule="seduta.non_deserta", field="presenze")
+        self._deserta(tenant_id=self.tenant_id, quorum=quorum, constatata_da=autore)
+
+    @event("PrimaConvocazioneDeserta")
+    def _deserta(self, tenant_id: str, quorum: dict, constatata_da: str) -> None:
+        self.prima_deserta = True
+
+    @staticmethod
+    def _non_prima(ora: datetime, adesso: datetime, quale: str) -> None:
+        if adesso < ora:
+            raise Conflict(f"La {quale} convocazione è per le {ora.isoformat()}: non è ancora l'ora.",
+                           rule="seduta.ora_convocazione")
 
     # -- voting ---------------------------------------------------------------------
     def apri_votazione(self, proposta_id: uuid.UUID, autore: str) -> None:

@@ -86,6 +86,8 @@ MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
         "delega_a": e.delega_a, "registrata_da": e.registrata_da}),
     Seduta.Aperta: ("planning.seduta.aperta", lambda e: {
         **_seduta(e), "convocazione": e.convocazione, "numero_legale": e.quorum, "aperta_da": e.aperta_da}),
+    Seduta.PrimaConvocazioneDeserta: ("planning.seduta.prima_convocazione_deserta", lambda e: {
+        **_seduta(e), "numero_legale": e.quorum, "constatata_da": e.constatata_da}),
     Seduta.VotazioneAperta: ("planning.seduta.votazione_aperta", lambda e: {
         **_seduta(e), "proposta_id": str(e.proposta_id), "numero_legale": e.quorum, "aperta_da": e.aperta_da}),
     Seduta.VotoEspresso: ("planning.seduta.voto_espresso", lambda e: {

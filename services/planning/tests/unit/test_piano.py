@@ -139,13 +139,25 @@ def test_an_annual_update_starts_from_the_approved_version_one_draft_at_a_time()
     piano.proponi(2, "x")
     piano.approva(2, uuid.uuid4(), "3/2027")
     assert (piano.versione_vigente, piano.stato) == (2, "in_attuazione")  # only version 1 moves the plan
+    with pytest.raises(RuleViolation) as superata:
+        piano.apri_versione("piano_non_autosufficienza", 1, "PNA 2026", "x")  # 1 is no longer in force
+    assert superata.value.rule == "piano.riferimento_vigente"
     assert piano.apri_versione("piano_non_autosufficienza", 2, "PNA 2026", "x") == 3
+
+
+def test_a_plan_with_a_version_before_the_comitato_is_not_concluded() -> None:
+    piano = piano_in("in_attuazione")
+    piano.apri_versione("aggiornamento_annuale", 1, "Aggiornamento 2026", "x")
+    piano.proponi(2, "x")
+    with pytest.raises(Conflict) as caught:
+        piano.concludi("x")
+    assert caught.value.rule == "piano.versione_in_esame" and piano.stato == "in_attuazione"
 
 
 @pytest.mark.parametrize("stato, tipo, riferimento, rule, field", [
     ("approvato", "piano", 1, "piano.tipo_versione", "tipo"),
     ("approvato", "aggiornamento_annuale", 7, "piano.versione_esistente", "versione"),
-    ("proposto", "aggiornamento_annuale", 1, "piano.riferimento_approvato", "riferimento"),
+    ("proposto", "aggiornamento_annuale", 1, "piano.riferimento_vigente", "riferimento"),
 ])
 def test_a_new_version_is_an_update_referring_to_an_approved_one(stato: str, tipo: str, riferimento: int,
                                                                    rule: str, field: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any
 
@@ -50,7 +50,7 @@ def di(comune: str) -> Votante:
 def in_votazione(regola: Regola = Regola("ponderata")) -> Seduta:
     """All six Comuni and the ASL present, seduta open in 1st call, vote on the plan open."""
     seduta = presenti(convoca(regola), *COMUNI, "ASL")
-    seduta.apri(1, "presidente@15-S09")
+    seduta.apri(1, "presidente@15-S09", PRIMA)
     seduta.apri_votazione(PIANO, "presidente@15-S09")
     return seduta
 
@@ -74,18 +74,33 @@ def test_convoca_validation(odg: list, seconda: datetime | None, regola: Regola,
 
 def test_apri_needs_the_numero_legale_of_the_call_in_which_it_opens() -> None:
     seduta = presenti(convoca(), VIBONATI, TORRE_ORSAIA)  # 2 of 6, 5189 of 13622 inhabitants
-    e = errore(lambda: seduta.apri(1, "presidente"))  # needs > 6811 inhabitants
+    e = errore(lambda: seduta.apri(1, "presidente", PRIMA))  # needs > 6811 inhabitants
     assert (type(e), e.rule, e.field) == (RuleViolation, "seduta.numero_legale", "presenze")
     assert "presenti 2 su 6" in e.detail and "popolazione 5189 su 13622" in e.detail
-    seduta.apri(2, "presidente")  # needs >= 3/10 = 4086.6 inhabitants and >= 1/4 of members
-    convocata, *_, aperta = seduta.collect_events()
+    seduta.dichiara_deserta("presidente", PRIMA)
+    seduta.apri(2, "presidente", SECONDA)  # needs >= 3/10 = 4086.6 inhabitants and >= 1/4 of members
+    convocata, *_, deserta, aperta = seduta.collect_events()
     assert isinstance(convocata, Seduta.Convocata) and convocata.componenti == COMPONENTI  # a copy of the Comitato
+    assert isinstance(deserta, Seduta.PrimaConvocazioneDeserta) and deserta.quorum["raggiunto"] is False
     assert isinstance(aperta, Seduta.Aperta) and (seduta.stato, seduta.convocazione) == ("aperta", 2)
     assert aperta.quorum == {"convocazione": 2, "raggiunto": True, "presenti": 2, "membri": 6, "pesi_presenti": 5189,
                              "pesi_totali": 13622, "soglia_membri": "≥ 1/4", "soglia_pesi": "≥ 3/10"}
-    assert errore(lambda: seduta.apri(2, "presidente")).rule == "seduta.gia_aperta"
-    e = errore(lambda: presenti(convoca(seconda=None), *COMUNI).apri(2, "presidente"))
+    assert errore(lambda: seduta.apri(2, "presidente", SECONDA)).rule == "seduta.gia_aperta"
+    e = errore(lambda: presenti(convoca(seconda=None), *COMUNI).apri(2, "presidente", SECONDA))
     assert (type(e), e.rule, e.field) == (RuleViolation, "seduta.seconda_convocazione", "convocazione")
+
+
+def test_the_second_call_never_dodges_the_first_and_no_call_opens_before_its_hour() -> None:
+    seduta = presenti(convoca(), VIBONATI, TORRE_ORSAIA)  # enough for the 2nd call only
+    assert errore(lambda: seduta.apri(2, "presidente", SECONDA)).rule == "seduta.prima_non_deserta"
+    assert errore(lambda: seduta.apri(1, "presidente", PRIMA - timedelta(minutes=1))).rule == "seduta.ora_convocazione"
+    assert errore(lambda: seduta.dichiara_deserta("p", PRIMA - timedelta(seconds=1))).rule == "seduta.ora_convocazione"
+    seduta.dichiara_deserta("presidente", PRIMA)
+    assert errore(lambda: seduta.dichiara_deserta("presidente", PRIMA)).rule == "seduta.prima_in_corso"
+    assert errore(lambda: seduta.apri(1, "presidente", SECONDA)).rule == "seduta.prima_deserta"
+    assert errore(lambda: seduta.apri(2, "presidente", SECONDA - timedelta(seconds=1))).rule == "seduta.ora_convocazione"
+    piena = presenti(convoca(), *COMUNI)
+    assert errore(lambda: piena.dichiara_deserta("presidente", PRIMA)).rule == "seduta.non_deserta"
 
 
 def test_a_proxy_makes_the_delegating_comune_present_for_the_quorum() -> None:
@@ -124,7 +139,7 @@ def test_a_delegate_carrying_a_proxy_cannot_delegate_in_turn() -> None:
 def test_apri_votazione_rules() -> None:
     seduta = presenti(convoca(), *COMUNI)
     assert errore(lambda: seduta.apri_votazione(PIANO, "p")).rule == "seduta.non_aperta"
-    seduta.apri(1, "presidente")
+    seduta.apri(1, "presidente", PRIMA)
     e = errore(lambda: seduta.apri_votazione(uuid.UUID(int=99), "p"))
     assert (type(e), e.rule, e.field) == (RuleViolation, "votazione.ordine_del_giorno", "proposta_id")
     seduta.apri_votazione(PIANO, "p")
@@ -148,7 +163,7 @@ def test_votes_that_are_refused(componente: str, voto: str, votante: Votante, er
     seduta = presenti(convoca(), SAPRI, VIBONATI, TORRE_ORSAIA, MORIGERATI, "ASL")
     delega(seduta, ISPANI, VIBONATI)
     seduta.registra_presenza(TORTORELLA, False, None, None, "segretario")
-    seduta.apri(1, "presidente")
+    seduta.apri(1, "presidente", PRIMA)
     seduta.apri_votazione(PIANO, "presidente")
     e = errore(lambda: seduta.vota(PIANO, componente, voto, votante))
     assert (type(e), e.rule, e.field) == (error, rule, field)
@@ -158,7 +173,7 @@ def test_votes_that_are_refused(componente: str, voto: str, votante: Votante, er
 def test_a_proxy_vote_is_recorded_as_such_and_each_member_votes_once() -> None:
     seduta = presenti(convoca(), SAPRI, VIBONATI)
     delega(seduta, ISPANI, VIBONATI)
-    seduta.apri(1, "presidente")
+    seduta.apri(1, "presidente", PRIMA)
     seduta.apri_votazione(PIANO, "presidente")
     seduta.vota(PIANO, ISPANI, "favorevole", di(VIBONATI))
     voto = seduta.collect_events()[-1]
