@@ -90,6 +90,18 @@ class Ambito:
         for c in comuni:
             self.call("PUT", f"/sedute/{seduta_id}/presenze/{c['istat']}", json={"presente": presente})
 
+    def piano_approvato_all_unanimita(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """A Piano approved one head one vote by all 17 Comuni: (ids, seduta, deliberazione)."""
+        ids = self.prepara(PER_TESTA)
+        seduta = self.convoca(ids["proposta_id"])
+        self.presenti(seduta["id"], COMUNI)
+        self.call("POST", f"/sedute/{seduta['id']}/apertura", json={"convocazione": 1})
+        self.call("POST", f"/sedute/{seduta['id']}/votazioni", json={"proposta_id": ids["proposta_id"]})
+        for c in COMUNI:
+            self.vota(seduta["id"], ids["proposta_id"], c["istat"], "favorevole")
+        delibera = self.call("POST", f"/sedute/{seduta['id']}/votazioni/{ids['proposta_id']}/chiusura").json()
+        return ids, seduta, delibera
+
     def vota(self, seduta_id: str, proposta_id: str, istat: str, voto: str, expect: int | None = 201,
              headers: dict[str, str] | None = None) -> httpx.Response:
         return self.call("POST", f"/sedute/{seduta_id}/votazioni/{proposta_id}/voti",
@@ -286,14 +298,7 @@ def test_nothing_is_decided_without_quorum_and_a_closed_seduta_takes_no_votes(pl
 
 def test_an_approved_version_never_changes_and_roles_are_enforced(platform: Platform) -> None:
     a = Ambito(platform, "15-IMM")
-    ids = a.prepara(PER_TESTA)
-    seduta = a.convoca(ids["proposta_id"])
-    a.presenti(seduta["id"], COMUNI)
-    a.call("POST", f"/sedute/{seduta['id']}/apertura", json={"convocazione": 1})
-    a.call("POST", f"/sedute/{seduta['id']}/votazioni", json={"proposta_id": ids["proposta_id"]})
-    for c in COMUNI:
-        a.vota(seduta["id"], ids["proposta_id"], c["istat"], "favorevole")
-    delibera = a.call("POST", f"/sedute/{seduta['id']}/votazioni/{ids['proposta_id']}/chiusura").json()
+    ids, seduta, delibera = a.piano_approvato_all_unanimita()
     assert delibera["stato"] == "approvata"
     infra = platform.infra
     with nothing_stored(infra):
@@ -346,14 +351,7 @@ def test_another_ambito_sees_nothing_of_the_comitato(platform: Platform, seduta_
 
 def test_the_audit_view_names_a_deleted_and_an_altered_vote(platform: Platform) -> None:
     a = Ambito(platform, "15-AUDC")
-    ids = a.prepara(PER_TESTA)
-    seduta = a.convoca(ids["proposta_id"])
-    a.presenti(seduta["id"], COMUNI)
-    a.call("POST", f"/sedute/{seduta['id']}/apertura", json={"convocazione": 1})
-    a.call("POST", f"/sedute/{seduta['id']}/votazioni", json={"proposta_id": ids["proposta_id"]})
-    for c in COMUNI:
-        a.vota(seduta["id"], ids["proposta_id"], c["istat"], "favorevole")
-    delibera = a.call("POST", f"/sedute/{seduta['id']}/votazioni/{ids['proposta_id']}/chiusura").json()
+    _, _, delibera = a.piano_approvato_all_unanimita()
 
     def storia() -> dict[str, Any]:
         return a.call("GET", f"/deliberazioni/{delibera['id']}/storia", headers=a.revisore).json()
