@@ -7,16 +7,19 @@ from a missing aggregate (404), so ids of other Ambiti reveal nothing.
 
 from __future__ import annotations
 
+import threading
 import uuid
+import zlib
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, ProcessRecorder, Transcoding
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ambiti_kit.auth import TENANT_PATTERN
-from ambiti_kit.errors import NotFound
+from ambiti_kit.errors import Conflict, NotFound
 
 #: Namespace of the platform's name-based (uuid5) aggregate ids.
 PLATFORM_NAMESPACE = uuid.UUID("6f1d7a52-3f0e-5d8e-9a51-5a3b2f6c1e01")
@@ -51,6 +54,7 @@ class TenantAggregate(Aggregate):
 
 
 A = TypeVar("A", bound=TenantAggregate)
+T = TypeVar("T")
 
 
 class TenantApplication(Application):
@@ -59,6 +63,36 @@ class TenantApplication(Application):
     Every service's store also records tracking (which upstream notifications it has
     processed) in the same transaction as its events, so it uses a process recorder.
     """
+
+    #: attempts of a command that keeps losing optimistic-concurrency races
+    attempts = 20
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Striped locks: commands on one aggregate queue in this process instead of racing in the database.
+        self._stripes = [threading.Lock() for _ in range(64)]
+
+    def retrying(self, command: Callable[[], T], *, message: str, rule: str, key: Any = None) -> T:
+        """Run ``command`` (load, decide, save) until it does not lose a version race.
+
+        Each attempt reloads its aggregates, so the rules are checked again against what the
+        winner stored. Commands with the same ``key`` (the contended aggregate's id) are
+        serialised within this process; between processes the jittered backoff spreads the
+        retries. After ``attempts`` lost races: 409 with ``rule``.
+        """
+        lock = self._stripes[zlib.crc32(str(key).encode()) % len(self._stripes)] if key is not None else None
+        retrying = Retrying(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(self.attempts),
+                            wait=wait_random_exponential(multiplier=0.002, max=0.2), reraise=False)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    if lock is None:
+                        return command()
+                    with lock:
+                        return command()
+        except RetryError:
+            raise Conflict(message, rule=rule) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

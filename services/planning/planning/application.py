@@ -1,8 +1,9 @@
 """The planning application: one method per use case, each ending in save().
 
 Commands that several people send at once on the same aggregate (the votes of a seduta,
-the numbers of a year's register) are serialised per aggregate inside this process and
-retried, with jittered backoff, when another replica stored first: each attempt reloads
+the numbers of a year's register) go through the kit's ``retrying``: serialised per
+aggregate inside this process and retried, with jittered backoff, when another replica
+stored first: each attempt reloads
 the aggregates, so the rules are checked again against what the others just stored.
 Loaded aggregates are cached and fast-forwarded (only their newer events are read), so a
 seduta with hundreds of votes is not replayed from its first event for every vote.
@@ -10,15 +11,12 @@ seduta with hundreds of votes is not replayed from its first event for every vot
 
 from __future__ import annotations
 
-import threading
 import uuid
-import zlib
 from datetime import date, datetime, timezone
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import IntegrityError
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.tenancy import TenantApplication
@@ -32,7 +30,6 @@ from planning.domain.piano import PianoDiZona
 from planning.domain.seduta import Seduta, Votante
 
 ROMA = ZoneInfo("Europe/Rome")
-T = TypeVar("T")
 #: Deliberation types that approve a version of the Piano (proposed from the Piano itself).
 TIPI_PIANO = {"piano": "approvazione_piano", "aggiornamento_annuale": "approvazione_aggiornamento",
               "piano_non_autosufficienza": "approvazione_aggiornamento"}
@@ -49,29 +46,6 @@ def adesso() -> datetime:
 class Planning(TenantApplication):
     name = "planning"
     env = {"AGGREGATE_CACHE_MAXSIZE": "500", "AGGREGATE_CACHE_FASTFORWARD": "y"}
-    #: attempts of a command that lost an optimistic-concurrency race to another replica
-    attempts = 20
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Striped locks: commands on one aggregate queue here instead of racing in the database.
-        self._stripes = [threading.Lock() for _ in range(64)]
-
-    def _retry(self, command: Callable[[], T], message: str, rule: str, key: Any = None) -> T:
-        """Run ``command`` (load, decide, save); on a version conflict, back off and run it again."""
-        lock = self._stripes[zlib.crc32(str(key).encode()) % len(self._stripes)] if key is not None else None
-        retrying = Retrying(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(self.attempts),
-                            wait=wait_random_exponential(multiplier=0.002, max=0.2))
-        try:
-            for attempt in retrying:
-                with attempt:
-                    if lock is None:
-                        return command()
-                    with lock:
-                        return command()
-        except RetryError:
-            raise Conflict(message, rule=rule) from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- Ambito -----------------------------------------------------------------------
     def registra_ambito(self, tenant_id: str, nome: str, capofila_istat: str, popolazione_al: date,
@@ -130,7 +104,8 @@ class Planning(TenantApplication):
             self.save(piano)
             return piano
 
-        return self._retry(command, "Il Piano è stato modificato nel frattempo: riprovare.", "piano.modifica_concorrente")
+        return self.retrying(command, message="Il Piano è stato modificato nel frattempo: riprovare.",
+                             rule="piano.modifica_concorrente")
 
     def proponi_piano(self, tenant_id: str, piano_id: uuid.UUID, versione: int,
                       autore: str) -> tuple[PianoDiZona, Deliberazione]:
@@ -173,7 +148,8 @@ class Planning(TenantApplication):
             self.save(piano)
             return piano
 
-        return self._retry(command, "Il Piano è stato modificato nel frattempo: riprovare.", "piano.modifica_concorrente")
+        return self.retrying(command, message="Il Piano è stato modificato nel frattempo: riprovare.",
+                             rule="piano.modifica_concorrente")
 
     # -- Comitato Istituzionale ----------------------------------------------------------
     def configura_comitato(self, tenant_id: str, consultivi: list[dict], regola: dict,
@@ -247,8 +223,8 @@ class Planning(TenantApplication):
             self.save(seduta, *proposte)
             return seduta
 
-        return self._retry(command, "Una proposta è stata iscritta nel frattempo ad altra seduta.",
-                           "seduta.proposta_contesa")
+        return self.retrying(command, message="Una proposta è stata iscritta nel frattempo ad altra seduta.",
+                             rule="seduta.proposta_contesa")
 
     def seduta(self, tenant_id: str, seduta_id: uuid.UUID) -> Seduta:
         return self.get_for_tenant(tenant_id, seduta_id, Seduta)
@@ -260,8 +236,8 @@ class Planning(TenantApplication):
             self.save(seduta)
             return seduta
 
-        return self._retry(command, "La seduta è molto contesa: riprovare.", "seduta.modifica_concorrente",
-                           key=seduta_id)
+        return self.retrying(command, message="La seduta è molto contesa: riprovare.",
+                             rule="seduta.modifica_concorrente", key=seduta_id)
 
     def registra_presenza(self, tenant_id: str, seduta_id: uuid.UUID, componente: str, presente: bool,
                           rappresentante: str | None, delega_a: str | None, autore: str) -> Seduta:
@@ -306,8 +282,8 @@ class Planning(TenantApplication):
             self.save(seduta, proposta, *altri, *([piano] if piano else []))
             return proposta
 
-        return self._retry(command, "Registro delle deliberazioni conteso: riprovare.", "deliberazione.numerazione",
-                           key=seduta_id)
+        return self.retrying(command, message="Registro delle deliberazioni conteso: riprovare.",
+                             rule="deliberazione.numerazione", key=seduta_id)
 
     def _piano_di(self, proposta: Deliberazione) -> PianoDiZona | None:
         if proposta.tipo not in TIPI_PIANO.values():
@@ -330,7 +306,8 @@ class Planning(TenantApplication):
             self.save(seduta, *rinviate)
             return seduta
 
-        return self._retry(command, "La seduta è molto contesa: riprovare.", "seduta.modifica_concorrente")
+        return self.retrying(command, message="La seduta è molto contesa: riprovare.",
+                             rule="seduta.modifica_concorrente")
 
     # -- Accordo di Programma -------------------------------------------------------------
     def predisponi_accordo(self, tenant_id: str, piano_id: uuid.UUID, firmatari: list[str] | None,
@@ -341,7 +318,8 @@ class Planning(TenantApplication):
             raise Conflict("L'Accordo di Programma si predispone per un Piano approvato.",
                            rule="accordo.piano_approvato")
         comuni = [c["istat"] for c in self._ambito_registrato(tenant_id, "firmatari").comuni]
-        accordo = AccordoDiProgramma.predisponi(tenant_id, piano.id, [*comuni, ASL] if firmatari is None else firmatari, set(comuni), autore)
+        firmatari = [*comuni, ASL] if firmatari is None else firmatari
+        accordo = AccordoDiProgramma.predisponi(tenant_id, piano.id, firmatari, set(comuni), autore)
         if self.exists(accordo.id):
             raise Conflict("L'Accordo di Programma di questo Piano è già predisposto.", rule="accordo.unico")
         try:
@@ -367,7 +345,8 @@ class Planning(TenantApplication):
                 self.save(accordo)
             return accordo, piano
 
-        return self._retry(command, "L'Accordo è molto conteso: riprovare.", "accordo.modifica_concorrente")
+        return self.retrying(command, message="L'Accordo è molto conteso: riprovare.",
+                             rule="accordo.modifica_concorrente")
 
     def aderisci_accordo(self, tenant_id: str, piano_id: uuid.UUID, codice_fiscale: str, denominazione: str,
                          autore: str) -> AccordoDiProgramma:
@@ -377,7 +356,8 @@ class Planning(TenantApplication):
             self.save(accordo)
             return accordo
 
-        return self._retry(command, "L'Accordo è molto conteso: riprovare.", "accordo.modifica_concorrente")
+        return self.retrying(command, message="L'Accordo è molto conteso: riprovare.",
+                             rule="accordo.modifica_concorrente")
 
     # -- Audit ----------------------------------------------------------------------------
     def storia_deliberazione(self, tenant_id: str, deliberazione_id: uuid.UUID) -> dict[str, Any]:
