@@ -1,21 +1,37 @@
-"""The finance application: one method per use case, each ending in save()."""
+"""The finance application: one method per use case, each ending in save().
+
+Money-moving commands (impegno, riduzione, liquidazione, mandato) run at most once per
+``Idempotency-Key`` (the kit's ``run_once``) and are decided on the allocation's ledger
+with optimistic concurrency: a request that loses the race to another (in this process or
+another replica) is decided again on the new balances, so an invariant can never be
+broken by two requests that were each right on their own.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import Tracking
 
-from ambiti_kit.errors import NotFound
+from ambiti_kit.errors import NotFound, RuleViolation
+from ambiti_kit.idempotency import run_once
 from ambiti_kit.tenancy import TenantApplication
 
 from finance.domain.budget import Budget
+from finance.domain.denaro import euro
+from finance.domain.fondi import Assegnazione, verifica_fondo
+from finance.domain.stanziamento import Stanziamento
 
 
 class Finance(TenantApplication):
     name = "finance"
+    env = {"AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
 
+    # -- from planning ----------------------------------------------------------------
     def apri_budget_del_piano(self, tenant_id: str, piano_id: uuid.UUID, anno_inizio: int, anno_fine: int,
                               tracking: Tracking) -> None:
         """Open the (empty) budget of a newly drafted plan, recording ``tracking`` atomically."""
@@ -25,8 +41,140 @@ class Finance(TenantApplication):
                                              anno_inizio=anno_inizio, anno_fine=anno_fine))
         self._record(processing)
 
+    def recepisci_versione(self, tenant_id: str, piano_id: uuid.UUID, versione: int, deliberazione: str,
+                           interventi: list[dict], tracking: Tracking) -> None:
+        """An approved version of the plan brings its budget lines, recording ``tracking`` atomically."""
+        processing = ProcessingEvent(tracking=tracking)
+        budget = self.budget_del_piano(tenant_id, piano_id)
+        if budget.recepisci(versione, deliberazione, interventi):
+            processing.collect_events(budget)
+        self._record(processing)
+
     def budget_del_piano(self, tenant_id: str, piano_id: uuid.UUID) -> Budget:
         try:
             return self.get_for_tenant(tenant_id, Budget.create_id(tenant_id, piano_id), Budget)
         except NotFound:
             raise NotFound(f"Nessun budget per il Piano {piano_id}.") from None
+
+    # -- funds -------------------------------------------------------------------------
+    def registra_assegnazione(self, tenant_id: str, fondo: str, annualita: int, importo: Decimal, atto: dict,
+                              vincoli: dict, autore: str) -> tuple[Assegnazione, bool]:
+        """Record a fund's annualità with its act; a further act on the same annualità adds to it."""
+        verifica_fondo(fondo)
+        assegnazione_id = Assegnazione.create_id(tenant_id, fondo, annualita)
+
+        def command() -> tuple[Assegnazione, bool]:
+            if self.exists(assegnazione_id):
+                assegnazione = self.assegnazione(tenant_id, fondo, annualita)
+                assegnazione.integra(importo, atto, autore)
+                created = False
+            else:
+                assegnazione = Assegnazione.registra(tenant_id, fondo, annualita, importo, atto, vincoli, autore)
+                created = True
+            self.save(assegnazione)
+            return assegnazione, created
+
+        return self.retrying(command, message="Assegnazione contesa: riprovare.", rule="fondo.modifica_concorrente",
+                             key=assegnazione_id)
+
+    def assegnazione(self, tenant_id: str, fondo: str, annualita: int) -> Assegnazione:
+        try:
+            return self.get_for_tenant(tenant_id, Assegnazione.create_id(tenant_id, fondo, annualita), Assegnazione)
+        except NotFound:
+            raise NotFound(f"Nessuna assegnazione {fondo} {annualita}.") from None
+
+    # -- budget ------------------------------------------------------------------------
+    def alloca(self, tenant_id: str, piano_id: uuid.UUID, intervento: str, fondo: str, anno: int, annualita: int,
+               importo: Decimal, autore: str) -> Stanziamento:
+        """Allocate part of a fund's annualità to a line of the plan in force: one ledger per (annualità, line)."""
+        def command() -> Stanziamento:
+            budget = self.budget_del_piano(tenant_id, piano_id)
+            if budget.versione is None:
+                raise RuleViolation("Il Piano non ha ancora una versione approvata: nessuna linea da finanziare.",
+                                    rule="budget.piano_approvato", field="piano_id")
+            try:
+                assegnazione = self.assegnazione(tenant_id, fondo, annualita)
+            except NotFound:
+                raise RuleViolation(f"Nessuna assegnazione {fondo} {annualita} registrata.",
+                                    rule="budget.assegnazione_esistente", field="annualita") from None
+            stanziamento_id = Stanziamento.create_id(tenant_id, assegnazione.id, piano_id, intervento, anno)
+            budget.alloca(intervento, fondo, anno, stanziamento_id, importo, autore)
+            assegnazione.alloca(stanziamento_id, importo, autore)
+            if self.exists(stanziamento_id):
+                stanziamento = self.stanziamento(tenant_id, stanziamento_id)
+                stanziamento.incrementa(importo, autore)
+            else:
+                stanziamento = Stanziamento(tenant_id=tenant_id, assegnazione_id=assegnazione.id, fondo=fondo,
+                                            annualita=annualita, piano_id=piano_id, intervento=intervento, anno=anno,
+                                            importo=importo, aperto_da=autore)
+            self.save(assegnazione, budget, stanziamento)
+            return stanziamento
+
+        return self.retrying(command, message="Fondo molto conteso: riprovare.", rule="budget.modifica_concorrente",
+                             key=Assegnazione.create_id(tenant_id, fondo, annualita))
+
+    def stanziamento(self, tenant_id: str, stanziamento_id: uuid.UUID) -> Stanziamento:
+        return self.get_for_tenant(tenant_id, stanziamento_id, Stanziamento)
+
+    # -- spending chain ----------------------------------------------------------------
+    def _sul_registro(self, tenant_id: str, stanziamento_id: uuid.UUID, operazione: str, chiave: str, corpo: Any,
+                      autore: str, azione: Any) -> tuple[dict, bool]:
+        """Run one money-moving ``azione(stanziamento) -> result`` once per idempotency key."""
+        def command() -> tuple[list[Any], dict]:
+            stanziamento = self.stanziamento(tenant_id, stanziamento_id)
+            risultato = azione(stanziamento)
+            return [stanziamento], risultato
+
+        corpo = {"stanziamento_id": str(stanziamento_id), "richiesta": corpo}  # a key is for one request on one ledger
+        return run_once(self, tenant_id, operazione, chiave, corpo, autore, command, lock_key=stanziamento_id,
+                        conflict_rule="stanziamento.modifica_concorrente")
+
+    def impegna(self, tenant_id: str, stanziamento_id: uuid.UUID, importo: Decimal, beneficiario: dict,
+                cig: str | None, cup: str | None, atto: dict, oggetto: str, comune: str | None, autore: str,
+                chiave: str, corpo: Any) -> tuple[dict, bool]:
+        impegno_id = uuid.uuid4()
+
+        def azione(s: Stanziamento) -> dict:
+            if comune is not None:
+                riga = self.budget_del_piano(tenant_id, s.piano_id).riga(s.intervento, s.fondo, s.anno)
+                if comune not in riga["comuni"]:
+                    raise RuleViolation(f"L'intervento {s.intervento} non copre il Comune {comune}.",
+                                        rule="impegno.comune_intervento", field="comune")
+            s.impegna(impegno_id, importo, beneficiario, cig, cup, atto, oggetto, comune, autore)
+            return {"impegno_id": str(impegno_id), **_saldi(s)}
+
+        return self._sul_registro(tenant_id, stanziamento_id, "impegno", chiave, corpo, autore, azione)
+
+    def riduci_impegno(self, tenant_id: str, stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, importo: Decimal,
+                       tipo: str, motivo: str, autore: str, chiave: str, corpo: Any) -> tuple[dict, bool]:
+        def azione(s: Stanziamento) -> dict:
+            s.riduci(impegno_id, importo, tipo, motivo, autore)
+            return {"impegno_id": str(impegno_id), **_saldi(s)}
+
+        return self._sul_registro(tenant_id, stanziamento_id, "riduzione", chiave, corpo, autore, azione)
+
+    def liquida(self, tenant_id: str, stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, fattura: dict,
+                importo: Decimal, autore: str, chiave: str, corpo: Any) -> tuple[dict, bool]:
+        liquidazione_id = uuid.uuid4()
+
+        def azione(s: Stanziamento) -> dict:
+            s.liquida(liquidazione_id, impegno_id, fattura, importo, autore)
+            return {"liquidazione_id": str(liquidazione_id), "impegno_id": str(impegno_id), **_saldi(s)}
+
+        return self._sul_registro(tenant_id, stanziamento_id, "liquidazione", chiave, corpo, autore, azione)
+
+    def paga(self, tenant_id: str, stanziamento_id: uuid.UUID, liquidazione_id: uuid.UUID, importo: Decimal,
+             data: date, autore: str, chiave: str, corpo: Any) -> tuple[dict, bool]:
+        mandato_id = uuid.uuid4()
+
+        def azione(s: Stanziamento) -> dict:
+            s.paga(mandato_id, liquidazione_id, importo, data, autore)
+            return {"mandato_id": str(mandato_id), "liquidazione_id": str(liquidazione_id), **_saldi(s)}
+
+        return self._sul_registro(tenant_id, stanziamento_id, "mandato", chiave, corpo, autore, azione)
+
+
+def _saldi(s: Stanziamento) -> dict:
+    """The allocation's balances after a movement, as strings."""
+    return {"stanziamento_id": str(s.id), "stanziato": euro(s.stanziato), "impegnato": euro(s.impegnato),
+            "liquidato": euro(s.liquidato), "pagato": euro(s.pagato), "disponibile": euro(s.disponibile)}

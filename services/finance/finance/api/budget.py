@@ -1,23 +1,21 @@
-"""HTTP API of the budget of a Piano di Zona."""
+"""HTTP API of the budget of a Piano di Zona: its lines and the allocations of funds to them."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
 
-from ambiti_kit.auth import Principal, require_roles, tenant_of
-from ambiti_kit.service import RuntimeDep
+from ambiti_kit.auth import tenant_of
 
-from finance.application import Finance
+from finance.api.deps import IMPORTO, Contabile, FinanceDep, Lettore
+from finance.api.spese import StanziamentoRead
 from finance.domain.budget import Budget
+from finance.domain.denaro import importo
 
 router = APIRouter(prefix="/budget", tags=["Budget"])
-
-Lettore = Annotated[Principal, Depends(require_roles("coordinatore", "amministrativo", "revisore"))]
 
 
 class BudgetRead(BaseModel):
@@ -26,20 +24,37 @@ class BudgetRead(BaseModel):
     piano_id: uuid.UUID
     anno_inizio: int
     anno_fine: int
-    righe: list[dict]
+    versione_piano: int | None = Field(description="La versione approvata del Piano le cui linee sono in vigore.")
+    deliberazione: str | None
+    righe: list[dict] = Field(description="Linee: intervento, fondo, anno, previsto, allocato, da allocare.")
     aperto_il: datetime
 
     @classmethod
     def of(cls, budget: Budget) -> "BudgetRead":
         return cls(id=budget.id, ambito=budget.tenant_id, piano_id=budget.piano_id, anno_inizio=budget.anno_inizio,
-                   anno_fine=budget.anno_fine, righe=budget.righe, aperto_il=budget.created_on)
+                   anno_fine=budget.anno_fine, versione_piano=budget.versione, deliberazione=budget.deliberazione,
+                   righe=budget.quadro(), aperto_il=budget.created_on)
 
 
-def finance(runtime: RuntimeDep) -> Finance:
-    return runtime.app  # type: ignore[return-value]
+class AllocazioneWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    intervento: str = Field(max_length=20, examples=["A.1.1"])
+    fondo: str = Field(max_length=40, examples=["FNPS"])
+    anno: int = Field(ge=2000, le=2100, description="Anno della linea del Piano.")
+    annualita: int = Field(ge=2000, le=2100, description="Annualità del fondo da cui si attinge.")
+    importo: str = IMPORTO
 
 
 @router.get("/{piano_id}", response_model=BudgetRead)
-def leggi_budget(piano_id: uuid.UUID, app: Annotated[Finance, Depends(finance)], principal: Lettore) -> BudgetRead:
-    """Legge il budget di un Piano di Zona dell'Ambito."""
+def leggi_budget(piano_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> BudgetRead:
+    """Legge il budget di un Piano di Zona dell'Ambito, con previsto e allocato per linea."""
     return BudgetRead.of(app.budget_del_piano(tenant_of(principal), piano_id))
+
+
+@router.post("/{piano_id}/allocazioni", status_code=status.HTTP_201_CREATED, response_model=StanziamentoRead)
+def alloca(piano_id: uuid.UUID, body: AllocazioneWrite, app: FinanceDep, principal: Contabile) -> StanziamentoRead:
+    """Alloca parte di un'annualità di un fondo a una linea del Piano vigente (apre o incrementa lo stanziamento)."""
+    stanziamento = app.alloca(tenant_of(principal), piano_id, body.intervento, body.fondo, body.anno, body.annualita,
+                              importo(body.importo, "importo"), principal.subject)
+    return StanziamentoRead.of(stanziamento)

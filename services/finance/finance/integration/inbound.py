@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from eventsourcing.persistence import Tracking
 from pydantic import BaseModel, ConfigDict
 
-from ambiti_kit.consumer import TrackedConsumer
+from ambiti_kit.consumer import PoisonMessage, TrackedConsumer
+from ambiti_kit.errors import NotFound
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.service import Runtime
 
@@ -22,6 +24,33 @@ class PianoCreato(BaseModel):
     anno_fine: int
 
 
+class LineaBudget(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    fondo: str
+    anno: int
+    importo: Decimal
+
+
+class Intervento(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    codice: str
+    titolo: str
+    nomenclatura: dict
+    comuni: list[str]
+    linee_budget: list[LineaBudget]
+
+
+class VersioneApprovata(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    piano_id: uuid.UUID
+    versione: int
+    deliberazione: str
+    interventi: list[Intervento]
+
+
 def consumers(runtime: Runtime) -> list[TrackedConsumer]:
     app: Finance = runtime.app  # type: ignore[assignment]
 
@@ -29,7 +58,17 @@ def consumers(runtime: Runtime) -> list[TrackedConsumer]:
         piano = PianoCreato.model_validate(event.data)
         app.apri_budget_del_piano(event.tenantid, piano.piano_id, piano.anno_inizio, piano.anno_fine, tracking)
 
+    def versione_approvata(event: CloudEvent, tracking: Tracking) -> None:
+        v = VersioneApprovata.model_validate(event.data)
+        interventi = [{**iv.model_dump(), "linee_budget": [{"fondo": l.fondo, "anno": l.anno, "importo": str(l.importo)}
+                                                           for l in iv.linee_budget]} for iv in v.interventi]
+        try:
+            app.recepisci_versione(event.tenantid, v.piano_id, v.versione, v.deliberazione, interventi, tracking)
+        except NotFound:  # the plan's creato comes first on the same partition: this is not retryable
+            raise PoisonMessage(f"nessun budget per il Piano {v.piano_id}") from None
+
     settings = runtime.settings
     return [TrackedConsumer(
         settings, tracker=runtime.tracker, topics={settings.topic("planning.events.v1"): "planning"},
-        handlers={"planning.piano_di_zona.creato": piano_creato})]
+        handlers={"planning.piano_di_zona.creato": piano_creato,
+                  "planning.piano_di_zona.versione_approvata": versione_approvata})]

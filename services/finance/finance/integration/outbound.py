@@ -1,28 +1,76 @@
-"""Domain events of finance -> public integration events (see contracts/finance)."""
+"""Domain events of finance -> public integration events (see contracts/finance).
+
+Amounts travel as decimal strings with two decimals; every movement names its allocation
+(``stanziamento_id``), fund, annualità and budget line, so that a consumer can total the
+ledger per fund, intervento and Comune without asking finance anything.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from eventsourcing.persistence import Notification
 
 from ambiti_kit.envelope import CloudEvent
 
 from finance.domain.budget import Budget
+from finance.domain.denaro import euro
+from finance.domain.fondi import Assegnazione
+from finance.domain.stanziamento import Stanziamento
 
 SOURCE = "/ambiti/finance"
 SCHEMAS = "https://contracts.ambiti.example/finance"
 
 
+def _atto(atto: dict) -> dict:
+    return {**atto, "data": atto["data"].isoformat()}
+
+
+def _movimento(e: Any) -> dict[str, Any]:
+    return {"stanziamento_id": str(e.originator_id), "ambito": e.tenant_id, "importo": euro(e.importo)}
+
+
+MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    Budget.Aperto: ("finance.budget.aperto", lambda e: {
+        "budget_id": str(e.originator_id), "ambito": e.tenant_id, "piano_id": str(e.piano_id),
+        "anno_inizio": e.anno_inizio, "anno_fine": e.anno_fine, "aperto_il": e.timestamp.isoformat()}),
+    Budget.VersioneRecepita: ("finance.budget.versione_recepita", lambda e: {
+        "budget_id": str(e.originator_id), "ambito": e.tenant_id, "versione": e.versione,
+        "deliberazione": e.deliberazione,
+        "righe": [{"intervento": r["intervento"], "fondo": r["fondo"], "anno": r["anno"], "importo": euro(r["importo"]),
+                   "comuni": r["comuni"], "nomenclatura": r["nomenclatura"]} for r in e.righe]}),
+    Assegnazione.Registrata: ("finance.assegnazione.registrata", lambda e: {
+        "assegnazione_id": str(e.originator_id), "ambito": e.tenant_id, "fondo": e.fondo, "annualita": e.annualita,
+        "importo": euro(e.importo), "atto": _atto(e.atto), "vincoli": e.vincoli, "registrata_da": e.registrata_da}),
+    Assegnazione.Integrata: ("finance.assegnazione.integrata", lambda e: {
+        "assegnazione_id": str(e.originator_id), "ambito": e.tenant_id, "importo": euro(e.importo),
+        "atto": _atto(e.atto), "registrata_da": e.registrata_da}),
+    Stanziamento.Aperto: ("finance.stanziamento.aperto", lambda e: {
+        **_movimento(e), "assegnazione_id": str(e.assegnazione_id), "fondo": e.fondo, "annualita": e.annualita,
+        "piano_id": str(e.piano_id), "intervento": e.intervento, "anno": e.anno, "aperto_da": e.aperto_da}),
+    Stanziamento.Incrementato: ("finance.stanziamento.incrementato", lambda e: {
+        **_movimento(e), "incrementato_da": e.incrementato_da}),
+    Stanziamento.ImpegnoAssunto: ("finance.impegno.assunto", lambda e: {
+        **_movimento(e), "impegno_id": str(e.impegno_id), "beneficiario": e.beneficiario, "cig": e.cig, "cup": e.cup,
+        "atto": _atto(e.atto), "oggetto": e.oggetto, "comune": e.comune, "assunto_da": e.assunto_da,
+        "assunto_il": e.timestamp.isoformat()}),
+    Stanziamento.ImpegnoRidotto: ("finance.impegno.ridotto", lambda e: {
+        **_movimento(e), "impegno_id": str(e.impegno_id), "tipo": e.tipo, "motivo": e.motivo,
+        "ridotto_da": e.ridotto_da, "ridotto_il": e.timestamp.isoformat()}),
+    Stanziamento.LiquidazioneDisposta: ("finance.liquidazione.disposta", lambda e: {
+        **_movimento(e), "liquidazione_id": str(e.liquidazione_id), "impegno_id": str(e.impegno_id),
+        "fattura": {"numero": e.fattura["numero"], "data": e.fattura["data"].isoformat()},
+        "disposta_da": e.disposta_da, "disposta_il": e.timestamp.isoformat()}),
+    Stanziamento.MandatoEmesso: ("finance.mandato.emesso", lambda e: {
+        **_movimento(e), "mandato_id": str(e.mandato_id), "liquidazione_id": str(e.liquidazione_id),
+        "impegno_id": str(e.impegno_id), "data": e.data.isoformat(), "emesso_da": e.emesso_da}),
+}
+
+
 def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
-    if isinstance(domain_event, Budget.Aperto):
-        return CloudEvent.of(domain_event, notification, type="finance.budget.aperto", source=SOURCE,
-                             schemas=SCHEMAS, data={
-                                 "budget_id": str(domain_event.originator_id),
-                                 "ambito": domain_event.tenant_id,
-                                 "piano_id": str(domain_event.piano_id),
-                                 "anno_inizio": domain_event.anno_inizio,
-                                 "anno_fine": domain_event.anno_fine,
-                                 "aperto_il": domain_event.timestamp.isoformat(),
-                             })
-    return None
+    mapped = MAPPING.get(type(domain_event))
+    if mapped is None:
+        return None
+    type_, data = mapped
+    return CloudEvent.of(domain_event, notification, type=type_, source=SOURCE, schemas=SCHEMAS,
+                         data=data(domain_event))

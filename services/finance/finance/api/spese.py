@@ -1,0 +1,153 @@
+"""HTTP API of the spending chain on an allocation: impegno → liquidazione → mandato, and reductions.
+
+Every POST that moves money needs an ``Idempotency-Key``: repeating the request with the
+same key and body returns the first answer (and ``Idempotent-Replayed: true``) instead of
+moving the money again; the same key with another body is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ambiti_kit.auth import tenant_of
+from ambiti_kit.fields import testo
+
+from finance.api.deps import IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore
+from finance.domain.denaro import euro, importo, verifica_cig, verifica_codice_fiscale_ente, verifica_cup
+from finance.domain.stanziamento import Stanziamento
+
+router = APIRouter(prefix="/stanziamenti", tags=["Impegni, liquidazioni e mandati"])
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+class Beneficiario(_In):
+    denominazione: testo(2, 200) = Field(examples=["Cooperativa Sociale Il Faro"])
+    codice_fiscale: str = Field(max_length=16, examples=["00743110157"])
+
+
+class AttoRef(_In):
+    tipo: Literal["deliberazione", "determina"]
+    numero: testo(1, 40) = Field(examples=["12/2026"])
+    data: date = Field(strict=False)
+
+
+class ImpegnoWrite(_In):
+    importo: str = IMPORTO
+    beneficiario: Beneficiario
+    cig: str | None = Field(None, max_length=20, description="CIG (10 caratteri) se c'è un contratto.")
+    cup: str | None = Field(None, max_length=20, description="CUP (15 caratteri) per i progetti d'investimento.")
+    atto: AttoRef
+    oggetto: testo(3, 300)
+    comune: str | None = Field(None, pattern=r"^\d{6}$", description="Il Comune per cui si spende (ISTAT); "
+                               "se omesso, la spesa è dell'intero Ambito.")
+
+
+class RiduzioneWrite(_In):
+    importo: str = IMPORTO
+    tipo: Literal["disimpegno", "economia"]
+    motivo: testo(3, 500)
+
+
+class Fattura(_In):
+    numero: testo(1, 40) = Field(examples=["FT-2026/118"])
+    data: date = Field(strict=False)
+
+
+class LiquidazioneWrite(_In):
+    importo: str = IMPORTO
+    fattura: Fattura
+
+
+class MandatoWrite(_In):
+    importo: str = IMPORTO
+    data: date = Field(strict=False)
+
+
+class StanziamentoRead(BaseModel):
+    id: uuid.UUID
+    ambito: str
+    fondo: str
+    annualita: int
+    piano_id: uuid.UUID
+    intervento: str
+    anno: int
+    stanziato: str
+    impegnato: str
+    liquidato: str
+    pagato: str
+    disponibile: str
+    impegni: dict[str, dict[str, Any]]
+    liquidazioni: dict[str, dict[str, Any]]
+    mandati: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, s: Stanziamento) -> "StanziamentoRead":
+        def soldi(d: dict) -> dict:
+            return {k: (euro(v) if k in ("importo", "ridotto", "liquidato", "pagato") else v) for k, v in d.items()}
+        return cls(id=s.id, ambito=s.tenant_id, fondo=s.fondo, annualita=s.annualita, piano_id=s.piano_id,
+                   intervento=s.intervento, anno=s.anno, stanziato=euro(s.stanziato), impegnato=euro(s.impegnato),
+                   liquidato=euro(s.liquidato), pagato=euro(s.pagato), disponibile=euro(s.disponibile),
+                   impegni={k: soldi(v) for k, v in s.impegni.items()},
+                   liquidazioni={k: soldi(v) for k, v in s.liquidazioni.items()},
+                   mandati={k: soldi(v) for k, v in s.mandati.items()})
+
+
+def _risposta(response: Response, esito: tuple[dict, bool]) -> dict:
+    risultato, replayed = esito
+    response.status_code = 200 if replayed else 201
+    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
+    return risultato
+
+
+@router.get("/{stanziamento_id}", response_model=StanziamentoRead)
+def leggi(stanziamento_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> StanziamentoRead:
+    """Legge uno stanziamento con i suoi impegni, liquidazioni e mandati."""
+    return StanziamentoRead.of(app.stanziamento(tenant_of(principal), stanziamento_id))
+
+
+@router.post("/{stanziamento_id}/impegni", status_code=201)
+def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, principal: Contabile,
+            chiave: ChiaveIdempotenza, response: Response) -> dict:
+    """Assume un impegno verso un beneficiario, entro il disponibile dello stanziamento."""
+    beneficiario = body.beneficiario.model_dump()
+    verifica_codice_fiscale_ente(beneficiario["codice_fiscale"])
+    cig = verifica_cig(body.cig) if body.cig is not None else None
+    cup = verifica_cup(body.cup) if body.cup is not None else None
+    return _risposta(response, app.impegna(
+        tenant_of(principal), stanziamento_id, importo(body.importo, "importo"), beneficiario, cig, cup,
+        body.atto.model_dump(), body.oggetto, body.comune, principal.subject, chiave, body.model_dump(mode="json")))
+
+
+@router.post("/{stanziamento_id}/impegni/{impegno_id}/riduzioni", status_code=201)
+def riduci(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: RiduzioneWrite, app: FinanceDep,
+           principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
+    """Riduce un impegno (disimpegno o economia) con la sua motivazione."""
+    return _risposta(response, app.riduci_impegno(
+        tenant_of(principal), stanziamento_id, impegno_id, importo(body.importo, "importo"), body.tipo, body.motivo,
+        principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
+
+
+@router.post("/{stanziamento_id}/impegni/{impegno_id}/liquidazioni", status_code=201)
+def liquida(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: LiquidazioneWrite, app: FinanceDep,
+            principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
+    """Liquida una fattura su un impegno, entro quanto resta dell'impegno."""
+    return _risposta(response, app.liquida(
+        tenant_of(principal), stanziamento_id, impegno_id, body.fattura.model_dump(), importo(body.importo, "importo"),
+        principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
+
+
+@router.post("/{stanziamento_id}/liquidazioni/{liquidazione_id}/mandati", status_code=201)
+def paga(stanziamento_id: uuid.UUID, liquidazione_id: uuid.UUID, body: MandatoWrite, app: FinanceDep,
+         principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
+    """Emette un mandato di pagamento su una liquidazione, entro quanto resta da pagare."""
+    return _risposta(response, app.paga(
+        tenant_of(principal), stanziamento_id, liquidazione_id, importo(body.importo, "importo"), body.data,
+        principal.subject, chiave, {"liquidazione_id": str(liquidazione_id), **body.model_dump(mode="json")}))
