@@ -15,13 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
-from ambiti_kit.errors import NotFound, RuleViolation
+from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.idempotency import run_once
 from ambiti_kit.tenancy import TenantApplication
 
+from finance.domain.ambito import ComposizioneAmbito, verifica_composizione_nota
 from finance.domain.budget import Budget
+from finance.domain.contributi import ContributiComunali
 from finance.domain.denaro import euro
 from finance.domain.fondi import Assegnazione, verifica_fondo
 from finance.domain.stanziamento import Stanziamento
@@ -49,6 +51,24 @@ class Finance(TenantApplication):
         if budget.recepisci(versione, deliberazione, interventi):
             processing.collect_events(budget)
         self._record(processing)
+
+    def recepisci_composizione(self, tenant_id: str, versione: int, nome: str, popolazione_al: date,
+                               comuni: list[dict], tracking: Tracking) -> None:
+        """Keep finance's copy of the Ambito's Comuni and populations, recording ``tracking`` atomically."""
+        processing = ProcessingEvent(tracking=tracking)
+        composizione = self.composizione(tenant_id)
+        if composizione is None:
+            processing.collect_events(ComposizioneAmbito(tenant_id=tenant_id, versione=versione, nome=nome,
+                                                         popolazione_al=popolazione_al, comuni=comuni))
+        elif composizione.aggiorna(versione, nome, popolazione_al, comuni):
+            processing.collect_events(composizione)
+        self._record(processing)
+
+    def composizione(self, tenant_id: str) -> ComposizioneAmbito | None:
+        composizione_id = ComposizioneAmbito.create_id(tenant_id)
+        if not self.exists(composizione_id):
+            return None
+        return self.get_for_tenant(tenant_id, composizione_id, ComposizioneAmbito)
 
     def budget_del_piano(self, tenant_id: str, piano_id: uuid.UUID) -> Budget:
         try:
@@ -115,6 +135,56 @@ class Finance(TenantApplication):
 
     def stanziamento(self, tenant_id: str, stanziamento_id: uuid.UUID) -> Stanziamento:
         return self.get_for_tenant(tenant_id, stanziamento_id, Stanziamento)
+
+    # -- municipal contributions -------------------------------------------------------
+    def determina_contributi(self, tenant_id: str, anno: int, scadenze: list[dict], autore: str, *,
+                             quota_pro_capite: Decimal | None = None, riparto: list[dict] | None = None,
+                             deliberazione_id: uuid.UUID | None = None,
+                             deliberazione_numero: str | None = None) -> ContributiComunali:
+        """Each Comune's quota of the year: per capita on the populations finance holds, or as deliberated."""
+        composizione = verifica_composizione_nota(self.composizione(tenant_id), "anno")
+        contributi_id = ContributiComunali.create_id(tenant_id, anno)
+        if self.exists(contributi_id):
+            raise Conflict(f"Le quote dei Comuni per il {anno} sono già determinate.", rule="contributi.anno_unico")
+        contributi = ContributiComunali.determina(
+            tenant_id, anno, composizione.comuni, scadenze, autore, quota_pro_capite=quota_pro_capite,
+            popolazione_al=composizione.popolazione_al if quota_pro_capite is not None else None, riparto=riparto,
+            deliberazione_id=deliberazione_id, deliberazione_numero=deliberazione_numero,
+            comuni_ambito={c["istat"] for c in composizione.comuni})
+        try:
+            self.save(contributi)
+        except IntegrityError:
+            raise Conflict(f"Le quote dei Comuni per il {anno} sono già determinate.",
+                           rule="contributi.anno_unico") from None
+        return contributi
+
+    def contributi(self, tenant_id: str, anno: int) -> ContributiComunali:
+        try:
+            return self.get_for_tenant(tenant_id, ContributiComunali.create_id(tenant_id, anno), ContributiComunali)
+        except NotFound:
+            raise NotFound(f"Quote dei Comuni per il {anno} non determinate.") from None
+
+    def registra_versamento(self, tenant_id: str, anno: int, istat: str, importo: Decimal, data: date,
+                            riferimento: str, autore: str) -> ContributiComunali:
+        def command() -> ContributiComunali:
+            contributi = self.contributi(tenant_id, anno)
+            contributi.registra_versamento(istat, importo, data, riferimento, autore)
+            self.save(contributi)
+            return contributi
+
+        return self.retrying(command, message="Quote molto contese: riprovare.", rule="contributi.modifica_concorrente",
+                             key=ContributiComunali.create_id(tenant_id, anno))
+
+    def storna_versamento(self, tenant_id: str, anno: int, riferimento: str, data: date, motivo: str,
+                          autore: str) -> ContributiComunali:
+        def command() -> ContributiComunali:
+            contributi = self.contributi(tenant_id, anno)
+            contributi.storna_versamento(riferimento, data, motivo, autore)
+            self.save(contributi)
+            return contributi
+
+        return self.retrying(command, message="Quote molto contese: riprovare.", rule="contributi.modifica_concorrente",
+                             key=ContributiComunali.create_id(tenant_id, anno))
 
     # -- spending chain ----------------------------------------------------------------
     def _sul_registro(self, tenant_id: str, stanziamento_id: uuid.UUID, operazione: str, chiave: str, corpo: Any,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 
 from eventsourcing.persistence import Tracking
@@ -22,6 +23,23 @@ class PianoCreato(BaseModel):
     piano_id: uuid.UUID
     anno_inizio: int
     anno_fine: int
+
+
+class Comune(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    istat: str
+    nome: str
+    popolazione: int
+
+
+class ComposizioneRegistrata(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    versione: int
+    nome: str
+    popolazione_al: date
+    comuni: list[Comune]
 
 
 class LineaBudget(BaseModel):
@@ -67,8 +85,14 @@ def consumers(runtime: Runtime) -> list[TrackedConsumer]:
         except NotFound:  # the plan's creato comes first on the same partition: this is not retryable
             raise PoisonMessage(f"nessun budget per il Piano {v.piano_id}") from None
 
+    def composizione(event: CloudEvent, tracking: Tracking) -> None:
+        c = ComposizioneRegistrata.model_validate(event.data)
+        app.recepisci_composizione(event.tenantid, c.versione, c.nome, c.popolazione_al,
+                                   [x.model_dump() for x in c.comuni], tracking)
+
     settings = runtime.settings
     return [TrackedConsumer(
         settings, tracker=runtime.tracker, topics={settings.topic("planning.events.v1"): "planning"},
         handlers={"planning.piano_di_zona.creato": piano_creato,
+                  "planning.ambito.composizione_registrata": composizione,
                   "planning.piano_di_zona.versione_approvata": versione_approvata})]

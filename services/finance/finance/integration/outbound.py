@@ -14,6 +14,7 @@ from eventsourcing.persistence import Notification
 from ambiti_kit.envelope import CloudEvent
 
 from finance.domain.budget import Budget
+from finance.domain.contributi import ContributiComunali
 from finance.domain.denaro import euro
 from finance.domain.fondi import Assegnazione
 from finance.domain.stanziamento import Stanziamento
@@ -64,6 +65,22 @@ MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     Stanziamento.MandatoEmesso: ("finance.mandato.emesso", lambda e: {
         **_movimento(e), "mandato_id": str(e.mandato_id), "liquidazione_id": str(e.liquidazione_id),
         "impegno_id": str(e.impegno_id), "data": e.data.isoformat(), "emesso_da": e.emesso_da}),
+    ContributiComunali.Determinati: ("finance.contributi.determinati", lambda e: {
+        "contributi_id": str(e.originator_id), "ambito": e.tenant_id, "anno": e.anno, "metodo": e.metodo,
+        "quota_pro_capite": str(e.quota_pro_capite) if e.quota_pro_capite is not None else None,
+        "popolazione_al": e.popolazione_al.isoformat() if e.popolazione_al else None,
+        "deliberazione_id": str(e.deliberazione_id) if e.deliberazione_id else None,
+        "deliberazione_numero": e.deliberazione_numero,
+        "scadenze": [{"data": x["data"].isoformat(), "percentuale": str(x["percentuale"])} for x in e.scadenze],
+        "quote": [{"istat": q["istat"], "nome": q["nome"], "quota": euro(q["quota"]),
+                   "rate": [euro(r) for r in q["rate"]]} for q in e.quote],
+        "totale": euro(e.totale), "determinati_da": e.determinati_da}),
+    ContributiComunali.VersamentoRegistrato: ("finance.contributi.versamento_registrato", lambda e: {
+        "contributi_id": str(e.originator_id), "ambito": e.tenant_id, "istat": e.istat, "importo": euro(e.importo),
+        "data": e.data.isoformat(), "riferimento": e.riferimento, "registrato_da": e.registrato_da}),
+    ContributiComunali.VersamentoStornato: ("finance.contributi.versamento_stornato", lambda e: {
+        "contributi_id": str(e.originator_id), "ambito": e.tenant_id, "istat": e.istat, "importo": euro(e.importo),
+        "data": e.data.isoformat(), "riferimento": e.riferimento, "motivo": e.motivo, "stornato_da": e.stornato_da}),
 }
 
 
