@@ -63,11 +63,14 @@ class DomainError(Exception):
     status = 422
     title = "Regola violata"
 
-    def __init__(self, detail: str, *, rule: str | None = None, field: str | None = None):
+    def __init__(self, detail: str, *, rule: str | None = None, field: str | None = None,
+                 errors: list[dict[str, Any]] | None = None):
         super().__init__(detail)
         self.detail = detail
         self.rule = rule
         self.field = field
+        #: several findings at once (e.g. every bad row of an uploaded file), each with field, rule, message
+        self.errors = errors
 
 
 class NotFound(DomainError):
@@ -145,8 +148,8 @@ async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONRe
 
 
 async def _domain_handler(request: Request, exc: DomainError) -> JSONResponse:
-    errors = ([{"field": f"body.{exc.field}", "rule": exc.rule, "message": exc.detail}]
-              if exc.field and exc.status == 422 else None)
+    errors = exc.errors or ([{"field": f"body.{exc.field}", "rule": exc.rule, "message": exc.detail}]
+                            if exc.field and exc.status == 422 else None)
     return problem(exc.status, exc.title, exc.detail, request, rule=exc.rule, field=exc.field, errors=errors)
 
 

@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 from ambiti_kit.errors import RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
 
-from finance.domain.denaro import ZERO, euro
+from finance.domain.denaro import ZERO, euro, positivo
 
 
 def chiave_linea(intervento: str, fondo: str, anno: int) -> str:
@@ -65,6 +65,7 @@ class Budget(TenantAggregate):
 
     def alloca(self, intervento: str, fondo: str, anno: int, stanziamento_id: uuid.UUID, importo: Decimal,
                autore: str) -> None:
+        positivo(importo)
         riga = self.riga(intervento, fondo, anno)
         chiave = chiave_linea(intervento, fondo, anno)
         gia = self.allocato.get(chiave, ZERO)

@@ -40,6 +40,15 @@ def importo(valore: object, field: str) -> Decimal:
     return d.quantize(CENTESIMO)
 
 
+def positivo(importo: Decimal, field: str = "importo") -> Decimal:
+    """Aggregates check the amounts they record themselves, however they were parsed."""
+    if (not isinstance(importo, Decimal) or not importo.is_finite() or importo <= 0
+            or importo.as_tuple().exponent < -2):
+        raise RuleViolation("L'importo è positivo, in euro con al più due decimali.", rule="importo.positivo",
+                            field=field)
+    return importo
+
+
 def euro(d: Decimal) -> str:
     """An amount on the wire: two decimals, no exponent."""
     return str(d.quantize(CENTESIMO, rounding=ROUND_HALF_UP))

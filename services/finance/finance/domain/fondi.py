@@ -17,7 +17,7 @@ from eventsourcing.domain import event
 from ambiti_kit.errors import RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
 
-from finance.domain.denaro import ZERO, euro
+from finance.domain.denaro import ZERO, euro, positivo
 
 #: The catalogue of funding sources (codes shared with planning's budget lines).
 FONDI = {
@@ -78,6 +78,7 @@ class Assegnazione(TenantAggregate):
                  autore: str) -> "Assegnazione":
         verifica_fondo(fondo)
         verifica_vincoli(vincoli)
+        positivo(importo)
         return cls(tenant_id=tenant_id, fondo=fondo, annualita=annualita, importo=importo, atto=atto,
                    vincoli=vincoli, registrata_da=autore)
 
@@ -87,6 +88,7 @@ class Assegnazione(TenantAggregate):
 
     def integra(self, importo: Decimal, atto: dict, autore: str) -> None:
         """A further act adds to the annualità (e.g. a second decree of riparto)."""
+        positivo(importo)
         if any(a["numero"] == atto["numero"] and a["data"] == atto["data"] for a in self.atti):
             raise RuleViolation("Questo atto è già registrato per l'annualità.", rule="fondo.atto_unico",
                                 field="atto.numero")
@@ -99,6 +101,7 @@ class Assegnazione(TenantAggregate):
 
     def alloca(self, stanziamento_id: uuid.UUID, importo: Decimal, autore: str) -> None:
         """Reserve part of the annualità for a budget line (the ``Stanziamento``)."""
+        positivo(importo)
         if importo > self.disponibile:
             raise RuleViolation(f"Il fondo {self.fondo} {self.annualita} ha disponibili {euro(self.disponibile)} €: "
                                 f"non si possono allocare {euro(importo)} €.", rule="budget.disponibilita_fondo",

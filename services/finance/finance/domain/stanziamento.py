@@ -25,7 +25,7 @@ from eventsourcing.domain import event
 from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
 
-from finance.domain.denaro import ZERO, euro
+from finance.domain.denaro import ZERO, euro, positivo
 
 RIDUZIONI = ("disimpegno", "economia")
 TIPI_ATTO = ("deliberazione", "determina")
@@ -81,6 +81,7 @@ class Stanziamento(TenantAggregate):
 
     # -- allocation ------------------------------------------------------------------
     def incrementa(self, importo: Decimal, autore: str) -> None:
+        positivo(importo)
         self._incrementato(tenant_id=self.tenant_id, importo=importo, incrementato_da=autore)
 
     @event("Incrementato")
@@ -91,6 +92,7 @@ class Stanziamento(TenantAggregate):
     def impegna(self, impegno_id: uuid.UUID, importo: Decimal, beneficiario: dict, cig: str | None, cup: str | None,
                 atto: dict, oggetto: str, comune: str | None, autore: str) -> None:
         """Commit part of the allocation; ``comune`` is the Comune the spending is for (None: the whole Ambito)."""
+        positivo(importo)
         if str(impegno_id) in self.impegni:
             raise Conflict("Impegno già registrato.", rule="impegno.unico")
         if atto["tipo"] not in TIPI_ATTO:
@@ -113,6 +115,7 @@ class Stanziamento(TenantAggregate):
 
     def riduci(self, impegno_id: uuid.UUID, importo: Decimal, tipo: str, motivo: str, autore: str) -> None:
         """Disimpegno or economia: the part of a commitment that will not be liquidated."""
+        positivo(importo)
         if tipo not in RIDUZIONI:
             raise RuleViolation("Una riduzione è un disimpegno o un'economia.", rule="riduzione.tipo", field="tipo")
         residuo = self.residuo_impegno(str(impegno_id))
@@ -130,6 +133,7 @@ class Stanziamento(TenantAggregate):
     # -- liquidazione ----------------------------------------------------------------
     def liquida(self, liquidazione_id: uuid.UUID, impegno_id: uuid.UUID, fattura: dict, importo: Decimal,
                 autore: str) -> None:
+        positivo(importo)
         if str(liquidazione_id) in self.liquidazioni:
             raise Conflict("Liquidazione già registrata.", rule="liquidazione.unica")
         residuo = self.residuo_impegno(str(impegno_id))
@@ -153,6 +157,7 @@ class Stanziamento(TenantAggregate):
     # -- mandato ---------------------------------------------------------------------
     def paga(self, mandato_id: uuid.UUID, liquidazione_id: uuid.UUID, importo: Decimal, data: date,
              autore: str) -> None:
+        positivo(importo)
         if str(mandato_id) in self.mandati:
             raise Conflict("Mandato già emesso.", rule="mandato.unico")
         residuo = self.residuo_liquidazione(str(liquidazione_id))
@@ -180,3 +185,4 @@ class Stanziamento(TenantAggregate):
             return self.liquidazioni[liquidazione_id]
         except KeyError:
             raise NotFound(f"Liquidazione {liquidazione_id} non trovata.") from None
+
