@@ -26,6 +26,8 @@ from finance.domain.budget import Budget
 from finance.domain.contributi import ContributiComunali
 from finance.domain.denaro import euro
 from finance.domain.fondi import Assegnazione, verifica_fondo
+from finance.domain.riparti import DatiRiferimento, Riparto
+from finance.domain.riparto import esegui_da_dict
 from finance.domain.stanziamento import Stanziamento
 
 
@@ -102,6 +104,42 @@ class Finance(TenantApplication):
             return self.get_for_tenant(tenant_id, Assegnazione.create_id(tenant_id, fondo, annualita), Assegnazione)
         except NotFound:
             raise NotFound(f"Nessuna assegnazione {fondo} {annualita}.") from None
+
+    # -- riparti ----------------------------------------------------------------------
+    def carica_dati_riferimento(self, tenant_id: str, nome: str, data_riferimento: date, fonte: str, testo_csv: str,
+                                autore: str) -> DatiRiferimento:
+        dati = DatiRiferimento.carica(tenant_id, nome, data_riferimento, fonte, testo_csv, autore)
+        gia = Conflict(f"I dati «{nome}» al {data_riferimento.isoformat()} sono già caricati: una nuova data è un "
+                       "nuovo insieme di dati.", rule="dati.unici_per_data")
+        if self.exists(dati.id):
+            raise gia
+        try:
+            self.save(dati)
+        except IntegrityError:
+            raise gia from None
+        return dati
+
+    def dati_riferimento(self, tenant_id: str, dati_id: uuid.UUID) -> DatiRiferimento:
+        return self.get_for_tenant(tenant_id, dati_id, DatiRiferimento)
+
+    def esegui_riparto(self, tenant_id: str, oggetto: str, atto: dict | None, parametri: dict,
+                       dati_riferimento_id: uuid.UUID | None, autore: str) -> Riparto:
+        """Run the engine on ``parametri`` (recipients given, or taken from a stored dataset) and record it."""
+        if dati_riferimento_id is not None:
+            try:
+                dati = self.dati_riferimento(tenant_id, dati_riferimento_id)
+            except NotFound:
+                raise RuleViolation("Dati di riferimento sconosciuti.", rule="riparto.dati_riferimento",
+                                    field="dati_riferimento_id") from None
+            parametri = {**parametri, "destinatari": dati.destinatari()}
+        risultato = esegui_da_dict(parametri)
+        riparto = Riparto(tenant_id=tenant_id, oggetto=oggetto, atto=atto, dati_riferimento_id=dati_riferimento_id,
+                          riparto=risultato.come_dict(), eseguito_da=autore)
+        self.save(riparto)
+        return riparto
+
+    def riparto(self, tenant_id: str, riparto_id: uuid.UUID) -> Riparto:
+        return self.get_for_tenant(tenant_id, riparto_id, Riparto)
 
     # -- budget ------------------------------------------------------------------------
     def alloca(self, tenant_id: str, piano_id: uuid.UUID, intervento: str, fondo: str, anno: int, annualita: int,

@@ -17,6 +17,7 @@ from finance.domain.budget import Budget
 from finance.domain.contributi import ContributiComunali
 from finance.domain.denaro import euro
 from finance.domain.fondi import Assegnazione
+from finance.domain.riparti import DatiRiferimento, Riparto
 from finance.domain.stanziamento import Stanziamento
 
 SOURCE = "/ambiti/finance"
@@ -81,6 +82,15 @@ MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     ContributiComunali.VersamentoStornato: ("finance.contributi.versamento_stornato", lambda e: {
         "contributi_id": str(e.originator_id), "ambito": e.tenant_id, "istat": e.istat, "importo": euro(e.importo),
         "data": e.data.isoformat(), "riferimento": e.riferimento, "motivo": e.motivo, "stornato_da": e.stornato_da}),
+    DatiRiferimento.Caricati: ("finance.dati_riferimento.caricati", lambda e: {
+        "dati_id": str(e.originator_id), "ambito": e.tenant_id, "nome": e.nome,
+        "data_riferimento": e.data_riferimento.isoformat(), "fonte": e.fonte, "colonne": e.colonne, "righe": e.righe,
+        "caricati_da": e.caricati_da}),
+    Riparto.Eseguito: ("finance.riparto.eseguito", lambda e: {
+        "riparto_id": str(e.originator_id), "ambito": e.tenant_id, "oggetto": e.oggetto,
+        "atto": {**e.atto, "data": e.atto["data"].isoformat()} if e.atto else None,
+        "dati_riferimento_id": str(e.dati_riferimento_id) if e.dati_riferimento_id else None,
+        "input": e.riparto["input"], "risultato": e.riparto["risultato"], "eseguito_da": e.eseguito_da}),
 }
 
 
