@@ -65,8 +65,8 @@ def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     with runtime.app.recorder.datastore.transaction() as curs:
         for table in TABLES:
-            curs.execute(sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(runtime.read_model.table(table)))
-            out[table] = [tuple(row.values()) for row in curs.fetchall()]
+            curs.execute(sql.SQL("SELECT * FROM {}").format(runtime.read_model.table(table)))
+            out[table] = sorted((tuple(row.values()) for row in curs.fetchall()), key=repr)  # whole rows: no ties
     return out
 
 

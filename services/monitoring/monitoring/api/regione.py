@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from ambiti_kit.auth import Principal, require_roles
 from ambiti_kit.service import RuntimeDep
 
+from monitoring.projections.esecuzione import FIGURE_REGIONALI, indicatori, somma
 from monitoring.projections.piani import STATI
 
 router = APIRouter(prefix="/regione", tags=["Regione"])
@@ -61,6 +62,42 @@ class VistaRegionaleDeliberazioni(BaseModel):
     ambiti: list[DeliberazioniPerAmbito]
 
 
+class IndicatoriEsecuzione(BaseModel):
+    """Aggregate execution figures (see ``monitoring.projections.esecuzione``)."""
+
+    #: Σ assignments of the funds to the Ambito
+    assegnato: str
+    #: Σ commitments net of reductions
+    impegnato: str
+    #: Σ payment orders
+    pagato: str
+    #: impegnato / assegnato, four decimals; null when assegnato is 0
+    tasso_impegno: str | None
+    #: pagato / impegnato, four decimals; null when impegnato is 0
+    tasso_pagamento: str | None
+
+
+class EsecuzioneFondoRegionale(IndicatoriEsecuzione):
+    fondo: str
+
+
+class EsecuzionePerAmbito(IndicatoriEsecuzione):
+    ambito: str
+    nome: str | None
+    popolazione: int | None
+    #: per fund (summed over its annualità, or the one asked for)
+    fondi: list[EsecuzioneFondoRegionale]
+    ultimo_evento: datetime
+
+
+class VistaRegionaleEsecuzione(BaseModel):
+    regione: str
+    #: the annualità asked for (null: all)
+    annualita: int | None
+    aggiornato_al: datetime | None
+    ambiti: list[EsecuzionePerAmbito]
+
+
 @router.get("/piani", response_model=VistaRegionale)
 def piani_per_ambito(runtime: RuntimeDep, principal: Regione) -> VistaRegionale:
     """Numero di Piani di Zona per Ambito della Regione e per stato, con la freschezza dei dati."""
@@ -89,3 +126,37 @@ def deliberazioni_per_ambito(runtime: RuntimeDep, principal: Regione) -> VistaRe
     ambiti = [DeliberazioniPerAmbito(**row) for row in rows]
     return VistaRegionaleDeliberazioni(regione=principal.regione or "", ambiti=ambiti,
                                        aggiornato_al=max((a.ultimo_evento for a in ambiti), default=None))
+
+
+@router.get("/esecuzione", response_model=VistaRegionaleEsecuzione)
+def esecuzione_per_ambito(runtime: RuntimeDep, principal: Regione,
+                          annualita: int | None = None) -> VistaRegionaleEsecuzione:
+    """Assegnato, impegnato, pagato e tassi di impegno e di pagamento per Ambito della Regione e per
+    fondo (facoltativamente per una sola annualità), con la freschezza dei dati."""
+    rm = runtime.read_model
+    figure = sql.SQL(", ").join(sql.SQL("sum({f}) AS {f}").format(f=sql.Identifier(f)) for f in FIGURE_REGIONALI)
+    where = sql.SQL("WHERE annualita = %s") if annualita is not None else sql.SQL("")
+    with rm.scoped(regione=principal.regione) as curs:
+        curs.execute(sql.SQL("SELECT tenant_id, fondo, {} FROM {} {} GROUP BY tenant_id, fondo "
+                             "ORDER BY tenant_id, fondo").format(figure, rm.table("regionale_esecuzione"), where),
+                     (annualita,) if annualita is not None else ())
+        per_fondo = curs.fetchall()
+        # Freshness over every annualità: the last event of the Ambito applied to this read model.
+        curs.execute(sql.SQL("SELECT tenant_id, max(ultimo_evento) AS ultimo_evento FROM {} GROUP BY tenant_id")
+                     .format(rm.table("regionale_esecuzione")))
+        freschezza = {r["tenant_id"]: r["ultimo_evento"] for r in curs.fetchall()}
+        curs.execute(sql.SQL("SELECT tenant_id, nome, popolazione, ultimo_evento FROM {}").format(
+            rm.table("regionale_ambiti")))
+        composizioni = {r["tenant_id"]: r for r in curs.fetchall()}
+    ambiti = []
+    for tenant in sorted(freschezza.keys() | composizioni.keys()):
+        righe = [r for r in per_fondo if r["tenant_id"] == tenant]
+        composizione = composizioni.get(tenant) or {}
+        ambiti.append(EsecuzionePerAmbito(
+            ambito=tenant, nome=composizione.get("nome"), popolazione=composizione.get("popolazione"),
+            fondi=[EsecuzioneFondoRegionale(fondo=r["fondo"], **indicatori({f: r[f] for f in FIGURE_REGIONALI}))
+                   for r in righe],
+            ultimo_evento=max(t for t in (freschezza.get(tenant), composizione.get("ultimo_evento")) if t),
+            **indicatori(somma(righe, FIGURE_REGIONALI))))
+    return VistaRegionaleEsecuzione(regione=principal.regione or "", annualita=annualita, ambiti=ambiti,
+                                    aggiornato_al=max((a.ultimo_evento for a in ambiti), default=None))

@@ -1,11 +1,20 @@
-"""Integration events monitoring consumes, routed to its projections."""
+"""Integration events monitoring consumes, routed to its projections.
+
+One consumer reads planning's and finance's topics. Each topic maps to the name of its
+producing service, which names the tracking records (``Tracking(producer, ce_sequence)``,
+primary key ``(application_name, notification_id)``): the notification ids of planning and
+of finance are two separate sequences and never collide.
+"""
 
 from __future__ import annotations
 
 from ambiti_kit.consumer import TrackedConsumer, projecting
 from ambiti_kit.service import Runtime
 
-from monitoring.projections import ambiti, deliberazioni, piani
+from monitoring.projections import ambiti, deliberazioni, esecuzione, piani
+
+#: topic (without namespace) -> the producing service's name in the tracking records
+TOPICS = {"planning.events.v1": "planning", "finance.events.v1": "finance"}
 
 
 def consumers(runtime: Runtime, group: str = "main") -> list[TrackedConsumer]:
@@ -13,13 +22,21 @@ def consumers(runtime: Runtime, group: str = "main") -> list[TrackedConsumer]:
     schema = settings.db_schema
     piano_aggiornato = projecting(tracker, piani.project_piano_aggiornato(schema))
     votata = projecting(tracker, deliberazioni.project_votata(schema))
+    movimento = projecting(tracker, esecuzione.project_movimento(schema))
     return [TrackedConsumer(
         settings, tracker=tracker, group=group,
-        topics={settings.topic("planning.events.v1"): "planning"},
+        topics={settings.topic(topic): producer for topic, producer in TOPICS.items()},
         handlers={
+            # planning.events.v1
             piani.CREATO: projecting(tracker, piani.project_piano_creato(schema)),
             **{tipo: piano_aggiornato for tipo in piani.AGGIORNAMENTI},
             deliberazioni.PROPOSTA: projecting(tracker, deliberazioni.project_proposta(schema)),
             **{tipo: votata for tipo in deliberazioni.VOTATE},
             "planning.ambito.composizione_registrata": projecting(tracker, ambiti.project_composizione(schema)),
+            # finance.events.v1
+            esecuzione.ASSEGNAZIONE_REGISTRATA: projecting(tracker,
+                                                           esecuzione.project_assegnazione_registrata(schema)),
+            esecuzione.ASSEGNAZIONE_INTEGRATA: projecting(tracker, esecuzione.project_assegnazione_integrata(schema)),
+            esecuzione.STANZIAMENTO_APERTO: projecting(tracker, esecuzione.project_stanziamento_aperto(schema)),
+            **{tipo: movimento for tipo in esecuzione.MOVIMENTI},
         })]

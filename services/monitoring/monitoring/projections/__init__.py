@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ambiti_kit.eventstore import Schema
 
-from monitoring.projections import ambiti, deliberazioni, piani
+from monitoring.projections import ambiti, deliberazioni, esecuzione, piani
 
-_MODULES = (piani, ambiti, deliberazioni)
+_MODULES = (piani, ambiti, deliberazioni, esecuzione)
 
 SCHEMA = Schema(
     ddl=[statement for module in _MODULES for statement in module.DDL],

@@ -1,0 +1,315 @@
+"""Financial execution per fund and annualità: the Ambito's own figures, and the Region's rates.
+
+finance publishes each assignment of a fund's annualità to the Ambito and every movement of
+the allocations (*stanziamenti*) made on it. This projection totals them per fund and
+annualità (``esecuzione``, one row per tenant, fund and annualità):
+
+- ``assegnato``  = Σ ``finance.assegnazione.registrata`` + Σ ``finance.assegnazione.integrata``
+- ``stanziato``  = Σ ``finance.stanziamento.aperto`` + Σ ``finance.stanziamento.incrementato``
+- ``impegnato``  = Σ ``finance.impegno.assunto`` − Σ ``finance.impegno.ridotto`` (net of
+  *disimpegni* and *economie*, as finance's ``Stanziamento.impegnato``)
+- ``liquidato``  = Σ ``finance.liquidazione.disposta``
+- ``pagato``     = Σ ``finance.mandato.emesso``
+
+Only ``registrata`` and ``aperto`` name the fund and annualità: an ``integrata`` names its
+assignment, a movement its allocation. Two small lookup tables keep that link
+(``assegnazioni``: assegnazione_id → fondo, annualità; ``stanziamenti``: stanziamento_id →
+fondo, annualità, piano, intervento, anno). An assignment's events share its key, an
+allocation's its own, so each arrives after the event that made its lookup row.
+
+The regional table (``regionale_esecuzione``) keeps per Ambito, fund and annualità only
+``assegnato``, ``impegnato`` and ``pagato``: no commitment, beneficiary, act or allocation
+crosses into it. The Region reads rates from it (see ``tasso_impegno``, ``tasso_pagamento``).
+
+Amounts are ``Decimal`` end to end (``numeric(18,2)`` columns, strings with two decimals on the
+wire, never float). Figures move by deltas (``col = col + delta`` in one upsert), never by a
+recount, for the reason given in ``conteggi``: two consumer instances may apply events of the
+same Ambito at once, from different partitions.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Mapping
+
+from psycopg import sql
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from ambiti_kit.auth import regione_of
+from ambiti_kit.envelope import CloudEvent
+
+_log = logging.getLogger("monitoring.projections")
+
+ASSEGNAZIONE_REGISTRATA = "finance.assegnazione.registrata"
+ASSEGNAZIONE_INTEGRATA = "finance.assegnazione.integrata"
+STANZIAMENTO_APERTO = "finance.stanziamento.aperto"
+STANZIAMENTO_INCREMENTATO = "finance.stanziamento.incrementato"
+IMPEGNO_ASSUNTO = "finance.impegno.assunto"
+IMPEGNO_RIDOTTO = "finance.impegno.ridotto"
+LIQUIDAZIONE_DISPOSTA = "finance.liquidazione.disposta"
+MANDATO_EMESSO = "finance.mandato.emesso"
+
+#: the figures of ``esecuzione``, in order
+FIGURE = ("assegnato", "stanziato", "impegnato", "liquidato", "pagato")
+#: the figures the Region sees (``regionale_esecuzione``)
+FIGURE_REGIONALI = ("assegnato", "impegnato", "pagato")
+#: event type -> (the figure it moves, the sign of its amount)
+EFFETTI: dict[str, tuple[str, int]] = {
+    ASSEGNAZIONE_REGISTRATA: ("assegnato", 1),
+    ASSEGNAZIONE_INTEGRATA: ("assegnato", 1),
+    STANZIAMENTO_APERTO: ("stanziato", 1),
+    STANZIAMENTO_INCREMENTATO: ("stanziato", 1),
+    IMPEGNO_ASSUNTO: ("impegnato", 1),
+    IMPEGNO_RIDOTTO: ("impegnato", -1),
+    LIQUIDAZIONE_DISPOSTA: ("liquidato", 1),
+    MANDATO_EMESSO: ("pagato", 1),
+}
+#: the events of an allocation after ``aperto`` (they name it by ``stanziamento_id`` only)
+MOVIMENTI = (STANZIAMENTO_INCREMENTATO, IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, LIQUIDAZIONE_DISPOSTA, MANDATO_EMESSO)
+
+ZERO = Decimal("0.00")
+CENTESIMO = Decimal("0.01")
+#: rates are ratios (0.6250 = 62.50 %) with four decimals, rounded half up
+DECIMALI_TASSO = Decimal("0.0001")
+
+_IMPORTO = "numeric(18,2) NOT NULL DEFAULT 0"
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS {schema}.assegnazioni (
+            tenant_id text NOT NULL, assegnazione_id uuid NOT NULL, fondo text NOT NULL, annualita int NOT NULL,
+            PRIMARY KEY (tenant_id, assegnazione_id))""",
+    """CREATE TABLE IF NOT EXISTS {schema}.stanziamenti (
+            tenant_id text NOT NULL, stanziamento_id uuid NOT NULL, assegnazione_id uuid NOT NULL,
+            fondo text NOT NULL, annualita int NOT NULL, piano_id uuid NOT NULL, intervento text NOT NULL,
+            anno int NOT NULL, PRIMARY KEY (tenant_id, stanziamento_id))""",
+    "CREATE TABLE IF NOT EXISTS {schema}.esecuzione (tenant_id text NOT NULL, fondo text NOT NULL, "
+    "annualita int NOT NULL, "
+    + ", ".join(f"{f} {_IMPORTO}" for f in FIGURE)
+    + ", ultimo_evento timestamptz NOT NULL, PRIMARY KEY (tenant_id, fondo, annualita))",
+    "CREATE TABLE IF NOT EXISTS {schema}.regionale_esecuzione (regione text NOT NULL, tenant_id text NOT NULL, "
+    "fondo text NOT NULL, annualita int NOT NULL, "
+    + ", ".join(f"{f} {_IMPORTO}" for f in FIGURE_REGIONALI)
+    + ", ultimo_evento timestamptz NOT NULL, PRIMARY KEY (regione, tenant_id, fondo, annualita))",
+]
+TENANT_TABLES = ["assegnazioni", "stanziamenti", "esecuzione"]
+REGIONAL_TABLES = ["regionale_esecuzione"]
+
+
+# -- event data ---------------------------------------------------------------------------
+
+def _solo_stringhe(value: Any) -> Any:
+    """Amounts travel as decimal strings: a JSON number (a float once parsed) is refused."""
+    if not isinstance(value, str):
+        raise ValueError("an amount is a decimal string with two decimals, e.g. \"1250.00\"")
+    return value
+
+
+#: an amount on the wire: a string with at most two decimals, never negative
+Importo = Annotated[Decimal, BeforeValidator(_solo_stringhe), Field(ge=0, decimal_places=2, max_digits=16)]
+
+
+class AssegnazioneRegistrata(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    assegnazione_id: uuid.UUID
+    fondo: str = Field(min_length=1)
+    annualita: int
+    importo: Importo
+
+
+class AssegnazioneIntegrata(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    assegnazione_id: uuid.UUID
+    importo: Importo
+
+
+class StanziamentoAperto(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    stanziamento_id: uuid.UUID
+    assegnazione_id: uuid.UUID
+    fondo: str = Field(min_length=1)
+    annualita: int
+    piano_id: uuid.UUID
+    intervento: str
+    anno: int
+    importo: Importo
+
+
+class Movimento(BaseModel):
+    """What every later event of an allocation carries that this projection reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    stanziamento_id: uuid.UUID
+    importo: Importo
+
+
+# -- pure rules -------------------------------------------------------------------------------
+
+def variazioni(tipo: str, importo: Decimal) -> dict[str, Decimal]:
+    """The change of every figure of ``esecuzione`` caused by one event (``FIGURE`` order).
+
+    A reduction of a commitment (``impegno.ridotto``) lowers ``impegnato``: the figure is
+    net of *disimpegni* and *economie*. An unknown type is a bug of the caller (``KeyError``).
+    """
+    figura, segno = EFFETTI[tipo]
+    return {f: (importo * segno if f == figura else ZERO) for f in FIGURE}
+
+
+def regionali(changes: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """The part of ``changes`` the Region sees (``FIGURE_REGIONALI`` order)."""
+    return {f: changes[f] for f in FIGURE_REGIONALI}
+
+
+def tasso(numeratore: Decimal, denominatore: Decimal) -> Decimal | None:
+    """``numeratore / denominatore`` to four decimals (half up); None when the denominator is 0.
+
+    Not clamped to 1: figures of one Ambito come from different partitions, so a commitment may
+    be counted before the assignment it draws on, and a rate above 1 says so.
+    """
+    if denominatore == 0:
+        return None
+    return (numeratore / denominatore).quantize(DECIMALI_TASSO, rounding=ROUND_HALF_UP)
+
+
+def tasso_impegno(impegnato: Decimal, assegnato: Decimal) -> Decimal | None:
+    """Commitment rate: ``impegnato / assegnato`` (the share of the assigned funds committed)."""
+    return tasso(impegnato, assegnato)
+
+
+def tasso_pagamento(pagato: Decimal, impegnato: Decimal) -> Decimal | None:
+    """Payment rate: ``pagato / impegnato`` (the share of the net commitments paid)."""
+    return tasso(pagato, impegnato)
+
+
+def euro(importo: Decimal) -> str:
+    """An amount as the API shows it: a string with two decimals, no exponent."""
+    return str(importo.quantize(CENTESIMO, rounding=ROUND_HALF_UP))
+
+
+def testo(valore: Decimal | None) -> str | None:
+    """A rate as the API shows it (None stays None)."""
+    return None if valore is None else str(valore)
+
+
+def indicatori(figure: Mapping[str, Decimal]) -> dict[str, str | None]:
+    """Amounts (two-decimal strings) and the two rates of ``figure`` (which holds at least
+    ``FIGURE_REGIONALI``): what the API returns for a fund, an annualità or an Ambito."""
+    out: dict[str, str | None] = {f: euro(v) for f, v in figure.items()}
+    out["tasso_impegno"] = testo(tasso_impegno(figure["impegnato"], figure["assegnato"]))
+    out["tasso_pagamento"] = testo(tasso_pagamento(figure["pagato"], figure["impegnato"]))
+    return out
+
+
+def somma(righe: list[Mapping[str, Any]], figure: tuple[str, ...]) -> dict[str, Decimal]:
+    """The totals of ``figure`` over ``righe`` (zero for none)."""
+    return {f: sum((Decimal(r[f]) for r in righe), ZERO) for f in figure}
+
+
+# -- projections ---------------------------------------------------------------------------
+
+def _tables(schema: str) -> dict[str, sql.Composable]:
+    return {name: sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+            for name in ("assegnazioni", "stanziamenti", "esecuzione", "regionale_esecuzione")}
+
+
+def _upsert(table: sql.Composable, key: tuple[str, ...], figure: tuple[str, ...]) -> sql.Composed:
+    """INSERT the key, the figures' deltas and the time; on conflict add the deltas."""
+    columns = [*key, *figure, "ultimo_evento"]
+    return sql.SQL("INSERT INTO {t} AS r ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET {sets}").format(
+        t=table, cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        vals=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        key=sql.SQL(", ").join(map(sql.Identifier, key)),
+        sets=sql.SQL(", ").join([
+            *(sql.SQL("{c} = r.{c} + excluded.{c}").format(c=sql.Identifier(f)) for f in figure),
+            sql.SQL("ultimo_evento = greatest(r.ultimo_evento, excluded.ultimo_evento)")]))
+
+
+def _applica(schema: str) -> Any:
+    """``apply(curs, event, fondo, annualita, importo)``: move the tenant's and the Region's figures."""
+    t = _tables(schema)
+    tenant = _upsert(t["esecuzione"], ("tenant_id", "fondo", "annualita"), FIGURE)
+    regionale = _upsert(t["regionale_esecuzione"], ("regione", "tenant_id", "fondo", "annualita"), FIGURE_REGIONALI)
+
+    def apply(curs: Any, event: CloudEvent, fondo: str, annualita: int, importo: Decimal) -> None:
+        changes = variazioni(event.type, importo)
+        curs.execute(tenant, (event.tenantid, fondo, annualita, *changes.values(), event.time))
+        # Every event refreshes the Region's row (its freshness), even one that moves no figure of it.
+        curs.execute(regionale, (regione_of(event.tenantid), event.tenantid, fondo, annualita,
+                                 *regionali(changes).values(), event.time))
+
+    return apply
+
+
+def project_assegnazione_registrata(schema: str) -> Any:
+    t, applica = _tables(schema), _applica(schema)
+
+    def project(curs: Any, event: CloudEvent) -> None:
+        a = AssegnazioneRegistrata.model_validate(event.data)
+        curs.execute(sql.SQL("INSERT INTO {} (tenant_id, assegnazione_id, fondo, annualita) VALUES (%s, %s, %s, %s)")
+                     .format(t["assegnazioni"]), (event.tenantid, a.assegnazione_id, a.fondo, a.annualita))
+        applica(curs, event, a.fondo, a.annualita, a.importo)
+
+    return project
+
+
+def project_assegnazione_integrata(schema: str) -> Any:
+    t, applica = _tables(schema), _applica(schema)
+
+    def project(curs: Any, event: CloudEvent) -> None:
+        a = AssegnazioneIntegrata.model_validate(event.data)
+        curs.execute(sql.SQL("SELECT fondo, annualita FROM {} WHERE tenant_id = %s AND assegnazione_id = %s")
+                     .format(t["assegnazioni"]), (event.tenantid, a.assegnazione_id))
+        row = curs.fetchone()
+        if row is None:
+            # An assignment's events share its key and arrive in order: without a row, its
+            # registration was refused (dead-lettered) or predates this read model. The fund
+            # and annualità are only in the registration, so nothing is made up; the event is
+            # recorded as applied without effect and the warning names it for a rebuild.
+            _log.warning("integration of an assignment this read model does not hold: ignored",
+                         extra={"ce_type": event.type, "ce_id": event.id, "tenantid": event.tenantid,
+                                "assegnazione_id": str(a.assegnazione_id)})
+            return
+        applica(curs, event, row["fondo"], row["annualita"], a.importo)
+
+    return project
+
+
+def project_stanziamento_aperto(schema: str) -> Any:
+    t, applica = _tables(schema), _applica(schema)
+
+    def project(curs: Any, event: CloudEvent) -> None:
+        s = StanziamentoAperto.model_validate(event.data)
+        curs.execute(sql.SQL(
+            "INSERT INTO {} (tenant_id, stanziamento_id, assegnazione_id, fondo, annualita, piano_id, intervento, "
+            "anno) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)").format(t["stanziamenti"]),
+            (event.tenantid, s.stanziamento_id, s.assegnazione_id, s.fondo, s.annualita, s.piano_id, s.intervento,
+             s.anno))
+        applica(curs, event, s.fondo, s.annualita, s.importo)
+
+    return project
+
+
+def project_movimento(schema: str) -> Any:
+    """One projection for every later event of an allocation (``MOVIMENTI``)."""
+    t, applica = _tables(schema), _applica(schema)
+
+    def project(curs: Any, event: CloudEvent) -> None:
+        m = Movimento.model_validate(event.data)
+        curs.execute(sql.SQL("SELECT fondo, annualita FROM {} WHERE tenant_id = %s AND stanziamento_id = %s")
+                     .format(t["stanziamenti"]), (event.tenantid, m.stanziamento_id))
+        row = curs.fetchone()
+        if row is None:
+            # As for an assignment: ``aperto`` was read before on the same key, so a missing
+            # row means it was refused or predates this read model. Applied without effect.
+            _log.warning("movement of an allocation this read model does not hold: ignored",
+                         extra={"ce_type": event.type, "ce_id": event.id, "tenantid": event.tenantid,
+                                "stanziamento_id": str(m.stanziamento_id)})
+            return
+        applica(curs, event, row["fondo"], row["annualita"], m.importo)
+
+    return project
