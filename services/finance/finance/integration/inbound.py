@@ -15,6 +15,7 @@ from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.service import Runtime
 
 from finance.application import Finance
+from finance.projections import registro
 
 
 class PianoCreato(BaseModel):
@@ -95,4 +96,5 @@ def consumers(runtime: Runtime) -> list[TrackedConsumer]:
         settings, tracker=runtime.tracker, topics={settings.topic("planning.events.v1"): "planning"},
         handlers={"planning.piano_di_zona.creato": piano_creato,
                   "planning.ambito.composizione_registrata": composizione,
-                  "planning.piano_di_zona.versione_approvata": versione_approvata})]
+                  "planning.piano_di_zona.versione_approvata": versione_approvata}),
+        registro.consumer(runtime)]  # finance's own ledger, read back into its rendicontazione read model
