@@ -44,7 +44,8 @@ class DatiRiferimento(TenantAggregate):
                                 field="csv", errors=[{"field": f"csv.riga.{e.riga}" + (f".{e.colonna}" if e.colonna else ""),
                                                       "rule": e.regola, "message": str(e)} for e in errori])
         colonne = sorted({k for d in destinatari for k in d.indicatori})
-        righe = [{"id": d.id, "indicatori": {k: str(v) for k, v in d.indicatori.items()}} for d in destinatari]
+        righe = [{"id": d.id, "indicatori": {k: format(v + 0, "f") for k, v in d.indicatori.items()}}  # no -0, no 1E-7
+                 for d in destinatari]
         return cls(tenant_id=tenant_id, nome=nome, data_riferimento=data_riferimento, fonte=fonte, colonne=colonne,
                    righe=righe, caricati_da=autore)
 
