@@ -131,7 +131,9 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
         return problem(400, "JSON non valido", "Il corpo della richiesta non è JSON valido.",
                        request, errors=errors)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return problem(422, "Dati non validi", detail, request, errors=errors)
+    # The first finding also at the top, as domain errors have it: clients read one place first.
+    return problem(422, "Dati non validi", detail, request, rule=errors[0]["rule"] if errors else None,
+                   field=errors[0]["field"] if errors else None, errors=errors)
 
 
 _TITLES = {400: "Richiesta non valida", 401: "Autenticazione richiesta", 403: "Operazione non consentita",
