@@ -12,17 +12,26 @@ KAFKA_BOOTSTRAP_SERVERS are set), in a namespace of its own. Figures:
   8 client threads voting concurrently on one aggregate), and its ratio to the baseline;
 - assembly of a deliberation's history (GET /deliberazioni/{id}/storia: event store + hash-chain
   check per event), p50/p99, against reading the same events raw (Application.events.get, SQL);
+- payments through finance's full chain over HTTP (impegno -> liquidazione -> mandato, each call with its
+  Idempotency-Key, 8 client threads over 8 ledgers whose budget lines came from a Piano approved by the
+  Comitato through Kafka): chains/s and money movements/s, and the ratio of movements/s to the baseline;
+- rendicontazione of an Ambito with 100k ledger movements in finance's read model (lettura.rendiconta,
+  and its CSV / XLSX exports), p50/p99, against reading the same rows raw (SELECT * of rend_movimenti);
 - rebuild of monitoring's read model from 100k events, events/s.
 
 Results are printed and written to bench/results/latest.json. A figure whose checks fail (e.g. a
 vote refused) is kept with a "failed" key, the other figures are still measured, and the run exits 1.
 
 Sizes: BENCH_RAW, BENCH_API, BENCH_LATENCY, BENCH_REBUILD, BENCH_COMITATO (members), BENCH_VOTE_PROPOSALS
-(proposals voted in the one seduta, <= 50), BENCH_STORIA (timed history reads).
+(proposals voted in the one seduta, <= 50), BENCH_STORIA (timed history reads), BENCH_CHAINS (payment chains),
+BENCH_ALLOCATIONS (ledgers they spread over), BENCH_LEDGER (movements in the rendicontazione's read model),
+BENCH_RENDICONTA (timed rendicontazioni).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import statistics
@@ -32,17 +41,32 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 import httpx
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Notification
+from psycopg import sql
 
 from ambiti_cli.infra import EmbeddedPostgres, TansuBroker, ensure_database, wipe
-from ambiti_kit.auth import issue_token
+from ambiti_kit.auth import issue_token, regione_of
+from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.eventstore import Schema, create_schema
+from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.service import build_runtime
 from ambiti_kit.testing.fixtures import Infra, free_port, start_platform, wait_until
+from finance.application import Finance
+from finance.domain.budget import Budget
+from finance.domain.fondi import Assegnazione
+from finance.domain.fondi import atto as atto_fondo
+from finance.domain.stanziamento import Stanziamento
+from finance.integration.outbound import to_integration_event as to_finance_event
+from finance.projections import registro
+from finance.projections.esportazione import csv_bytes, righe, xlsx
+from finance.projections.lettura import rendiconta
 from monitoring.application import Monitoring
 from monitoring.integration import inbound
 from monitoring.integration.outbound import to_integration_event as no_events
@@ -60,6 +84,14 @@ N_MEMBERS = int(os.environ.get("BENCH_COMITATO", 60))  # Comuni, i.e. voting mem
 N_PROPOSALS = int(os.environ.get("BENCH_VOTE_PROPOSALS", 10))  # voted in one seduta (agenda holds <= 50)
 N_STORIA = int(os.environ.get("BENCH_STORIA", 50))  # timed calls of the history, and of the raw read
 VOTE_CLIENTS = 8
+N_CHAINS = int(os.environ.get("BENCH_CHAINS", 1000))  # impegno -> liquidazione -> mandato chains over HTTP
+N_ALLOCATIONS = int(os.environ.get("BENCH_ALLOCATIONS", 8))  # ledgers (interventi of the Piano) they spread over
+CHAIN_CLIENTS = 8
+CHAIN_AMOUNT = Decimal("100.00")  # of every movement of a chain
+N_LEDGER = int(os.environ.get("BENCH_LEDGER", 100_000))  # movements in the rendicontazione's read model
+N_RENDICONTA = int(os.environ.get("BENCH_RENDICONTA", 10))  # timed rendicontazioni (and exports, raw reads)
+CENT = Decimal("0.01")
+ZERO_EUR = Decimal("0.00")
 
 
 class Pratica(Aggregate):
@@ -150,6 +182,57 @@ def ms_stats(samples: list[float]) -> dict:
             "p99_ms": round(samples[int(0.99 * (len(samples) - 1))], 2), "max_ms": round(samples[-1], 2)}
 
 
+def ok(r: httpx.Response, *codes: int) -> dict:
+    assert r.status_code in codes, f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text}"
+    return r.json()
+
+
+def voters(infra: Infra, tenant: str, istat: list[str]) -> dict[str, dict[str, str]]:
+    """Each member of the Comitato (one per Comune) with its own token."""
+    settings = infra.platform_settings()
+    return {c: {"Authorization": "Bearer " + issue_token(
+        settings, roles=("componente_comitato",), tenant=tenant, comune=c, subject=f"sindaco.{c}")} for c in istat}
+
+
+def intervento(codice: str, comuni: list[str], linee_budget: list[dict], macrolivello: str = "2") -> dict:
+    """One intervento of a Piano's content, with its budget lines."""
+    return {"codice": codice, "titolo": f"Intervento di bench {codice}",
+            "nomenclatura": {"sistema": "fnps_macrolivello", "codice": macrolivello},
+            "comuni": comuni, "utenti_attesi": 100, "linee_budget": linee_budget}
+
+
+def comitato_setup(http: httpx.Client, coord: dict, istat: list[str], popolazione: dict[str, int],
+                   interventi: list[dict], criteri: int = 0) -> tuple[str, list[str], str]:
+    """Over planning's HTTP API (``http`` has its base_url): the Ambito of the Comuni ``istat``, a Piano
+    with ``interventi`` proposed to the Comitato (rule: doppia maggioranza dei presenti), ``criteri``
+    more proposals (criteri di riparto), and a seduta (1ª convocazione in the past) with all of them on
+    its agenda, every member present, opened. Returns (piano id, proposal ids with the Piano's first, seduta id).
+    """
+    ok(http.put("/ambito", headers=coord, json={
+        "nome": "Ambito bench del Comitato", "capofila_istat": istat[0], "popolazione_al": "2025-01-01",
+        "comuni": [{"istat": c, "nome": f"Comune {c}", "popolazione": popolazione[c]} for c in istat]}), 201)
+    piano = ok(http.post("/piani", headers=coord, json={
+        "titolo": "Piano di Zona bench", "anno_inizio": 2025, "anno_fine": 2027}), 201)["id"]
+    ok(http.put(f"/piani/{piano}/versioni/1/contenuto", headers=coord, json={"aree": [{
+        "codice": "A1", "titolo": "Area di bench", "obiettivi": [{
+            "codice": "O1", "titolo": "Obiettivo di bench", "interventi": interventi}]}]}), 200)
+    proposte = [ok(http.post(f"/piani/{piano}/versioni/1/proposta", headers=coord), 201)["proposta_id"]]
+    ok(http.put("/comitato", headers=coord, json={"regola": {"famiglia": "doppia_maggioranza",
+                                                              "base": "presenti"}}), 201)
+    for k in range(1, criteri + 1):
+        proposte.append(ok(http.post("/deliberazioni", headers=coord, json={
+            "tipo": "criteri_riparto_costi", "oggetto": f"Criteri di riparto dei costi n. {k}",
+            "testo": "Il Comitato approva i criteri di ripartizione dei costi tra i Comuni.",
+            "riferimenti": {"anno": 2026}}), 201)["id"])
+    seduta = ok(http.post("/sedute", headers=coord, json={
+        "oggetto": "Seduta di bench del Comitato", "luogo": "Sala consiliare",
+        "prima_convocazione": "2026-03-02T10:00:00+01:00", "ordine_del_giorno": proposte}), 201)["id"]
+    for c in istat:
+        ok(http.put(f"/sedute/{seduta}/presenze/{c}", headers=coord, json={"presente": True}), 200)
+    ok(http.post(f"/sedute/{seduta}/apertura", headers=coord, json={"convocazione": 1}), 200)
+    return piano, proposte, seduta
+
+
 def bench_comitato(infra: Infra) -> tuple[dict, dict]:
     """Votes/s of a Comitato through the API, then the cost of the audit view of one deliberation.
 
@@ -167,42 +250,12 @@ def bench_comitato(infra: Infra) -> tuple[dict, dict]:
         coord = infra.auth(tenant, "coordinatore")
         istat = [f"065{100 + i:03d}" for i in range(N_MEMBERS)]
         popolazione = {c: 1000 + 10 * i for i, c in enumerate(istat)}  # ascending with i
-        settings = infra.platform_settings()
-        voter = {c: {"Authorization": "Bearer " + issue_token(
-            settings, roles=("componente_comitato",), tenant=tenant, comune=c, subject=f"sindaco.{c}")}
-            for c in istat}
-
-        def ok(r: httpx.Response, *codes: int) -> dict:
-            assert r.status_code in codes, f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text}"
-            return r.json()
-
+        voter = voters(infra, tenant, istat)
         http = httpx.Client(base_url=base, timeout=60, limits=httpx.Limits(max_connections=VOTE_CLIENTS))
-        ok(http.put("/ambito", headers=coord, json={
-            "nome": "Ambito bench del Comitato", "capofila_istat": istat[0], "popolazione_al": "2025-01-01",
-            "comuni": [{"istat": c, "nome": f"Comune {c}", "popolazione": popolazione[c]} for c in istat]}), 201)
-        piano = ok(http.post("/piani", headers=coord, json={
-            "titolo": "Piano di Zona bench", "anno_inizio": 2025, "anno_fine": 2027}), 201)
-        ok(http.put(f"/piani/{piano['id']}/versioni/1/contenuto", headers=coord, json={"aree": [{
-            "codice": "A1", "titolo": "Area di bench", "obiettivi": [{
-                "codice": "O1", "titolo": "Obiettivo di bench", "interventi": [{
-                    "codice": "I1", "titolo": "Intervento di bench",
-                    "nomenclatura": {"sistema": "fnps_macrolivello", "codice": "2"},
-                    "comuni": istat[:3], "utenti_attesi": 100,
-                    "linee_budget": [{"fondo": "FNPS", "anno": 2025, "importo": "125000.00"}]}]}]}]}), 200)
-        proposte = [ok(http.post(f"/piani/{piano['id']}/versioni/1/proposta", headers=coord), 201)["proposta_id"]]
-        ok(http.put("/comitato", headers=coord, json={"regola": {"famiglia": "doppia_maggioranza",
-                                                                  "base": "presenti"}}), 201)
-        for k in range(1, N_PROPOSALS):
-            proposte.append(ok(http.post("/deliberazioni", headers=coord, json={
-                "tipo": "criteri_riparto_costi", "oggetto": f"Criteri di riparto dei costi n. {k}",
-                "testo": "Il Comitato approva i criteri di ripartizione dei costi tra i Comuni.",
-                "riferimenti": {"anno": 2026}}), 201)["id"])
-        seduta = ok(http.post("/sedute", headers=coord, json={
-            "oggetto": "Seduta di bench del Comitato", "luogo": "Sala consiliare",
-            "prima_convocazione": "2026-03-02T10:00:00+01:00", "ordine_del_giorno": proposte}), 201)["id"]
-        for c in istat:
-            ok(http.put(f"/sedute/{seduta}/presenze/{c}", headers=coord, json={"presente": True}), 200)
-        ok(http.post(f"/sedute/{seduta}/apertura", headers=coord, json={"convocazione": 1}), 200)
+        piano, proposte, seduta = comitato_setup(
+            http, coord, istat, popolazione,
+            [intervento("I1", istat[:3], [{"fondo": "FNPS", "anno": 2025, "importo": "125000.00"}])],
+            criteri=N_PROPOSALS - 1)
 
         # Even proposals pass (the two thirds with the largest populations in favour), odd ones fail
         # (only the third with the smallest); the rest split between contrario and astenuto.
@@ -279,7 +332,7 @@ def bench_comitato(infra: Infra) -> tuple[dict, dict]:
                 == (list(voti.values()).count("favorevole"), list(voti.values()).count("contrario"),
                     list(voti.values()).count("astenuto"), 0), conteggio
         if proposte[0] in complete:  # proposal 0 (the Piano) passes, and approves the Piano
-            piano_dopo = ok(http.get(f"/piani/{piano['id']}", headers=coord), 200)
+            piano_dopo = ok(http.get(f"/piani/{piano}", headers=coord), 200)
             assert piano_dopo["stato"] == "approvato", piano_dopo
         votes.update(approvate=approvate, respinte=N_PROPOSALS - approvate)
         if not complete:
@@ -341,6 +394,364 @@ def bench_comitato(infra: Infra) -> tuple[dict, dict]:
         return votes, history
     finally:
         platform.stop()
+
+
+def bench_finance_chain(infra: Infra) -> dict:
+    """Payments through the full chain over HTTP: impegno -> liquidazione -> mandato on finance's ledgers.
+
+    Set up with real tokens: planning (HTTP) gets an Ambito, a Piano whose N_ALLOCATIONS interventi
+    have one FNPS 2025 line each, and the Comitato approves it; finance takes the budget through
+    Kafka (planning.piano_di_zona.creato opens it, .versione_approvata brings the lines); then
+    over finance's HTTP API an FNPS 2025 assignment and one allocation per line (N_ALLOCATIONS
+    independent ledgers). Timed: N_CHAINS chains of three calls, each with its own
+    Idempotency-Key, from CHAIN_CLIENTS threads, chain i on ledger i % N_ALLOCATIONS.
+    Checked: every call 201, an idempotent replay moves nothing, and each ledger's balances
+    are exactly what was sent.
+    """
+    assert N_CHAINS >= 1 and 1 <= N_ALLOCATIONS <= 99
+    ns = replace(infra, namespace=f"{infra.namespace}fin_")  # a planning topic of its own: nothing to catch up on
+    platform = start_platform(ns, names=("planning", "finance"), log_tag="bench-finance")
+    try:
+        tenant = "15-FINANZA"
+        coord, amm = ns.auth(tenant, "coordinatore"), ns.auth(tenant, "amministrativo")
+        istat = [f"065{100 + i:03d}" for i in range(3)]
+        popolazione = {c: 1000 + 10 * i for i, c in enumerate(istat)}
+        voter = voters(ns, tenant, istat)
+        codici = [f"I{k + 1}" for k in range(N_ALLOCATIONS)]
+        linea = [{"fondo": "FNPS", "anno": 2025, "importo": "99999999.00"}]
+        with httpx.Client(base_url=platform.url("planning"), timeout=60) as planning:
+            piano, [proposta], seduta = comitato_setup(planning, coord, istat, popolazione,
+                                                       [intervento(c, istat, linea) for c in codici])
+            ok(planning.post(f"/sedute/{seduta}/votazioni", headers=coord, json={"proposta_id": proposta}), 200)
+            for c in istat:
+                ok(planning.post(f"/sedute/{seduta}/votazioni/{proposta}/voti", headers=voter[c],
+                                 json={"componente": c, "voto": "favorevole"}), 201)
+            delib = ok(planning.post(f"/sedute/{seduta}/votazioni/{proposta}/chiusura", headers=coord), 200)
+            assert delib["stato"] == "approvata", delib
+            assert ok(planning.get(f"/piani/{piano}", headers=coord), 200)["stato"] == "approvato"
+        approved = time.perf_counter()
+
+        http = httpx.Client(base_url=platform.url("finance"), timeout=60,
+                            limits=httpx.Limits(max_connections=CHAIN_CLIENTS))
+
+        def recepito() -> dict | None:
+            r = http.get(f"/budget/{piano}", headers=amm)
+            return r.json() if r.status_code == 200 and r.json()["versione_piano"] == 1 else None
+
+        budget = wait_until(recepito, timeout=300, interval=0.1, message="finance took the approved Piano's lines")
+        to_finance = time.perf_counter() - approved
+        assert sorted((r["intervento"], r["fondo"], r["anno"], r["importo"]) for r in budget["righe"]) == sorted(
+            (c, "FNPS", 2025, "99999999.00") for c in codici), budget["righe"]
+        ok(http.post("/assegnazioni", headers=amm, json={
+            "fondo": "FNPS", "annualita": 2025, "importo": "99999999.00",
+            "atto": {"tipo": "decreto", "numero": "1", "data": "2025-01-10", "ente": "Ministero"}}), 201)
+        per_allocazione = (Decimal("99999999.00") / N_ALLOCATIONS).quantize(CENT, rounding=ROUND_DOWN)
+        assert CHAIN_AMOUNT * -(-N_CHAINS // N_ALLOCATIONS) <= per_allocazione, "allocations too small for the chains"
+        stanziamenti = [ok(http.post(f"/budget/{piano}/allocazioni", headers={**amm, "Idempotency-Key": f"alloca-{c}"},
+                                     json={
+            "intervento": c, "fondo": "FNPS", "anno": 2025, "annualita": 2025, "importo": str(per_allocazione)}),
+            201)["id"] for c in codici]
+        assert len(set(stanziamenti)) == N_ALLOCATIONS
+
+        run = uuid.uuid4().hex[:8]
+        importo = str(CHAIN_AMOUNT)
+
+        def impegno_body(i: int) -> dict:
+            return {"importo": importo, "beneficiario": {"denominazione": "Cooperativa Sociale Il Faro",
+                                                         "codice_fiscale": "00743110157"},
+                    "atto": {"tipo": "determina", "numero": f"{i + 1}/2025", "data": "2025-02-01"},
+                    "oggetto": f"Servizio di assistenza domiciliare, lotto {i + 1}"}
+
+        def chain(i: int) -> tuple[int, list[tuple[str, int, float]], str]:
+            s, calls = stanziamenti[i % N_ALLOCATIONS], []
+
+            def post(op: str, path: str, body: dict) -> httpx.Response:
+                t0 = time.perf_counter()
+                r = http.post(path, headers={**amm, "Idempotency-Key": f"bench-{run}-{i}-{op}"}, json=body)
+                calls.append((op, r.status_code, (time.perf_counter() - t0) * 1000))
+                return r
+
+            r = post("impegno", f"/stanziamenti/{s}/impegni", impegno_body(i))
+            if r.status_code == 201:
+                r = post("liquidazione", f"/stanziamenti/{s}/impegni/{r.json()['impegno_id']}/liquidazioni",
+                         {"importo": importo, "fattura": {"numero": f"FT-{i + 1}", "data": "2025-04-01"}})
+            if r.status_code == 201 and calls[-1][0] == "liquidazione":
+                r = post("mandato", f"/stanziamenti/{s}/liquidazioni/{r.json()['liquidazione_id']}/mandati",
+                         {"importo": importo, "data": "2025-05-02"})
+            return i, calls, ("" if r.status_code == 201 else f"{calls[-1][0]} {r.status_code} {r.text[:300]}")
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(CHAIN_CLIENTS) as pool:
+            results = list(pool.map(chain, range(N_CHAINS)))
+        seconds = time.perf_counter() - start
+
+        codes = Counter((op, code) for _, calls, _ in results for op, code, _ in calls)
+        done = Counter()  # (allocation, operation) -> movements accepted
+        for i, calls, _ in results:
+            for op, code, _ in calls:
+                if code == 201:
+                    done[(i % N_ALLOCATIONS, op)] += 1
+        errors = [e for _, _, e in results if e][:5]
+        n_calls = sum(codes.values())
+        moved = sum(n for (op, code), n in codes.items() if code == 201)
+        latency = {op: ms_stats([ms for _, calls, _ in results for o, _, ms in calls if o == op])
+                   for op in ("impegno", "liquidazione", "mandato") if any(o == op for o, _ in codes)}
+        chains = {"chains": N_CHAINS, "allocations": N_ALLOCATIONS, "client_threads": CHAIN_CLIENTS,
+                  "amount_per_movement": importo, "calls": n_calls, "seconds": round(seconds, 2),
+                  "chains_per_s": rate(N_CHAINS, seconds), "movements_per_s": rate(moved, seconds),
+                  "calls_latency": latency, "approved_piano_to_finance_budget_s": round(to_finance, 2)}
+        failure = None
+        if moved != 3 * N_CHAINS:
+            failure = f"chain calls: {({f'{op} {code}': n for (op, code), n in codes.items()})}; first errors: {errors}"
+            chains.update(failed="not every call returned 201",
+                          status_codes={f"{op} {code}": n for (op, code), n in codes.items()}, first_errors=errors)
+
+        try:
+            # A repeated request (same key, same body) returns the first answer and moves nothing.
+            if done[(0, "impegno")]:
+                again = http.post(f"/stanziamenti/{stanziamenti[0]}/impegni", json=impegno_body(0),
+                                  headers={**amm, "Idempotency-Key": f"bench-{run}-0-impegno"})
+                assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true", \
+                    f"replay: {again.status_code} {again.text[:300]}"
+            # Every ledger holds exactly the movements accepted: impegnato, liquidato, pagato.
+            for k, s in enumerate(stanziamenti):
+                ledger = ok(http.get(f"/stanziamenti/{s}", headers=amm), 200)
+                sent = {op: CHAIN_AMOUNT * done[(k, op)] for op in ("impegno", "liquidazione", "mandato")}
+                got = {"impegno": Decimal(ledger["impegnato"]), "liquidazione": Decimal(ledger["liquidato"]),
+                       "mandato": Decimal(ledger["pagato"])}
+                assert got == sent, (s, got, sent)
+                assert (len(ledger["impegni"]), len(ledger["liquidazioni"]), len(ledger["mandati"])) == (
+                    done[(k, "impegno")], done[(k, "liquidazione")], done[(k, "mandato")]), s
+                assert Decimal(ledger["stanziato"]) == per_allocazione, ledger["stanziato"]
+                assert Decimal(ledger["disponibile"]) == per_allocazione - sent["impegno"], ledger["disponibile"]
+                if failure is None:  # pagato == liquidato == impegnato == chains of this ledger x amount
+                    assert sent["impegno"] == sent["liquidazione"] == sent["mandato"] == CHAIN_AMOUNT * len(
+                        range(k, N_CHAINS, N_ALLOCATIONS)), (s, sent)
+            chains["balances_checked"] = N_ALLOCATIONS
+        except AssertionError as exc:
+            failure = f"{failure + '; ' if failure else ''}check: {str(exc)[:1500]}"
+            chains["failed"] = failure
+        http.close()
+        if failure:
+            raise BenchFailed(failure, {"finance_chain": chains})
+        return chains
+    finally:
+        platform.stop()
+
+
+def ledger_events(tenant: str, n_movements: int) -> tuple[list[CloudEvent], dict]:
+    """CloudEvents of a real finance ledger, built in memory: ``n_movements`` rows of rend_movimenti.
+
+    Real aggregates (a Budget with the lines of 8 interventi, assignments of 3 funds × 3
+    annualità, one Stanziamento per fund annualità × intervento) and real domain events
+    (openings, then impegno -> [riduzione] -> liquidazione -> mandato chains round-robin over
+    the ledgers, on 10 Comuni and the whole Ambito), mapped by finance's outbound mapper with
+    increasing notification ids. Returns the events and the sums that went in, per fund
+    annualità and per Comune.
+    """
+    autore = f"amministrativo@{tenant}"
+    fondi, annualita, codici = ("FNPS", "FNA", "QSFP"), (2023, 2024, 2025), [f"I{k + 1}" for k in range(8)]
+    comuni = [f"065{100 + i:03d}" for i in range(10)] + [None]  # None: the whole Ambito
+    allocazione = Decimal("10000000.00")
+    domain: list = []
+    piano = uuid.uuid4()
+    budget = Budget(tenant_id=tenant, piano_id=piano, anno_inizio=2025, anno_fine=2027)
+    budget.recepisci(1, "1/2025", [{
+        "codice": c, "titolo": f"Intervento {c}", "nomenclatura": {"sistema": "fnps_macrolivello", "codice": str(1 + k % 5)},
+        "comuni": comuni[:-1], "linee_budget": [{"fondo": f, "anno": 2025, "importo": "100000000.00"} for f in fondi]}
+        for k, c in enumerate(codici)])
+    domain += budget.collect_events()
+    expected: dict = {"fondi": {}, "comuni": {}, "riduzioni": 0}
+    ledgers = []
+    for f in fondi:
+        for a in annualita:
+            vincoli = {"quota_servizi_percentuale": "40", "macro_livelli_servizi": ["2", "3"]} if f == "QSFP" else {}
+            assegnazione = Assegnazione.registra(tenant, f, a, allocazione * len(codici),
+                                                 atto_fondo("decreto", f"{f}-{a}", date(a, 11, 20), "Ministero"),
+                                                 vincoli, autore)
+            for c in codici:
+                s = Stanziamento(tenant_id=tenant, assegnazione_id=assegnazione.id, fondo=f, annualita=a,
+                                 piano_id=piano, intervento=c, anno=2025, importo=allocazione, aperto_da=autore)
+                budget.alloca(c, f, 2025, s.id, allocazione, autore)
+                assegnazione.alloca(s.id, allocazione, autore)
+                ledgers.append(s)
+            domain += assegnazione.collect_events()
+            expected["fondi"][(f, a)] = dict.fromkeys(
+                ("impegnato_lordo", "ridotto", "liquidato", "pagato"), ZERO_EUR) | {
+                "assegnato": allocazione * len(codici), "stanziato": allocazione * len(codici)}
+    domain += budget.collect_events()
+    for s in ledgers:
+        domain += s.collect_events()  # the openings: one 'stanziamento' movement each
+    assert n_movements >= 10 * len(ledgers), f"BENCH_LEDGER must be at least {10 * len(ledgers)}"
+
+    def add(s: Stanziamento, comune: str | None, field: str, amount: Decimal) -> None:
+        expected["fondi"][(s.fondo, s.annualita)][field] += amount
+        per_comune = expected["comuni"].setdefault(comune, dict.fromkeys(
+            ("impegnato_lordo", "ridotto", "liquidato", "pagato"), ZERO_EUR))
+        per_comune[field] += amount
+
+    def chains(k: int, s: Stanziamento):  # one domain event per step
+        j = 0
+        while True:
+            j += 1
+            impegno, amount, comune = uuid.uuid4(), Decimal(100 + (j * 37 + k) % 900) + Decimal(j % 100) / 100, \
+                comuni[(j + k) % len(comuni)]
+            s.impegna(impegno, amount, {"denominazione": "Cooperativa Sociale Il Faro", "codice_fiscale": "00743110157"},
+                      None, None, {"tipo": "determina", "numero": f"{k}-{j}/2025", "data": date(2025, 2, 1)},
+                      "Servizio di assistenza domiciliare", comune, autore)
+            add(s, comune, "impegnato_lordo", amount)
+            yield
+            if j % 7 == 0:
+                riduzione = Decimal("10.00")
+                s.riduci(impegno, riduzione, "economia" if j % 2 else "disimpegno", "Ore non erogate", autore)
+                add(s, comune, "ridotto", riduzione)
+                expected["riduzioni"] += 1
+                amount -= riduzione
+                yield
+            liquidazione = uuid.uuid4()
+            s.liquida(liquidazione, impegno, {"numero": f"FT-{j}", "data": date(2025, 4, 1)}, amount, autore)
+            add(s, comune, "liquidato", amount)
+            yield
+            pagato = amount if j % 5 else amount - Decimal("1.00")  # some invoices not wholly paid yet
+            s.paga(uuid.uuid4(), liquidazione, pagato, date(2025, 5, 2), autore)
+            add(s, comune, "pagato", pagato)
+            yield
+
+    steps = [chains(k, s) for k, s in enumerate(ledgers)]
+    count = len(ledgers)
+    while count < n_movements:
+        for k, step in enumerate(steps):
+            next(step)
+            domain += ledgers[k].collect_events()
+            count += 1
+            if count == n_movements:
+                break
+    for (f, a), fig in expected["fondi"].items():  # the aggregates agree with the sums that went in
+        mine = [s for s in ledgers if (s.fondo, s.annualita) == (f, a)]
+        assert sum((s.impegnato for s in mine), ZERO_EUR) == fig["impegnato_lordo"] - fig["ridotto"]
+        assert sum((s.liquidato for s in mine), ZERO_EUR) == fig["liquidato"]
+        assert sum((s.pagato for s in mine), ZERO_EUR) == fig["pagato"]
+    events = []
+    for n, e in enumerate(domain, start=1):
+        ce = to_finance_event(e, Notification(id=n, originator_id=e.originator_id,
+                                              originator_version=e.originator_version, topic="", state=b""))
+        if ce is not None:
+            events.append(ce)
+    expected["movements"], expected["ledgers"] = count, len(ledgers)
+    return events, expected
+
+
+def bench_rendicontazione(infra: Infra) -> dict:
+    """The rendicontazione of an Ambito whose ledger holds N_LEDGER movements, against reading them raw.
+
+    finance's read model (its schema opened by the runtime in a namespace of its own) is filled
+    without Kafka: the CloudEvents of ``ledger_events`` go straight through the projection
+    (``registro.project_registro``) in the kit's tenant scope, in batches of 5000 per
+    transaction; then ANALYZE. Timed, N_RENDICONTA times each (after one warm-up), interleaved:
+    ``lettura.rendiconta`` over a plain connection, the CSV and XLSX exports of its result, and the
+    baseline: ``SELECT * FROM rend_movimenti WHERE tenant_id = ...`` into Python in the same
+    tenant scope (row-level security as the unprivileged role). Checked: the report's figures per
+    fund annualità, per Comune and in total are the sums that went in, its reductions reconcile,
+    and the exports hold every row with the same totals.
+    """
+    assert N_RENDICONTA >= 1
+    ns = replace(infra, namespace=f"{infra.namespace}rend_")
+    settings = ns.settings("finance")
+    schema, tenant = settings.db_schema, "15-REND"
+    regione = regione_of(tenant)
+    runtime = build_runtime(settings, Finance, registro.SCHEMA, to_finance_event)  # schema, tables, RLS
+    try:
+        t0 = time.perf_counter()
+        events, expected = ledger_events(tenant, N_LEDGER)
+        generated = time.perf_counter() - t0
+        project = registro.project_registro(schema)
+        datastore = runtime.app.recorder.datastore
+        t0 = time.perf_counter()
+        for b in range(0, len(events), 5000):
+            with datastore.transaction(commit=True) as curs:
+                enter_scope(curs, tenant=tenant, regione=regione)
+                for event in events[b:b + 5000]:
+                    project(curs, event)
+        projected = time.perf_counter() - t0
+    finally:
+        runtime.relay.close()
+        runtime.app.close()
+
+    movimenti = sql.SQL("SELECT * FROM {}.rend_movimenti WHERE tenant_id = %s").format(sql.Identifier(schema))
+    samples: dict[str, list[float]] = {"raw": [], "rendiconta": [], "csv": [], "xlsx": []}
+    with ns.connect() as conn:
+        for table in registro.TENANT_TABLES:
+            conn.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+
+        def raw() -> list:
+            with conn.transaction(force_rollback=True), conn.cursor() as curs:
+                enter_scope(curs, tenant=tenant, regione=regione)
+                curs.execute(movimenti, (tenant,))
+                return curs.fetchall()
+
+        rows, report = raw(), rendiconta(conn, tenant, schema=schema)  # warm
+        for _ in range(N_RENDICONTA):
+            t0 = time.perf_counter()
+            rows = raw()
+            t1 = time.perf_counter()
+            report = rendiconta(conn, tenant, schema=schema)
+            t2 = time.perf_counter()
+            csv_file = csv_bytes(report)
+            t3 = time.perf_counter()
+            xlsx_file = xlsx(report)
+            t4 = time.perf_counter()
+            for key, (a, b) in {"raw": (t0, t1), "rendiconta": (t1, t2), "csv": (t2, t3), "xlsx": (t3, t4)}.items():
+                samples[key].append((b - a) * 1000)
+    stats = {k: ms_stats(v) for k, v in samples.items()}
+    csv_path = ms_stats([a + b for a, b in zip(samples["rendiconta"], samples["csv"])])
+    xlsx_path = ms_stats([a + b for a, b in zip(samples["rendiconta"], samples["xlsx"])])
+    detail = righe(report)
+    result = {"ledger_movements": expected["movements"], "integration_events": len(events),
+              "ledgers": expected["ledgers"],
+              "fund_annualita": len(report.voci), "report_rows": len(detail), "reductions": expected["riduzioni"],
+              "generation_seconds": round(generated, 2),
+              "projection": {"seconds": round(projected, 2), "events_per_s": rate(len(events), projected)},
+              "rendiconta": stats["rendiconta"], "csv_export": stats["csv"], "xlsx_export": stats["xlsx"],
+              "rendiconta_plus_csv": csv_path, "rendiconta_plus_xlsx": xlsx_path, "raw_select": stats["raw"],
+              "ratio_p50_to_raw_select": round(stats["rendiconta"]["p50_ms"] / stats["raw"]["p50_ms"], 2),
+              "ratio_p99_to_raw_select": round(stats["rendiconta"]["p99_ms"] / stats["raw"]["p99_ms"], 2),
+              "csv_path_ratio_p50_to_raw_select": round(csv_path["p50_ms"] / stats["raw"]["p50_ms"], 2),
+              "xlsx_path_ratio_p50_to_raw_select": round(xlsx_path["p50_ms"] / stats["raw"]["p50_ms"], 2),
+              "csv_bytes": len(csv_file), "xlsx_bytes": len(xlsx_file)}
+
+    try:
+        assert len(rows) == expected["movements"], (len(rows), expected["movements"])
+        figures = ("assegnato", "stanziato", "impegnato_lordo", "ridotto", "liquidato", "pagato")
+        voci = {(v.fondo, v.annualita): v for v in report.voci}
+        assert set(voci) == set(expected["fondi"]), sorted(voci)
+        for key, want in expected["fondi"].items():
+            got = {k: getattr(voci[key].cifre, k) for k in figures}
+            assert got == want, (key, got, want)
+            assert voci[key].riconciliazione.coerente, (key, voci[key].riconciliazione)
+        assert sum(len(v.riduzioni) for v in report.voci) == expected["riduzioni"]
+        per_comune: dict = {}
+        for v in report.voci:
+            for c in v.comuni:
+                tot = per_comune.setdefault(c.comune, dict.fromkeys(figures[2:], ZERO_EUR))
+                for k in figures[2:]:
+                    tot[k] += getattr(c.cifre, k)
+        assert per_comune == expected["comuni"], (per_comune, expected["comuni"])
+        totali = report.totali
+        for k in figures:
+            assert getattr(totali, k) == sum((f[k] for f in expected["fondi"].values()), ZERO_EUR), k
+        parsed = list(csv.DictReader(io.StringIO(csv_file.decode("utf-8-sig")), delimiter=";"))
+        assert len(parsed) == len(detail)
+        for heading, k in (("Impegnato lordo (€)", "impegnato_lordo"), ("Disimpegni ed economie (€)", "ridotto"),
+                           ("Liquidato (€)", "liquidato"), ("Pagato (€)", "pagato")):
+            assert sum(Decimal(r[heading].replace(",", ".")) for r in parsed) == getattr(totali, k), heading
+        from openpyxl import load_workbook
+        sheet = load_workbook(io.BytesIO(xlsx_file), read_only=True)["Rendicontazione"]
+        assert sum(1 for _ in sheet.iter_rows(min_row=2)) == len(detail)
+        result["totals"] = {k: str(getattr(totali, k)) for k in figures}
+    except AssertionError as exc:
+        result["failed"] = f"rendicontazione check: {str(exc)[:1500]}"
+        raise BenchFailed(result["failed"], {"rendicontazione": result}) from exc
+    return result
 
 
 def bench_pipeline(infra: Infra) -> dict:
@@ -422,6 +833,19 @@ def main() -> int:
                 results["comitato_votes"]["votes_per_s"] / results["baseline_raw_save"]["events_per_s"], 3)
         print("comitato votes", results["comitato_votes"], "\ndeliberation history",
               results["deliberation_history"], flush=True)
+        for name, bench in (("finance_chain", bench_finance_chain), ("rendicontazione", bench_rendicontazione)):
+            try:
+                results[name] = bench(infra)
+            except AssertionError as exc:  # recorded as failed, the other figures are still measured
+                failures.append(name)
+                results[name] = {"failed": str(exc)[:2000]}
+                if isinstance(exc, BenchFailed):
+                    results.update(exc.partial)
+                print(f"{name} FAILED:", str(exc)[:2000], flush=True)
+        if "movements_per_s" in results["finance_chain"]:
+            results["finance_chain"]["ratio_to_raw_save"] = round(
+                results["finance_chain"]["movements_per_s"] / results["baseline_raw_save"]["events_per_s"], 3)
+        print("finance chain", results["finance_chain"], "\nrendicontazione", results["rendicontazione"], flush=True)
         results["pipeline"] = bench_pipeline(infra)
         for part in ("relay", "rebuild_consumer"):
             results["pipeline"][part]["ratio_to_raw_save"] = round(

@@ -81,9 +81,9 @@ def test_from_the_decree_to_the_payment_and_the_report(platform: Platform,
     assert call("GET", f"/riparti/{riparto['id']}", params={"verifica": "true"}).json()["riproducibile"] is True
 
     # Allocations to the Piano's lines, then the chain on the FNPS one.
-    fnps = call("POST", f"/budget/{piano['piano_id']}/allocazioni", 201, json={
-        "intervento": "A.1.1", "fondo": "FNPS", "anno": 2025, "annualita": 2025, "importo": "200000.00"}).json()
-    call("POST", f"/budget/{piano['piano_id']}/allocazioni", 201, json={
+    fnps = movimento(f"/budget/{piano['piano_id']}/allocazioni", {
+        "intervento": "A.1.1", "fondo": "FNPS", "anno": 2025, "annualita": 2025, "importo": "200000.00"})
+    movimento(f"/budget/{piano['piano_id']}/allocazioni", {
         "intervento": "A.1.2", "fondo": "QSFP", "anno": 2025, "annualita": 2025, "importo": "80000.00"})
     impegno = movimento(f"/stanziamenti/{fnps['id']}/impegni", {
         "importo": "120000.00", "beneficiario": {"denominazione": "Cooperativa Sociale Il Faro",

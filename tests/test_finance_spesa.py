@@ -205,7 +205,7 @@ def fin1(platform: Platform) -> dict[str, Any]:
     assegnazione = f.call("POST", "/assegnazioni", expect=201, json={
         "fondo": "FNPS", "annualita": 2025, "importo": "200000.00", "atto": DECRETO,
         "vincoli": {"quota_servizi_percentuale": "40", "macro_livelli_servizi": ["1", "2", "3"]}}).json()
-    stanziamento = f.call("POST", f"/budget/{piano_id}/allocazioni", expect=201, json={
+    stanziamento = f.call("POST", f"/budget/{piano_id}/allocazioni", expect=201, key=f"k-{uuid.uuid4()}", json={
         "intervento": "A.1.1", "fondo": "FNPS", "anno": 2025, "annualita": 2025, "importo": "150000.00"}).json()
     return {"f": f, "piano_id": piano_id, "budget": quadro, "assegnazione": assegnazione,
             "stanziamento": stanziamento, "sid": stanziamento["id"]}
@@ -377,19 +377,19 @@ def test_bad_input_is_refused_naming_the_rule_and_nothing_is_stored(fin1: dict, 
             "fondo": "FNPS", "annualita": 2025, "importo": "10.00", "atto": DECRETO}), 422,
             "fondo.atto_unico", "atto.numero")  # the decree is already recorded
         allocazione = {"intervento": "A.1.1", "fondo": "FNPS", "anno": 2025, "annualita": 2025, "importo": "10.00"}
-        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None,
+        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, key=f"k-{uuid.uuid4()}",
                               json={**allocazione, "intervento": "Z.9.9"}), 422, "budget.linea_esistente", "intervento")
-        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None,
+        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, key=f"k-{uuid.uuid4()}",
                               json={**allocazione, "anno": 2026}), 422, "budget.linea_esistente", "intervento")
-        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None,
+        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, key=f"k-{uuid.uuid4()}",
                               json={**allocazione, "fondo": "FONDO_INVENTATO"}), 422,
                        "budget.assegnazione_esistente", "annualita")
-        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None,
+        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, key=f"k-{uuid.uuid4()}",
                               json={**allocazione, "fondo": "FNA", "anno": 2026, "annualita": 2026}), 422,
                        "budget.assegnazione_esistente", "annualita")  # no FNA 2026 decree registered
-        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None,
+        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, key=f"k-{uuid.uuid4()}",
                               json={**allocazione, "importo": "32500.01"}), 422, "budget.capienza_linea", "importo")
-        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None,
+        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, key=f"k-{uuid.uuid4()}",
                               json={**allocazione, "importo": "-1.00"}), 422, "importo.positivo", "importo")
         assert f.call("GET", f"/budget/{uuid.uuid4()}", expect=404).headers["content-type"].startswith(
             "application/problem+json")
@@ -427,7 +427,8 @@ def test_overspending_is_refused_at_every_step_and_nothing_is_stored(fin1: dict,
         assert_problem(f.muovi(f"/stanziamenti/{sid}/impegni/{impegno['impegno_id']}/riduzioni", {
             "importo": "40.01", "tipo": "disimpegno", "motivo": "Servizio non reso"}, expect=None), 422,
             "riduzione.residuo", "importo")
-        assert_problem(f.call("POST", f"/budget/{fin1['piano_id']}/allocazioni", expect=None, json={
+        assert_problem(f.call("POST", f"/budget/{fin1['piano_id']}/allocazioni", expect=None,
+                key=f"k-{uuid.uuid4()}", json={
             "intervento": "A.1.1", "fondo": "FNPS", "anno": 2025, "annualita": 2025, "importo": "32500.01"}),
             422, "budget.capienza_linea", "importo")
     assert f.saldi(sid) == prima
@@ -449,12 +450,13 @@ def test_the_fund_cannot_be_allocated_beyond_its_decree(fin1: dict, platform: Pl
         "atto": {**DECRETO, "numero": "FNA-2026/1", "data": "2026-01-20"}})
     fna = {"intervento": "A.1.1", "fondo": "FNA", "anno": 2026, "annualita": 2026}
     with nothing_stored(platform.infra):
-        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None,
+        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, key=f"k-{uuid.uuid4()}",
                               json={**fna, "importo": "50000.01"}), 422, "budget.disponibilita_fondo", "importo")
-    s = f.call("POST", f"/budget/{piano_id}/allocazioni", expect=201, json={**fna, "importo": "50000.00"}).json()
+    s = f.call("POST", f"/budget/{piano_id}/allocazioni", expect=201,
+            key=f"k-{uuid.uuid4()}", json={**fna, "importo": "50000.00"}).json()
     assert (s["stanziato"], s["fondo"], s["anno"]) == ("50000.00", "FNA", 2026)
     with nothing_stored(platform.infra):
-        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None,
+        assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, key=f"k-{uuid.uuid4()}",
                               json={**fna, "importo": "0.01"}), 422, "budget.disponibilita_fondo", "importo")
     fondo = f.call("GET", "/assegnazioni/FNA/2026").json()
     assert (fondo["allocato"], fondo["disponibile"]) == ("50000.00", "0.00")
@@ -469,9 +471,10 @@ def test_only_the_ufficio_di_piano_moves_money(fin1: dict, platform: Platform) -
         for headers in (f.sindaco, f.revisore, infra.auth(TENANT, "referente_asl")):
             assert_problem(f.muovi(f"/stanziamenti/{sid}/impegni", f.impegno(sid, "10.00"), headers=headers,
                                    expect=None), 403, "role.required")
-            assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", headers=headers, expect=None, json={
-                "intervento": "A.1.1", "fondo": "FNPS", "anno": 2025, "annualita": 2025, "importo": "1.00"}),
-                403, "role.required")
+            assert_problem(f.call("POST", f"/budget/{piano_id}/allocazioni", headers=headers, expect=None,
+                                  key="k-roles-1", json={"intervento": "A.1.1", "fondo": "FNPS", "anno": 2025,
+                                                         "annualita": 2025, "importo": "1.00"}),
+                           403, "role.required")
             assert_problem(f.call("POST", "/assegnazioni", headers=headers, expect=None, json={
                 "fondo": "FNPS", "annualita": 2030, "importo": "1.00", "atto": DECRETO}), 403, "role.required")
         assert_problem(f.muovi(f"/stanziamenti/{sid}/impegni", f.impegno(sid, "10.00"), headers={}, expect=None),
@@ -507,7 +510,7 @@ def test_another_ambito_sees_and_moves_nothing_of_this_one(fin1: dict, platform:
                             {"importo": "1.00", "tipo": "economia", "motivo": "Non mio"})):
             response = altro.muovi(path, body, expect=None)
             assert response.status_code == 404, (path, response.text)
-        response = altro.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, json={
+        response = altro.call("POST", f"/budget/{piano_id}/allocazioni", expect=None, key="k-intruso-1", json={
             "intervento": "A.1.1", "fondo": "FNPS", "anno": 2025, "annualita": 2025, "importo": "1.00"})
         assert response.status_code == 404, response.text
     assert f.saldi(sid) == saldi

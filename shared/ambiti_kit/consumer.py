@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from typing import Any, Callable, Iterable
@@ -28,7 +29,7 @@ from kafka import ConsumerRebalanceListener, TopicPartition
 from psycopg import sql
 
 from ambiti_kit import kafka
-from ambiti_kit.auth import regione_of
+from ambiti_kit.auth import TENANT_PATTERN, regione_of
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.settings import ServiceSettings
@@ -49,6 +50,8 @@ POISON = (DataError, ValidationError, PoisonMessage)
 #: update the same rows, a dropped connection), without leaving the consumer group.
 TRANSIENT = (OperationalError, InterfaceError)
 RETRIES = 6
+#: attempts of a message whose handler keeps losing version races before it is dead-lettered
+CONFLICT_ATTEMPTS = 8
 
 
 class Tracker:
@@ -205,15 +208,21 @@ class TrackedConsumer:
             return None  # not a type this service reads: ignored by design
         return event, Tracking(self.topics[topic], event.sequence)
 
-    def _apply_one(self, event: CloudEvent, tracking: Tracking, retried: bool = False) -> None:
+    def _apply_one(self, event: CloudEvent, tracking: Tracking, attempt: int = 1) -> None:
+        if not TENANT_PATTERN.match(event.tenantid or ""):
+            # every effect is filed under the event's tenant: without a valid one it can never apply
+            self._dead_letter(event, tracking, PoisonMessage(f"ce_tenantid non valido: {event.tenantid!r}"))
+            return
         try:
             self.handlers[event.type](event, tracking)
             self.applied += 1
         except IntegrityError as exc:
             if self.tracker.is_processed(tracking):
                 self.duplicates += 1  # recorded concurrently by another instance
-            elif not retried:
-                self._apply_one(event, tracking, retried=True)  # e.g. a concurrent write to the same aggregate
+            elif attempt < CONFLICT_ATTEMPTS:
+                # a concurrent write to the same aggregate (e.g. an HTTP command): decide again on the new state
+                time.sleep(random.uniform(0, 0.02 * attempt))
+                self._apply_one(event, tracking, attempt + 1)
             else:
                 self._dead_letter(event, tracking, exc)
         except POISON as exc:

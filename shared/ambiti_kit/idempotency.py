@@ -1,10 +1,11 @@
 """Idempotency keys: a repeated request returns the first result instead of acting twice.
 
 A client sends ``Idempotency-Key: <key>`` with a command that moves money. The first
-request stores, in the same transaction as its events, a record keyed by (tenant,
-operation, key) holding a fingerprint of the request and the response it produced. A
-repetition with the same body gets that stored response; with a different body it is
-refused (the key was meant for another request). Two identical requests racing each
+request stores, in the same transaction as its events, a record keyed by (tenant, client,
+key) — a key is the client's own, as in the IETF draft — holding a fingerprint of the
+operation and request and the response it produced. A repetition of the same request gets
+that stored response; the same key on another request (another body, operation or ledger)
+is refused: the key was meant for something else. Two identical requests racing each
 other cannot both act: the record's id is derived from the key, so the second save fails
 on the event store's uniqueness and the retry finds the first one's record.
 """
@@ -35,8 +36,8 @@ class IdempotentRequest(TenantAggregate):
     """The first outcome of one (tenant, operation, key): infrastructure, not a business fact."""
 
     @staticmethod
-    def create_id(tenant_id: str, operation: str, key: str) -> uuid.UUID:
-        return tenant_uuid(tenant_id, "idempotency", operation, key)
+    def create_id(tenant_id: str, principal: str, key: str) -> uuid.UUID:
+        return tenant_uuid(tenant_id, "idempotency", principal, key)
 
     @event("Recorded")
     def __init__(self, tenant_id: str, operation: str, key: str, fingerprint: str, result: dict,
@@ -60,8 +61,8 @@ def run_once(app: TenantApplication, tenant_id: str, operation: str, key: str, b
     if not KEY_PATTERN.match(key):
         raise RuleViolation("La chiave di idempotenza ha da 8 a 128 caratteri tra lettere, cifre e . _ : -.",
                             rule="idempotenza.formato", field=HEADER)
-    record_id = IdempotentRequest.create_id(tenant_id, operation, key)
-    print_ = fingerprint(body)
+    record_id = IdempotentRequest.create_id(tenant_id, principal, key)
+    print_ = fingerprint({"operation": operation, "body": body})
 
     def attempt() -> tuple[dict, bool]:
         if app.exists(record_id):

@@ -88,6 +88,10 @@ class Finance(TenantApplication):
         def command() -> tuple[Assegnazione, bool]:
             if self.exists(assegnazione_id):
                 assegnazione = self.assegnazione(tenant_id, fondo, annualita)
+                if vincoli and vincoli != assegnazione.vincoli:
+                    raise RuleViolation("I vincoli dell'annualità sono già registrati con il primo atto e non "
+                                        "cambiano con un'integrazione.", rule="fondo.vincoli_invariati",
+                                        field="vincoli")
                 assegnazione.integra(importo, atto, autore)
                 created = False
             else:
@@ -143,9 +147,10 @@ class Finance(TenantApplication):
 
     # -- budget ------------------------------------------------------------------------
     def alloca(self, tenant_id: str, piano_id: uuid.UUID, intervento: str, fondo: str, anno: int, annualita: int,
-               importo: Decimal, autore: str) -> Stanziamento:
-        """Allocate part of a fund's annualità to a line of the plan in force: one ledger per (annualità, line)."""
-        def command() -> Stanziamento:
+               importo: Decimal, autore: str, chiave: str, corpo: Any) -> tuple[dict, bool]:
+        """Allocate part of a fund's annualità to a line of the plan in force: one ledger per (annualità, line).
+        At most once per idempotency key; returns (result, replayed)."""
+        def command() -> tuple[list[Any], dict]:
             budget = self.budget_del_piano(tenant_id, piano_id)
             if budget.versione is None:
                 raise RuleViolation("Il Piano non ha ancora una versione approvata: nessuna linea da finanziare.",
@@ -165,11 +170,13 @@ class Finance(TenantApplication):
                 stanziamento = Stanziamento(tenant_id=tenant_id, assegnazione_id=assegnazione.id, fondo=fondo,
                                             annualita=annualita, piano_id=piano_id, intervento=intervento, anno=anno,
                                             importo=importo, aperto_da=autore)
-            self.save(assegnazione, budget, stanziamento)
-            return stanziamento
+            return [assegnazione, budget, stanziamento], {
+                "id": str(stanziamento.id), "ambito": tenant_id, "fondo": fondo, "annualita": annualita, "piano_id": str(piano_id),
+                "intervento": intervento, "anno": anno, **_saldi(stanziamento)}
 
-        return self.retrying(command, message="Fondo molto conteso: riprovare.", rule="budget.modifica_concorrente",
-                             key=Assegnazione.create_id(tenant_id, fondo, annualita))
+        return run_once(self, tenant_id, "allocazione", chiave, {"piano_id": str(piano_id), "richiesta": corpo}, autore,
+                        command, lock_key=Assegnazione.create_id(tenant_id, fondo, annualita),
+                        conflict_rule="budget.modifica_concorrente")
 
     def stanziamento(self, tenant_id: str, stanziamento_id: uuid.UUID) -> Stanziamento:
         return self.get_for_tenant(tenant_id, stanziamento_id, Stanziamento)
@@ -243,8 +250,9 @@ class Finance(TenantApplication):
         impegno_id = uuid.uuid4()
 
         def azione(s: Stanziamento) -> dict:
+            # the line must still be in the plan in force (a later version may have dropped it)
+            riga = self.budget_del_piano(tenant_id, s.piano_id).riga(s.intervento, s.fondo, s.anno)
             if comune is not None:
-                riga = self.budget_del_piano(tenant_id, s.piano_id).riga(s.intervento, s.fondo, s.anno)
                 if comune not in riga["comuni"]:
                     raise RuleViolation(f"L'intervento {s.intervento} non copre il Comune {comune}.",
                                         rule="impegno.comune_intervento", field="comune")

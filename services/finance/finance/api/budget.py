@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import tenant_of
 
-from finance.api.deps import IMPORTO, Contabile, FinanceDep, Lettore
-from finance.api.spese import StanziamentoRead
+from finance.api.deps import IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore, risposta_idempotente
 from finance.domain.budget import Budget
 from finance.domain.denaro import importo
 
@@ -52,9 +51,10 @@ def leggi_budget(piano_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> Bu
     return BudgetRead.of(app.budget_del_piano(tenant_of(principal), piano_id))
 
 
-@router.post("/{piano_id}/allocazioni", status_code=status.HTTP_201_CREATED, response_model=StanziamentoRead)
-def alloca(piano_id: uuid.UUID, body: AllocazioneWrite, app: FinanceDep, principal: Contabile) -> StanziamentoRead:
+@router.post("/{piano_id}/allocazioni", status_code=status.HTTP_201_CREATED)
+def alloca(piano_id: uuid.UUID, body: AllocazioneWrite, app: FinanceDep, principal: Contabile,
+           chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Alloca parte di un'annualità di un fondo a una linea del Piano vigente (apre o incrementa lo stanziamento)."""
-    stanziamento = app.alloca(tenant_of(principal), piano_id, body.intervento, body.fondo, body.anno, body.annualita,
-                              importo(body.importo, "importo"), principal.subject)
-    return StanziamentoRead.of(stanziamento)
+    return risposta_idempotente(response, app.alloca(
+        tenant_of(principal), piano_id, body.intervento, body.fondo, body.anno, body.annualita,
+        importo(body.importo, "importo"), principal.subject, chiave, body.model_dump(mode="json")))

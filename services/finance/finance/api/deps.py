@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Response
 from pydantic import Field
 
 from ambiti_kit.auth import Principal, require_roles
@@ -26,7 +26,7 @@ Lettore = Annotated[Principal, Depends(require_roles(
     "coordinatore", "amministrativo", "revisore", "componente_comitato", "referente_asl"))]
 
 #: Euro as a decimal string with at most two decimals; the domain also refuses zero and negatives.
-IMPORTO = Field(pattern=r"^-?\d{1,13}(\.\d+)?$", examples=["125000.00"],
+IMPORTO = Field(pattern=r"^-?[0-9]{1,13}(\.[0-9]+)?$", examples=["125000.00"],
                 description="Euro, stringa decimale con al più due decimali (mai un numero in virgola mobile).")
 
 
@@ -44,3 +44,11 @@ def chiave_idempotenza(key: Annotated[str | None, Header(alias=HEADER)] = None) 
 
 
 ChiaveIdempotenza = Annotated[str, Depends(chiave_idempotenza)]
+
+
+def risposta_idempotente(response: Response, esito: tuple[dict, bool]) -> dict:
+    """201 with the result the first time; 200 with the same result (``Idempotent-Replayed: true``) on a repeat."""
+    risultato, replayed = esito
+    response.status_code = 200 if replayed else 201
+    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
+    return risultato

@@ -72,7 +72,7 @@ def registra(body: AssegnazioneWrite, app: FinanceDep, principal: Contabile, res
     """Registra l'assegnazione di un'annualità di un fondo con il suo atto (un nuovo atto la integra)."""
     assegnazione, created = app.registra_assegnazione(
         tenant_of(principal), body.fondo, body.annualita, importo(body.importo, "importo"),
-        body.atto.model_dump(), body.vincoli.model_dump(exclude_none=True), principal.subject)
+        body.atto.model_dump(), body.vincoli.model_dump(exclude_defaults=True), principal.subject)
     response.status_code = 201 if created else 200
     return AssegnazioneRead.of(assegnazione)
 

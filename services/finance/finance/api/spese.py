@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.fields import testo
 
-from finance.api.deps import IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore
+from finance.api.deps import IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore, risposta_idempotente
 from finance.domain.denaro import euro, importo, verifica_cig, verifica_codice_fiscale_ente, verifica_cup
 from finance.domain.stanziamento import Stanziamento
 
@@ -100,13 +100,6 @@ class StanziamentoRead(BaseModel):
                    mandati={k: soldi(v) for k, v in s.mandati.items()})
 
 
-def _risposta(response: Response, esito: tuple[dict, bool]) -> dict:
-    risultato, replayed = esito
-    response.status_code = 200 if replayed else 201
-    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
-    return risultato
-
-
 @router.get("/{stanziamento_id}", response_model=StanziamentoRead)
 def leggi(stanziamento_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> StanziamentoRead:
     """Legge uno stanziamento con i suoi impegni, liquidazioni e mandati."""
@@ -121,7 +114,7 @@ def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, pri
     verifica_codice_fiscale_ente(beneficiario["codice_fiscale"])
     cig = verifica_cig(body.cig) if body.cig is not None else None
     cup = verifica_cup(body.cup) if body.cup is not None else None
-    return _risposta(response, app.impegna(
+    return risposta_idempotente(response, app.impegna(
         tenant_of(principal), stanziamento_id, importo(body.importo, "importo"), beneficiario, cig, cup,
         body.atto.model_dump(), body.oggetto, body.comune, principal.subject, chiave, body.model_dump(mode="json")))
 
@@ -130,7 +123,7 @@ def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, pri
 def riduci(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: RiduzioneWrite, app: FinanceDep,
            principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Riduce un impegno (disimpegno o economia) con la sua motivazione."""
-    return _risposta(response, app.riduci_impegno(
+    return risposta_idempotente(response, app.riduci_impegno(
         tenant_of(principal), stanziamento_id, impegno_id, importo(body.importo, "importo"), body.tipo, body.motivo,
         principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
 
@@ -139,7 +132,7 @@ def riduci(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: RiduzioneWri
 def liquida(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: LiquidazioneWrite, app: FinanceDep,
             principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Liquida una fattura su un impegno, entro quanto resta dell'impegno."""
-    return _risposta(response, app.liquida(
+    return risposta_idempotente(response, app.liquida(
         tenant_of(principal), stanziamento_id, impegno_id, body.fattura.model_dump(), importo(body.importo, "importo"),
         principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
 
@@ -148,6 +141,6 @@ def liquida(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: Liquidazion
 def paga(stanziamento_id: uuid.UUID, liquidazione_id: uuid.UUID, body: MandatoWrite, app: FinanceDep,
          principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Emette un mandato di pagamento su una liquidazione, entro quanto resta da pagare."""
-    return _risposta(response, app.paga(
+    return risposta_idempotente(response, app.paga(
         tenant_of(principal), stanziamento_id, liquidazione_id, importo(body.importo, "importo"), body.data,
         principal.subject, chiave, {"liquidazione_id": str(liquidazione_id), **body.model_dump(mode="json")}))

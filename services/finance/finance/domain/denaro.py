@@ -24,8 +24,11 @@ def importo(valore: object, field: str) -> Decimal:
     if isinstance(valore, float) or isinstance(valore, bool):
         raise RuleViolation("Gli importi si scrivono come stringhe decimali (es. \"1250.00\"), non come numeri "
                             "in virgola mobile.", rule="importo.formato", field=field)
+    testo = str(valore).strip()
+    if not (testo.isascii() and "_" not in testo):  # Decimal() also reads "١٠٠" and "1_000": an amount does not
+        raise RuleViolation(f"Importo non valido: {valore!r}.", rule="importo.formato", field=field)
     try:
-        d = Decimal(str(valore).strip())
+        d = Decimal(testo)
     except InvalidOperation:
         raise RuleViolation(f"Importo non valido: {valore!r}.", rule="importo.formato", field=field) from None
     if not d.is_finite():

@@ -451,7 +451,11 @@ def _numero(valore: object, field: str, regola: str, cosa: str) -> Decimal:
         raise RuleViolation(f"{cosa}: {valore!r} non è un numero.", rule=regola, field=field)
     if not d.is_finite():
         raise RuleViolation(f"{cosa}: {valore!r} non è un numero finito.", rule=regola, field=field)
-    return d
+    if d and not (-12 <= d.adjusted() <= 15) or len(d.as_tuple().digits) > 30:
+        # exact arithmetic on numbers this size would run for minutes: no real indicator looks like this
+        raise RuleViolation(f"{cosa}: {valore!r} è fuori scala (al più 16 cifre intere e 12 decimali).",
+                            rule="riparto.numero_fuori_scala", field=field)
+    return d + 0  # no negative zero
 
 
 def _importo(valore: object, field: str, *, positivo_regola: str, positivo_msg: str) -> Decimal:
@@ -480,11 +484,18 @@ def _frazione(valore: object, field: str) -> Fraction:
                             "mai in virgola mobile.", rule="riparto.peso_non_valido", field=field)
     try:
         if isinstance(valore, str):
-            return Fraction(valore.strip())
-        if isinstance(valore, (Fraction, int, Decimal)):
+            if not _PESO.match(valore.strip()):
+                raise ValueError
+            peso = Fraction(valore.strip())
+        elif isinstance(valore, (Fraction, int, Decimal)):
             if isinstance(valore, Decimal) and not valore.is_finite():
                 raise ValueError
-            return Fraction(valore)
+            peso = Fraction(valore)
+        else:
+            raise ValueError
+        if peso.numerator > 10**9 or peso.denominator > 10**9:
+            raise ValueError
+        return peso
     except (ValueError, ZeroDivisionError):
         pass
     raise RuleViolation(f"Peso non valido: {valore!r} (es. \"0.6\" o \"3/5\").", rule="riparto.peso_non_valido",
@@ -569,8 +580,10 @@ class ErroreDati:
         return f"{dove}: {self.messaggio} [{self.regola}]"
 
 
-_NUMERO = re.compile(r"^\d+(\.\d+)?$")
-_NEGATIVO = re.compile(r"^-\d+(\.\d+)?$")
+_NUMERO = re.compile(r"^[0-9]{1,16}(\.[0-9]{1,12})?$")
+_NEGATIVO = re.compile(r"^-[0-9]+(\.[0-9]+)?$")
+#: a weight: a fraction of two integers, or a short decimal
+_PESO = re.compile(r"^([0-9]{1,9}/[0-9]{1,9}|[0-9]{1,9}(\.[0-9]{1,9})?)$")
 
 
 def leggi_dati_riferimento(testo_csv: str, indicatori_richiesti: Iterable[str] = ()

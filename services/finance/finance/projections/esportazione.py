@@ -170,10 +170,15 @@ def _cell(value: Any) -> Any:
 
 def _append(ws: Any, values: Iterable[Any]) -> None:
     """Append a row; text is text even when it starts with "=" (a reason typed by a user is never a formula)."""
-    ws.append([_cell(x) for x in values])
-    for cell in ws[ws.max_row]:
+    from openpyxl.cell.cell import Cell
+
+    cells = []
+    for x in values:  # typed before appending: reading the row back (``ws[ws.max_row]``) scans the whole sheet
+        cell = Cell(ws, value=_cell(x))
         if cell.data_type == "f":
             cell.data_type = "s"
+        cells.append(cell)
+    ws.append(cells)
 
 
 def xlsx(r: Rendiconto) -> bytes:

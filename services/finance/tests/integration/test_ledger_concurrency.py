@@ -69,8 +69,9 @@ def stanziamento(app: Finance, importo: str) -> Registro:
         "nomenclatura": {"sistema": "fnps_macrolivello", "codice": "2"}, "comuni": ["065134"],
         "linee_budget": [{"fondo": "FNPS", "anno": 2025, "importo": importo}]}], tracking())
     app.registra_assegnazione(tenant, "FNPS", 2025, Decimal(importo), DECRETO, {}, AUTORE)
-    s = app.alloca(tenant, piano_id, "A.1.1", "FNPS", 2025, 2025, Decimal(importo), AUTORE)
-    return Registro(tenant, s.id)
+    risultato, _ = app.alloca(tenant, piano_id, "A.1.1", "FNPS", 2025, 2025, Decimal(importo), AUTORE,
+                              f"alloca-{uuid.uuid4()}", {"importo": importo})
+    return Registro(tenant, uuid.UUID(risultato["id"]))
 
 
 def impegna(app: Finance, r: Registro, importo: Decimal, chiave: str | None = None,

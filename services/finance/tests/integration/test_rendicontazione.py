@@ -100,8 +100,9 @@ class World:
 
     def alloca(self, tenant: str, piano: uuid.UUID, intervento: str, fondo: str, annualita: int,
                importo: str) -> uuid.UUID:
-        return self.app.alloca(tenant, piano, intervento, fondo, 2024, annualita, D(importo),
-                               f"amministrativo@{tenant}").id
+        risultato, _ = self.app.alloca(tenant, piano, intervento, fondo, 2024, annualita, D(importo),
+                                       f"amministrativo@{tenant}", f"alloca-{uuid.uuid4()}", {"importo": importo})
+        return uuid.UUID(risultato["id"])
 
     def impegna(self, tenant: str, s: uuid.UUID, importo: str, comune: str | None) -> uuid.UUID:
         result, _ = self.app.impegna(

@@ -729,3 +729,21 @@ def test_ordine_casuale_non_cambia_nulla() -> None:
         rnd.shuffle(mescolati)
         assert esegui(Decimal("12345.67"), mescolati, crit, B, Minimo(Decimal("150.00"), "prelievo")).importi() \
             == base.importi()
+
+
+@pytest.mark.parametrize("indicatore, peso, rule", [
+    ("1e5000", "1", "riparto.numero_fuori_scala"),       # would make a 5,000-digit fraction
+    ("1e9999999", "1", "riparto.numero_fuori_scala"),     # nine characters, minutes of arithmetic
+    ("12", "1e-5000", "riparto.peso_non_valido"),
+    ("12", "1/10000000000", "riparto.peso_non_valido"),
+])
+def test_numbers_out_of_any_real_scale_are_refused_at_once(indicatore: str, peso: str, rule: str) -> None:
+    with pytest.raises(RuleViolation) as err:
+        esegui(Decimal("1000.00"), [Destinatario("065134", {"x": indicatore}), Destinatario("065156", {"x": "3"})],
+               [Criterio("x", peso)], Arrotondamento("resto_maggiore"))
+    assert err.value.rule == rule
+
+
+def test_a_csv_value_beyond_sixteen_digits_is_a_row_error() -> None:
+    righe, errori = leggi_dati_riferimento("istat,popolazione\n065134," + "9" * 5000 + "\n065156,3204\n")
+    assert [e.riga for e in errori] == [2] and [d.id for d in righe] == ["065156"]
