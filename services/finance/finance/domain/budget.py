@@ -87,6 +87,8 @@ class Budget(TenantAggregate):
         out = []
         for r in self.righe:
             allocato = self.allocato.get(chiave_linea(r["intervento"], r["fondo"], r["anno"]), ZERO)
+            # a later version of the Piano may plan less than was already allocated: shown, never negative
             out.append({**r, "importo": euro(r["importo"]), "allocato": euro(allocato),
-                        "da_allocare": euro(r["importo"] - allocato)})
+                        "da_allocare": euro(max(r["importo"] - allocato, ZERO)),
+                        "eccedenza": euro(max(allocato - r["importo"], ZERO))})
         return out

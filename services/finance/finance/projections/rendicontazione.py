@@ -304,8 +304,12 @@ def quota_servizi(vincoli: Mapping[str, Any], stanziati: Iterable[Stanziato]) ->
              + ("." if ok else f"; mancano {mancante} €."))
     if non_classificato:
         testo += f" Linee non classificate per macro-livello: {non_classificato} €."
-    return QuotaServizi(quota, livelli, base, servizi, non_classificato, pct, minimo, mancante,
-                        "rispettata" if ok else "non_rispettata", testo)
+    stato = "rispettata" if ok else "non_rispettata"
+    if not ok and (servizi + non_classificato) * CENTO >= base * quota:
+        # the unclassified lines could make up the difference: nothing can be said either way
+        stato = "non_valutabile"
+        testo += " Classificarle per macro-livello FNPS per valutare la quota."
+    return QuotaServizi(quota, livelli, base, servizi, non_classificato, pct, minimo, mancante, stato, testo)
 
 
 # -- reconciliation of reductions ------------------------------------------------------------

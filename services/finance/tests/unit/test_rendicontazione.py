@@ -193,6 +193,19 @@ def test_services_quota_not_met_by_one_cent_and_not_valued_without_allocations()
     assert quota_servizi({"macro_livelli_servizi": ["2"]}, stanziati) is None
 
 
+def test_services_quota_is_not_valued_when_unclassified_lines_could_make_up_the_difference() -> None:
+    """10,000 on macro-livello 2 of 50,000 (20% < 40%), but 40,000 on nomenclatore lines not mapped to a level."""
+    nomenclatore = {"sistema": "nomenclatore", "codice": "D2"}
+    stanziati = [Stanziato("QSFP", 2024, "SAD", D("10000.00"), FNPS2),
+                 Stanziato("QSFP", 2024, "CENTRO", D("40000.00"), nomenclatore)]
+    q = quota_servizi({"quota_servizi_percentuale": "40", "macro_livelli_servizi": ["2"]}, stanziati)
+    assert (q.stato, q.stanziato_non_classificato, q.mancante) == ("non_valutabile", D("40000.00"), D("10000.00"))
+    solo_un_po = [stanziati[0], Stanziato("QSFP", 2024, "CENTRO", D("5000.00"), nomenclatore),
+                  Stanziato("QSFP", 2024, "RES", D("35000.00"), FNPS4)]
+    assert quota_servizi({"quota_servizi_percentuale": "40", "macro_livelli_servizi": ["2"]},
+                         solo_un_po).stato == "non_rispettata"  # 10,000 + 5,000 < 20,000 in any case
+
+
 def test_macro_livello_of_a_classification() -> None:
     assert macro_livello(FNPS4) == "4"
     assert macro_livello(NOMENCLATORE) is None  # no correspondence table: not counted as services
