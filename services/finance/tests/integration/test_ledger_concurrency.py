@@ -12,7 +12,10 @@ balances equal a recomputation from the events stored in PostgreSQL.
 from __future__ import annotations
 
 import itertools
+import json
 import random
+import subprocess
+import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -313,3 +316,49 @@ def test_a_random_mix_of_movements_from_both_replicas_keeps_every_invariant(apps
     stored = list(one.events.get(r.stanziamento_id))
     assert [e.originator_version for e in stored] == list(range(1, len(stored) + 1))  # no gap, no duplicate
     assert len(stored) == two.stanziamento(r.tenant, r.stanziamento_id).version
+
+
+#: One replica as its own OS process: commits ``n`` impegni of ``importo`` on one ledger, prints the outcomes.
+RACER = """
+import json, sys, uuid
+from decimal import Decimal
+from datetime import date
+from ambiti_kit.errors import DomainError
+from ambiti_kit.eventstore import open_event_store
+from ambiti_kit.settings import ServiceSettings
+from finance.application import Finance
+
+tenant, sid, n, importo = sys.argv[1], uuid.UUID(sys.argv[2]), int(sys.argv[3]), Decimal(sys.argv[4])
+app = open_event_store(ServiceSettings(service="finance"), Finance)
+esiti = []
+for i in range(n):
+    try:
+        app.impegna(tenant, sid, importo, {"denominazione": "Coop", "codice_fiscale": "00743110157"}, None, None,
+                    {"tipo": "determina", "numero": "1", "data": date(2026, 1, 1)}, "Servizio", None,
+                    "amministrativo", f"proc-{uuid.uuid4()}", {"i": i})
+        esiti.append("ok")
+    except DomainError as exc:
+        esiti.append(exc.rule)
+app.close()
+print(json.dumps(esiti))
+"""
+
+
+def test_two_processes_committing_on_one_allocation_never_exceed_it(apps, infra: Infra) -> None:
+    """Two OS processes (as two finance replicas) each try 40 commitments of 30.00 on 1,000.00: 33 fit."""
+    one, _ = apps
+    r = stanziamento(one, "1000.00")
+    env = replace(infra, namespace=f"{infra.namespace}fconc_").env()
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, r.tenant, str(r.stanziamento_id), "40", "30.00"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for _ in range(2)]
+    esiti = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=300)
+        assert racer.returncode == 0, err[-3000:]
+        esiti += json.loads(out.strip().splitlines()[-1])
+    assert esiti.count("ok") == 33 and set(esiti) == {"ok", "impegno.disponibilita"}, esiti
+    finale = one.stanziamento(r.tenant, r.stanziamento_id)
+    assert finale.impegnato == Decimal("990.00") and finale.disponibile == Decimal("10.00")
+    impegni = [e for e in one.events.get(r.stanziamento_id) if type(e).__name__ == "ImpegnoAssunto"]
+    assert sum(e.importo for e in impegni) == Decimal("990.00") and len(impegni) == 33
