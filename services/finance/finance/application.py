@@ -10,7 +10,8 @@ broken by two requests that were each right on their own.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.idempotency import run_once
 from ambiti_kit.tenancy import TenantApplication
 
+from finance.domain.abilitazioni import verifica_abilitazione
 from finance.domain.ambito import ComposizioneAmbito, verifica_composizione_nota
 from finance.domain.budget import Budget
 from finance.domain.contributi import ContributiComunali
@@ -29,6 +31,10 @@ from finance.domain.fondi import Assegnazione, verifica_fondo
 from finance.domain.riparti import DatiRiferimento, Riparto
 from finance.domain.riparto import esegui_da_dict
 from finance.domain.stanziamento import Stanziamento
+
+
+def oggi() -> date:
+    return datetime.now(ZoneInfo("Europe/Rome")).date()
 
 
 class Finance(TenantApplication):
@@ -246,10 +252,12 @@ class Finance(TenantApplication):
 
     def impegna(self, tenant_id: str, stanziamento_id: uuid.UUID, importo: Decimal, beneficiario: dict,
                 cig: str | None, cup: str | None, atto: dict, oggetto: str, comune: str | None, autore: str,
-                chiave: str, corpo: Any) -> tuple[dict, bool]:
+                chiave: str, corpo: Any, abilitazioni: list[dict] = ()) -> tuple[dict, bool]:
+        """Commit on an allocation; ``abilitazioni`` are the provider's accreditations and awards (partnership)."""
         impegno_id = uuid.uuid4()
 
         def azione(s: Stanziamento) -> dict:
+            verifica_abilitazione(abilitazioni, s.intervento, oggi())
             # the line must still be in the plan in force (a later version may have dropped it)
             riga = self.budget_del_piano(tenant_id, s.piano_id).riga(s.intervento, s.fondo, s.anno)
             if comune is not None:

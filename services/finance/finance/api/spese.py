@@ -16,10 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.fields import testo
+from ambiti_kit.service import RuntimeDep
 
 from finance.api.deps import IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore, risposta_idempotente
 from finance.domain.denaro import euro, importo, verifica_cig, verifica_codice_fiscale_ente, verifica_cup
 from finance.domain.stanziamento import Stanziamento
+from finance.projections.abilitazioni import del_fornitore
 
 router = APIRouter(prefix="/stanziamenti", tags=["Impegni, liquidazioni e mandati"])
 
@@ -107,16 +109,20 @@ def leggi(stanziamento_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> St
 
 
 @router.post("/{stanziamento_id}/impegni", status_code=201)
-def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, principal: Contabile,
-            chiave: ChiaveIdempotenza, response: Response) -> dict:
-    """Assume un impegno verso un beneficiario, entro il disponibile dello stanziamento."""
+def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, runtime: RuntimeDep,
+            principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
+    """Assume un impegno verso un beneficiario, entro il disponibile dello stanziamento (e, per un fornitore
+    accreditato o affidatario, solo con un titolo valido per l'intervento)."""
     beneficiario = body.beneficiario.model_dump()
     verifica_codice_fiscale_ente(beneficiario["codice_fiscale"])
     cig = verifica_cig(body.cig) if body.cig is not None else None
     cup = verifica_cup(body.cup) if body.cup is not None else None
+    tenant = tenant_of(principal)
+    abilitazioni = del_fornitore(runtime.read_model, tenant, beneficiario["codice_fiscale"])
     return risposta_idempotente(response, app.impegna(
-        tenant_of(principal), stanziamento_id, importo(body.importo, "importo"), beneficiario, cig, cup,
-        body.atto.model_dump(), body.oggetto, body.comune, principal.subject, chiave, body.model_dump(mode="json")))
+        tenant, stanziamento_id, importo(body.importo, "importo"), beneficiario, cig, cup,
+        body.atto.model_dump(), body.oggetto, body.comune, principal.subject, chiave, body.model_dump(mode="json"),
+        abilitazioni=abilitazioni))
 
 
 @router.post("/{stanziamento_id}/impegni/{impegno_id}/riduzioni", status_code=201)
