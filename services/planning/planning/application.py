@@ -16,7 +16,8 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.tenancy import TenantApplication
@@ -27,6 +28,7 @@ from planning.domain.comitato import Comitato, componenti_da_ambito
 from planning.domain.contenuto import differenze
 from planning.domain.deliberazione import Deliberazione, RegistroDeliberazioni
 from planning.domain.piano import PianoDiZona
+from planning.domain.proposte import PropostaTavolo, con_intervento
 from planning.domain.seduta import Seduta, Votante
 
 ROMA = ZoneInfo("Europe/Rome")
@@ -150,6 +152,38 @@ class Planning(TenantApplication):
 
         return self.retrying(command, message="Il Piano è stato modificato nel frattempo: riprovare.",
                              rule="piano.modifica_concorrente")
+
+    # -- proposals of the tavoli ------------------------------------------------------------
+    def ricevi_proposta_tavolo(self, tenant_id: str, proposta_id: uuid.UUID, tavolo_id: uuid.UUID,
+                               piano_id: uuid.UUID | None, titolo: str, descrizione: str, area: str, intervento: dict,
+                               formulata_da: str, tracking: Tracking) -> None:
+        """Keep a tavolo's proposal as an input to the Piano, recording ``tracking`` atomically."""
+        processing = ProcessingEvent(tracking=tracking)
+        if not self.exists(PropostaTavolo.create_id(tenant_id, proposta_id)):
+            processing.collect_events(PropostaTavolo(
+                tenant_id=tenant_id, proposta_id=proposta_id, tavolo_id=tavolo_id, piano_id=piano_id, titolo=titolo,
+                descrizione=descrizione, area=area, intervento=intervento, formulata_da=formulata_da))
+        self._record(processing)
+
+    def proposta_tavolo(self, tenant_id: str, proposta_id: uuid.UUID) -> PropostaTavolo:
+        return self.get_for_tenant(tenant_id, PropostaTavolo.create_id(tenant_id, proposta_id), PropostaTavolo)
+
+    def recepisci_proposta(self, tenant_id: str, piano_id: uuid.UUID, versione: int, proposta_id: uuid.UUID,
+                           area: str, obiettivo: str, autore: str) -> tuple[PianoDiZona, PropostaTavolo]:
+        """Take a tavolo's proposed intervento into a draft version, under one of its areas and objectives."""
+        comuni = {c["istat"] for c in self._ambito_registrato(tenant_id, "proposta").comuni}
+
+        def command() -> tuple[PianoDiZona, PropostaTavolo]:
+            proposta = self.proposta_tavolo(tenant_id, proposta_id)
+            piano = self.piano(tenant_id, piano_id)
+            aree = con_intervento(piano.versione(versione)["aree"], area, obiettivo, proposta.intervento)
+            piano.aggiorna_contenuto(versione, aree, comuni, autore)
+            proposta.recepisci(piano.id, versione, area, obiettivo, autore)
+            self.save(piano, proposta)
+            return piano, proposta
+
+        return self.retrying(command, message="Il Piano è stato modificato nel frattempo: riprovare.",
+                             rule="piano.modifica_concorrente", key=piano_id)
 
     # -- Comitato Istituzionale ----------------------------------------------------------
     def configura_comitato(self, tenant_id: str, consultivi: list[dict], regola: dict,
