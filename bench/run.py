@@ -17,6 +17,8 @@ KAFKA_BOOTSTRAP_SERVERS are set), in a namespace of its own. Figures:
   Comitato through Kafka): chains/s and money movements/s, and the ratio of movements/s to the baseline;
 - rendicontazione of an Ambito with 100k ledger movements in finance's read model (lettura.rendiconta,
   and its CSV / XLSX exports), p50/p99, against reading the same rows raw (SELECT * of rend_movimenti);
+- the Region's read model: command -> regional row latency p50/p99 under a steady load across 50 Ambiti,
+  and the p99 of the Region's queries (/regione/*) with 600 Ambiti in the Region;
 - rebuild of monitoring's read model from 100k events, events/s.
 
 Results are printed and written to bench/results/latest.json. A figure whose checks fail (e.g. a
@@ -36,6 +38,7 @@ import json
 import os
 import statistics
 import sys
+import threading
 from collections import Counter
 import time
 import uuid
@@ -89,7 +92,11 @@ N_ALLOCATIONS = int(os.environ.get("BENCH_ALLOCATIONS", 8))  # ledgers (interven
 CHAIN_CLIENTS = 8
 CHAIN_AMOUNT = Decimal("100.00")  # of every movement of a chain
 N_LEDGER = int(os.environ.get("BENCH_LEDGER", 100_000))  # movements in the rendicontazione's read model
-N_RENDICONTA = int(os.environ.get("BENCH_RENDICONTA", 10))  # timed rendicontazioni (and exports, raw reads)
+N_RENDICONTA = int(os.environ.get("BENCH_RENDICONTA", 10))
+N_REGIONAL_AMBITI = int(os.environ.get("BENCH_REGIONAL_AMBITI", 600))  # Ambiti of one Region for its queries
+N_LOAD_AMBITI = int(os.environ.get("BENCH_LOAD_AMBITI", 50))  # Ambiti under steady load for the latency
+N_REGIONAL_LATENCY = int(os.environ.get("BENCH_REGIONAL_LATENCY", 200))  # latency samples under that load
+LOAD_RATE = float(os.environ.get("BENCH_LOAD_RATE", 40))  # background commands/s across those Ambiti  # timed rendicontazioni (and exports, raw reads)
 CENT = Decimal("0.01")
 ZERO_EUR = Decimal("0.00")
 
@@ -754,6 +761,101 @@ def bench_rendicontazione(infra: Infra) -> dict:
     return result
 
 
+def bench_regionale(infra: Infra) -> dict:
+    """The Region's read model: event → regional row latency under a steady load across ``N_LOAD_AMBITI``
+    Ambiti, and the p99 of the Region's queries once it holds ``N_REGIONAL_AMBITI`` Ambiti.
+
+    The latency probe is the plan's tenant row (``GET /piani/{id}`` in monitoring): the projection
+    writes it and the Region's counters in one transaction, so it is visible exactly when the
+    regional row is. The background load posts plans to the same Ambiti at ``LOAD_RATE``/s.
+    """
+    ns = replace(infra, namespace=f"{infra.namespace}reg_")
+    platform = start_platform(ns, names=("planning", "monitoring"), log_tag="bench-regione")
+    planning, monitoring = platform.url("planning"), platform.url("monitoring")
+    try:
+        http = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=8))
+        tenants = [f"15-R{i}" for i in range(N_REGIONAL_AMBITI)]
+
+        def ambito(tenant: str) -> None:
+            auth = ns.auth(tenant, "coordinatore")
+            i = int(tenant.split("R")[1])
+            comuni = [{"istat": f"065{(3 * i + k) % 1000:03d}", "nome": f"Comune {k}", "popolazione": 1000 + 17 * k}
+                      for k in range(3)]
+            ok(http.put(f"{planning}/ambito", headers=auth, json={
+                "nome": f"Ambito R{i}", "capofila_istat": comuni[0]["istat"], "popolazione_al": "2025-01-01",
+                "comuni": comuni}), 201)
+            ok(http.post(f"{planning}/piani", headers=auth, json={
+                "titolo": "Piano", "anno_inizio": 2025, "anno_fine": 2027}), 201)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(ambito, tenants))
+        regione = ns.auth(None, "regione", regione="15")
+        wait_until(lambda: len(ok(http.get(f"{monitoring}/regione/piani", headers=regione), 200)["ambiti"])
+                   == N_REGIONAL_AMBITI and all(a["piani"] == 1 for a in ok(
+                       http.get(f"{monitoring}/regione/piani", headers=regione), 200)["ambiti"]),
+                   timeout=600, interval=0.5, message="every Ambito in the regional read model")
+        routes = [r for r in ("/regione/piani", "/regione/deliberazioni", "/regione/esecuzione", "/regione/indicatori")
+                  if http.get(f"{monitoring}{r}", headers=regione).status_code == 200]
+        queries = {}
+        for route in routes:
+            samples = []
+            for _ in range(100):
+                t0 = time.perf_counter()
+                body = ok(http.get(f"{monitoring}{route}", headers=regione), 200)
+                samples.append((time.perf_counter() - t0) * 1000)
+            assert len(body["ambiti"]) >= N_REGIONAL_AMBITI or route != "/regione/piani", (route, len(body["ambiti"]))
+            queries[route] = ms_stats(samples)
+
+        # Steady load on N_LOAD_AMBITI Ambiti, and one plan at a time timed from command to read model.
+        stop = threading.Event()
+        load_tenants = tenants[:N_LOAD_AMBITI]
+        sent = {"n": 0}
+
+        def load(worker: int) -> None:
+            k = worker
+            interval = 8 / LOAD_RATE
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                tenant = load_tenants[k % len(load_tenants)]
+                start = 2028 + 3 * ((k // len(load_tenants)) % 24)
+                r = http.post(f"{planning}/piani", headers=ns.auth(tenant, "coordinatore"), json={
+                    "titolo": "Carico", "anno_inizio": start, "anno_fine": start + 2})
+                if r.status_code == 201:
+                    sent["n"] += 1
+                k += 8
+                stop.wait(max(0.0, interval - (time.perf_counter() - t0)))
+
+        workers = [threading.Thread(target=load, args=(w,), daemon=True) for w in range(8)]
+        for w in workers:
+            w.start()
+        latencies = []
+        t_start = time.perf_counter()
+        try:
+            for i in range(N_REGIONAL_LATENCY):
+                tenant = load_tenants[i % len(load_tenants)]
+                auth = ns.auth(tenant, "coordinatore")
+                t0 = time.perf_counter()
+                start = 2100 - 3 * (i // len(load_tenants)) - 2
+                r = http.post(f"{planning}/piani", headers=auth, json={
+                    "titolo": "Latenza", "anno_inizio": start, "anno_fine": start + 2})
+                assert r.status_code == 201, r.text
+                piano = f"{monitoring}/piani/{r.json()['id']}"
+                while http.get(piano, headers=auth).status_code != 200:
+                    time.sleep(0.002)
+                latencies.append((time.perf_counter() - t0) * 1000)
+        finally:
+            stop.set()
+            for w in workers:
+                w.join()
+        seconds = time.perf_counter() - t_start
+        http.close()
+        return {"ambiti_in_region": N_REGIONAL_AMBITI, "regional_queries": queries,
+                "latency_under_load": {**ms_stats(latencies), "load_ambiti": N_LOAD_AMBITI,
+                                       "background_commands_per_s": round(sent["n"] / seconds, 1)}}
+    finally:
+        platform.stop()
+
+
 def bench_pipeline(infra: Infra) -> dict:
     """Relay and consumer rates, and the rebuild of a read model from N_REBUILD events."""
     ns = replace(infra, namespace=f"{infra.namespace}pipe_")
@@ -833,7 +935,8 @@ def main() -> int:
                 results["comitato_votes"]["votes_per_s"] / results["baseline_raw_save"]["events_per_s"], 3)
         print("comitato votes", results["comitato_votes"], "\ndeliberation history",
               results["deliberation_history"], flush=True)
-        for name, bench in (("finance_chain", bench_finance_chain), ("rendicontazione", bench_rendicontazione)):
+        for name, bench in (("finance_chain", bench_finance_chain), ("rendicontazione", bench_rendicontazione),
+                            ("regionale", bench_regionale)):
             try:
                 results[name] = bench(infra)
             except AssertionError as exc:  # recorded as failed, the other figures are still measured
@@ -846,6 +949,7 @@ def main() -> int:
             results["finance_chain"]["ratio_to_raw_save"] = round(
                 results["finance_chain"]["movements_per_s"] / results["baseline_raw_save"]["events_per_s"], 3)
         print("finance chain", results["finance_chain"], "\nrendicontazione", results["rendicontazione"], flush=True)
+        print("regionale", results["regionale"], flush=True)
         results["pipeline"] = bench_pipeline(infra)
         for part in ("relay", "rebuild_consumer"):
             results["pipeline"][part]["ratio_to_raw_save"] = round(
