@@ -6,6 +6,7 @@ from ambiti_kit.eventstore import Schema
 from ambiti_kit.service import create_service
 from ambiti_kit.settings import ServiceSettings
 
+from partnership.api import accreditamenti, enti, procedure, tavoli
 from partnership.application import Partnership
 from partnership.integration.outbound import to_integration_event
 
@@ -13,7 +14,8 @@ from partnership.integration.outbound import to_integration_event
 def build(settings: ServiceSettings | None = None, **options: object):
     return create_service(
         settings or ServiceSettings(service="partnership"),
-        application=Partnership, schema=Schema(), mapper=to_integration_event, routers=[],
+        application=Partnership, schema=Schema(), mapper=to_integration_event,
+        routers=[enti.router, tavoli.router, procedure.router, accreditamenti.router],
         title="Ambiti · partnership",
         description="Terzo settore, tavoli, co-progettazione, accreditamento e affidamenti.", **options)
 
