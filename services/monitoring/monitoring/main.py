@@ -5,7 +5,7 @@ from __future__ import annotations
 from ambiti_kit.service import create_service
 from ambiti_kit.settings import ServiceSettings
 
-from monitoring.api import ambito, deliberazioni, esecuzione, regione
+from monitoring.api import ambito, deliberazioni, esecuzione, indicatori, personale, prestazioni, regione
 from monitoring.api import piani as piani_api
 from monitoring.application import Monitoring
 from monitoring.integration.inbound import consumers
@@ -17,7 +17,8 @@ def build(settings: ServiceSettings | None = None, **options: object):
     return create_service(
         settings or ServiceSettings(service="monitoring"),
         application=Monitoring, schema=SCHEMA, mapper=to_integration_event,
-        routers=[ambito.router, piani_api.router, deliberazioni.router, esecuzione.router, regione.router],
+        routers=[ambito.router, piani_api.router, deliberazioni.router, esecuzione.router, prestazioni.router,
+                 personale.router, indicatori.router, regione.router],
         consumers=consumers,
         title="Ambiti · monitoring",
         description="Servizi erogati, indicatori e modello di lettura regionale.", **options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -12,7 +13,9 @@ from pydantic import BaseModel
 from ambiti_kit.auth import Principal, require_roles
 from ambiti_kit.service import RuntimeDep
 
+from monitoring.api.personale import Leps as LepsRegionale
 from monitoring.projections.esecuzione import FIGURE_REGIONALI, indicatori, somma
+from monitoring.projections.indicatori import indicatori as calcola_indicatori
 from monitoring.projections.piani import STATI
 
 router = APIRouter(prefix="/regione", tags=["Regione"])
@@ -159,4 +162,84 @@ def esecuzione_per_ambito(runtime: RuntimeDep, principal: Regione,
             ultimo_evento=max(t for t in (freschezza.get(tenant), composizione.get("ultimo_evento")) if t),
             **indicatori(somma(righe, FIGURE_REGIONALI))))
     return VistaRegionaleEsecuzione(regione=principal.regione or "", annualita=annualita, ambiti=ambiti,
+                                    aggiornato_al=max((a.ultimo_evento for a in ambiti), default=None))
+
+
+class IndicatoriRegionali(BaseModel):
+    """The indicators of one Ambito, from aggregate figures only (see ``monitoring.projections.indicatori``)."""
+
+    ambito: str
+    nome: str | None
+    comuni: int | None
+    residenti: int | None
+    spesa_pro_capite_pagato: str | None
+    spesa_pro_capite_impegnato: str | None
+    tasso_impegno: str | None
+    tasso_pagamento: str | None
+    utenti: int
+    utenti_per_mille: str | None
+    leps: LepsRegionale
+    copertura: dict[str, str | None]
+    #: newest event of this Ambito applied to the regional tables
+    ultimo_evento: datetime
+
+
+class VistaRegionaleIndicatori(BaseModel):
+    regione: str
+    anno: int | None
+    aggiornato_al: datetime | None
+    ambiti: list[IndicatoriRegionali]
+
+
+@router.get("/indicatori", response_model=VistaRegionaleIndicatori)
+def indicatori_per_ambito(runtime: RuntimeDep, principal: Regione,
+                          anno: int | None = None) -> VistaRegionaleIndicatori:
+    """Gli indicatori di ogni Ambito della Regione (spesa pro capite, esecuzione, utenti per 1.000 residenti,
+    rapporto LEPS, copertura), da soli dati aggregati, con la freschezza (ultimo evento applicato)."""
+    rm = runtime.read_model
+    zero = Decimal("0")
+    where_esec = sql.SQL("WHERE annualita = %s") if anno is not None else sql.SQL("")
+    where_anno = sql.SQL("WHERE anno = %s") if anno is not None else sql.SQL("")
+    p = (anno,) if anno is not None else ()
+    with rm.scoped(regione=principal.regione) as curs:
+        curs.execute(sql.SQL("SELECT tenant_id, nome, comuni, popolazione, ultimo_evento FROM {}").format(
+            rm.table("regionale_ambiti")))
+        composizioni = {r["tenant_id"]: r for r in curs.fetchall()}
+        curs.execute(sql.SQL("SELECT tenant_id, sum(assegnato) AS assegnato, sum(impegnato) AS impegnato, "
+                             "sum(pagato) AS pagato FROM {} {} GROUP BY tenant_id").format(
+            rm.table("regionale_esecuzione"), where_esec), p)
+        spesa = {r["tenant_id"]: r for r in curs.fetchall()}
+        curs.execute(sql.SQL("SELECT tenant_id, sum(utenti) AS utenti FROM {} {} GROUP BY tenant_id").format(
+            rm.table("regionale_prestazioni"), where_anno), p)
+        utenti = {r["tenant_id"]: int(r["utenti"]) for r in curs.fetchall()}
+        # Coverage over several years: the largest yearly count (a Comune may be covered in more than one year).
+        curs.execute(sql.SQL("SELECT tenant_id, intervento, max(comuni) AS comuni FROM {} {} "
+                             "GROUP BY tenant_id, intervento").format(rm.table("regionale_copertura"), where_anno), p)
+        copertura: dict[str, dict[str, int]] = {}
+        for r in curs.fetchall():
+            copertura.setdefault(r["tenant_id"], {})[r["intervento"]] = r["comuni"]
+        curs.execute(sql.SQL("SELECT tenant_id, fte_assistenti_sociali FROM {}").format(
+            rm.table("regionale_personale")))
+        fte = {r["tenant_id"]: r["fte_assistenti_sociali"] for r in curs.fetchall()}
+        curs.execute(sql.SQL(
+            "SELECT tenant_id, max(ultimo_evento) AS ultimo FROM ("
+            "SELECT tenant_id, ultimo_evento FROM {} UNION ALL SELECT tenant_id, ultimo_evento FROM {} UNION ALL "
+            "SELECT tenant_id, ultimo_evento FROM {} UNION ALL SELECT tenant_id, ultimo_evento FROM {} UNION ALL "
+            "SELECT tenant_id, ultimo_evento FROM {}) x GROUP BY tenant_id").format(
+            rm.table("regionale_ambiti"), rm.table("regionale_esecuzione"), rm.table("regionale_prestazioni"),
+            rm.table("regionale_copertura"), rm.table("regionale_personale")))
+        freschezza = {r["tenant_id"]: r["ultimo"] for r in curs.fetchall()}
+    ambiti = []
+    for tenant in sorted(freschezza):
+        c = composizioni.get(tenant) or {}
+        s = spesa.get(tenant) or {}
+        valori = calcola_indicatori(
+            residenti=c.get("popolazione") or 0, comuni=c.get("comuni") or 0, assegnato=s.get("assegnato") or zero,
+            impegnato=s.get("impegnato") or zero, pagato=s.get("pagato") or zero, utenti=utenti.get(tenant, 0),
+            fte_assistenti_sociali=fte.get(tenant, zero), comuni_coperti=copertura.get(tenant, {}))
+        valori.pop("residenti")
+        ambiti.append(IndicatoriRegionali(ambito=tenant, nome=c.get("nome"), comuni=c.get("comuni"),
+                                          residenti=c.get("popolazione"), ultimo_evento=freschezza[tenant],
+                                          **valori))
+    return VistaRegionaleIndicatori(regione=principal.regione or "", anno=anno, ambiti=ambiti,
                                     aggiornato_al=max((a.ultimo_evento for a in ambiti), default=None))

@@ -1,1 +1,1 @@
-"""Monitoring's domain: services delivered and indicators (its store is ready for them)."""
+"""Monitoring's domain: services delivered (``prestazioni``) and staff (``personale``)."""

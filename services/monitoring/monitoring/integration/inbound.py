@@ -1,6 +1,8 @@
 """Integration events monitoring consumes, routed to its projections.
 
-One consumer reads planning's and finance's topics. Each topic maps to the name of its
+One consumer reads planning's, finance's and monitoring's own topics (its own: the services
+delivered and staff entered here, stored as monitoring's events and read back into its
+read models, as finance does for its rendicontazione). Each topic maps to the name of its
 producing service, which names the tracking records (``Tracking(producer, ce_sequence)``,
 primary key ``(application_name, notification_id)``): the notification ids of planning and
 of finance are two separate sequences and never collide.
@@ -8,13 +10,25 @@ of finance are two separate sequences and never collide.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ambiti_kit.consumer import TrackedConsumer, projecting
+from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.service import Runtime
 
-from monitoring.projections import ambiti, deliberazioni, esecuzione, piani
+from monitoring.projections import ambiti, deliberazioni, esecuzione, opendata, piani, prestazioni
 
 #: topic (without namespace) -> the producing service's name in the tracking records
-TOPICS = {"planning.events.v1": "planning", "finance.events.v1": "finance"}
+TOPICS = {"planning.events.v1": "planning", "finance.events.v1": "finance",
+          prestazioni.TOPIC: prestazioni.APPLICATION}
+
+
+def _both(first: Callable[[Any, CloudEvent], None], second: Callable[[Any, CloudEvent], None]) -> Any:
+    """Two projections of one event, in its one transaction."""
+    def project(curs: Any, event: CloudEvent) -> None:
+        first(curs, event)
+        second(curs, event)
+    return project
 
 
 def consumers(runtime: Runtime, group: str = "main") -> list[TrackedConsumer]:
@@ -23,6 +37,10 @@ def consumers(runtime: Runtime, group: str = "main") -> list[TrackedConsumer]:
     piano_aggiornato = projecting(tracker, piani.project_piano_aggiornato(schema))
     votata = projecting(tracker, deliberazioni.project_votata(schema))
     movimento = projecting(tracker, esecuzione.project_movimento(schema))
+    # commitments, reductions and payments also feed the open-data tables
+    movimento_opendata = projecting(tracker, _both(esecuzione.project_movimento(schema),
+                                                   opendata.project_opendata(schema)))
+    propri = projecting(tracker, prestazioni.project_monitoring(schema))
     return [TrackedConsumer(
         settings, tracker=tracker, group=group,
         topics={settings.topic(topic): producer for topic, producer in TOPICS.items()},
@@ -39,4 +57,7 @@ def consumers(runtime: Runtime, group: str = "main") -> list[TrackedConsumer]:
             esecuzione.ASSEGNAZIONE_INTEGRATA: projecting(tracker, esecuzione.project_assegnazione_integrata(schema)),
             esecuzione.STANZIAMENTO_APERTO: projecting(tracker, esecuzione.project_stanziamento_aperto(schema)),
             **{tipo: movimento for tipo in esecuzione.MOVIMENTI},
+            **{tipo: movimento_opendata for tipo in opendata.TIPI},
+            # monitoring.events.v1 (its own)
+            **{tipo: propri for tipo in prestazioni.TIPI},
         })]

@@ -1,13 +1,61 @@
-"""Monitoring publishes no integration event yet (its store holds none)."""
+"""Domain events of monitoring -> its integration events on ``monitoring.events.v1``.
+
+Only aggregate figures travel: no event of monitoring carries a person. Amounts and hours
+are decimal strings with two decimals; ``utenti`` is area -> age band -> count. The
+producer's events are read back by monitoring's own read models (``monitoring.projections.
+prestazioni`` and ``personale``) and may be read by any integrator (SIOSS-style feeds).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable
 
 from eventsourcing.persistence import Notification
 
 from ambiti_kit.envelope import CloudEvent
 
+from monitoring.domain.personale import Dotazione
+from monitoring.domain.prestazioni import Prestazione
+
+SOURCE = "/ambiti/monitoring"
+SCHEMAS = "https://contracts.ambiti.example/monitoring"
+
+PRESTAZIONE_REGISTRATA = "monitoring.prestazione.registrata"
+PRESTAZIONE_CORRETTA = "monitoring.prestazione.corretta"
+DOTAZIONE_DICHIARATA = "monitoring.dotazione.dichiarata"
+DOTAZIONE_AGGIORNATA = "monitoring.dotazione.aggiornata"
+
+
+def _d(value: Decimal) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _figure(e: Any) -> dict[str, Any]:
+    return {"utenti": e.utenti, "accessi": e.accessi, "ore": _d(e.ore), "costo": _d(e.costo), "note": e.note}
+
+
+MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+    Prestazione.Registrata: (PRESTAZIONE_REGISTRATA, lambda e: {
+        "prestazione_id": str(e.originator_id), "ambito": e.tenant_id, "intervento": e.intervento,
+        "comune": e.comune, "mese": e.mese, **_figure(e), "registrata_da": e.registrata_da, "versione": 1}),
+    Prestazione.Corretta: (PRESTAZIONE_CORRETTA, lambda e: {
+        "prestazione_id": str(e.originator_id), "ambito": e.tenant_id, **_figure(e), "motivo": e.motivo,
+        "corretta_da": e.corretta_da, "versione": e.originator_version}),
+    Dotazione.Dichiarata: (DOTAZIONE_DICHIARATA, lambda e: {
+        "dotazione_id": str(e.originator_id), "ambito": e.tenant_id, "comune": e.comune, "profilo": e.profilo,
+        "area": e.area, "fte": _d(e.fte), "ore_settimanali_piano": _d(e.ore_settimanali_piano),
+        "dichiarata_da": e.dichiarata_da}),
+    Dotazione.Aggiornata: (DOTAZIONE_AGGIORNATA, lambda e: {
+        "dotazione_id": str(e.originator_id), "ambito": e.tenant_id, "fte": _d(e.fte),
+        "ore_settimanali_piano": _d(e.ore_settimanali_piano), "motivo": e.motivo, "aggiornata_da": e.aggiornata_da}),
+}
+
 
 def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
-    return None
+    mapped = MAPPING.get(type(domain_event))
+    if mapped is None:
+        return None
+    type_, data = mapped
+    return CloudEvent.of(domain_event, notification, type=type_, source=SOURCE, schemas=SCHEMAS,
+                         data=data(domain_event))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ambiti_kit.eventstore import Schema
 
-from monitoring.projections import ambiti, deliberazioni, esecuzione, piani
+from monitoring.projections import ambiti, deliberazioni, esecuzione, opendata, piani, prestazioni
 
-_MODULES = (piani, ambiti, deliberazioni, esecuzione)
+_MODULES = (piani, ambiti, deliberazioni, esecuzione, prestazioni, opendata)
 
 SCHEMA = Schema(
     ddl=[statement for module in _MODULES for statement in module.DDL],

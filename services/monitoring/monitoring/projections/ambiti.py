@@ -2,6 +2,16 @@
 
 Each ``planning.ambito.composizione_registrata`` carries the whole composition: the
 projection replaces the tenant's rows. The regional table keeps only totals.
+
+Membership with validity dates (``appartenenze``): one row per period a Comune belongs to
+the Ambito, ``[dal, al)``. The first composition of an Ambito opens its Comuni since ever
+(``dal = 0001-01-01``, ``date.min``: the platform knows nothing earlier;
+an open period has ``al = 9999-12-31``, ``date.max``); a later composition closes the
+periods of the Comuni it no longer lists (``al`` = the date of its event) and opens periods
+for those it adds (``dal`` = that date). Periods are never deleted, so a Comune that moved
+to another Ambito or merged keeps, in its former Ambito, the months it belonged to it:
+services delivered are recorded under the tenant the Comune belonged to in their month
+(``monitoring.domain.prestazioni.comune_nel_ambito``), and past figures stay with it.
 """
 
 from __future__ import annotations
@@ -25,8 +35,11 @@ DDL = [
         ultimo_evento timestamptz NOT NULL,
         PRIMARY KEY (regione, tenant_id))""",
     "ALTER TABLE {schema}.regionale_ambiti ADD COLUMN IF NOT EXISTS versione int NOT NULL DEFAULT 0",
+    """CREATE TABLE IF NOT EXISTS {schema}.appartenenze (
+        tenant_id text NOT NULL, istat text NOT NULL, nome text NOT NULL, dal date NOT NULL, al date NOT NULL,
+        PRIMARY KEY (tenant_id, istat, dal))""",
 ]
-TENANT_TABLES = ["comuni"]
+TENANT_TABLES = ["comuni", "appartenenze"]
 REGIONAL_TABLES = ["regionale_ambiti"]
 
 
@@ -51,6 +64,7 @@ class ComposizioneRegistrata(BaseModel):
 def project_composizione(schema: str) -> Any:
     comuni = sql.SQL("{}.comuni").format(sql.Identifier(schema))
     regionale = sql.SQL("{}.regionale_ambiti").format(sql.Identifier(schema))
+    appartenenze = sql.SQL("{}.appartenenze").format(sql.Identifier(schema))
 
     def project(curs: Any, event: CloudEvent) -> None:
         ambito = ComposizioneRegistrata.model_validate(event.data)
@@ -73,5 +87,20 @@ def project_composizione(schema: str) -> Any:
             "ultimo_evento = excluded.ultimo_evento").format(regionale),
             (regione_of(event.tenantid), event.tenantid, ambito.nome, len(ambito.comuni),
              sum(c.popolazione for c in ambito.comuni), ambito.popolazione_al, ambito.versione, event.time))
+        curs.execute(sql.SQL("SELECT istat FROM {} WHERE tenant_id = %s AND al = '9999-12-31'").format(appartenenze),
+                     (event.tenantid,))
+        aperte = {r["istat"] for r in curs.fetchall()}
+        curs.execute(sql.SQL("SELECT count(*) AS n FROM {} WHERE tenant_id = %s").format(appartenenze),
+                     (event.tenantid,))
+        prima = curs.fetchone()["n"] == 0
+        giorno = event.time.date()
+        nuovi = {c.istat: c.nome for c in ambito.comuni}
+        curs.execute(sql.SQL("UPDATE {} SET al = %s WHERE tenant_id = %s AND al = '9999-12-31' AND istat = ANY(%s)")
+                     .format(appartenenze), (giorno, event.tenantid, sorted(aperte - nuovi.keys())))
+        curs.executemany(sql.SQL("INSERT INTO {} (tenant_id, istat, nome, dal, al) VALUES (%s, %s, %s, %s, "
+                                 "'9999-12-31') ON CONFLICT (tenant_id, istat, dal) DO UPDATE SET al = '9999-12-31'")
+                         .format(appartenenze),
+                         [(event.tenantid, istat, nome, "0001-01-01" if prima else giorno)
+                          for istat, nome in sorted(nuovi.items()) if istat not in aperte])
 
     return project

@@ -126,6 +126,7 @@ def test_the_consumer_reads_both_topics_and_tracks_each_producer_under_its_own_n
     settings = ServiceSettings(service="monitoring", AMBITI_NAMESPACE="t_")
     runtime = SimpleNamespace(settings=settings, tracker=object())
     [consumer] = inbound.consumers(runtime)  # type: ignore[arg-type]
-    assert consumer.topics == {"t_planning.events.v1": "planning", "t_finance.events.v1": "finance"}
+    assert consumer.topics == {"t_planning.events.v1": "planning", "t_finance.events.v1": "finance",
+                               "t_monitoring.events.v1": "monitoring"}
     assert set(esecuzione.EFFETTI) <= set(consumer.handlers)
     assert "planning.piano_di_zona.creato" in consumer.handlers

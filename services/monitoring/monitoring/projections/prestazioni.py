@@ -1,0 +1,252 @@
+"""Services delivered and staff, projected from monitoring's own topic ``monitoring.events.v1``.
+
+Data entered in monitoring is stored as its domain events, published by its relay, and read
+back here by the same tracked consumer that reads planning and finance (producer
+``monitoring`` in the tracking records), so these tables are rebuilt from the events like
+every other read model.
+
+Tenant tables (RLS on ``tenant_id``):
+
+- ``prestazioni``: one row per record (intervento × Comune × month) with its latest figures;
+  ``utenti`` (area -> band -> count) and its totals per band;
+- ``copertura``: per intervento, Comune and year, how many months have a record — the first
+  month of a pair makes the Comune covered for that intervento and year;
+- ``personale``: one row per staff declaration (Comune × profile × area).
+
+Regional tables (RLS on ``regione``), aggregates per Ambito only, moved by deltas:
+
+- ``regionale_prestazioni``: per Ambito and year, Σ users, accesses, hours, cost;
+- ``regionale_copertura``: per Ambito, intervento and year, how many Comuni are covered;
+- ``regionale_personale``: per Ambito, FTE of assistenti sociali, FTE of all profiles, hours.
+
+A correction carries the full new figures; the projection reads the row it replaces (same
+aggregate, same partition, so in order) and moves the regional totals by the difference.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from psycopg import sql
+from pydantic import BaseModel, ConfigDict
+
+from ambiti_kit.auth import regione_of
+from ambiti_kit.envelope import CloudEvent
+
+from monitoring.domain.prestazioni import FASCE_ETA, totale_utenti, utenti_per_fascia
+from monitoring.integration.outbound import (DOTAZIONE_AGGIORNATA, DOTAZIONE_DICHIARATA, PRESTAZIONE_CORRETTA,
+                                             PRESTAZIONE_REGISTRATA)
+
+_log = logging.getLogger("monitoring.projections")
+
+#: producer name of the topic in the tracking records
+APPLICATION = "monitoring"
+TOPIC = "monitoring.events.v1"
+#: band -> its column
+COLONNE_FASCE = {"0-17": "utenti_0_17", "18-64": "utenti_18_64", "65+": "utenti_65_piu"}
+FIGURE_REGIONALI = ("utenti", "accessi", "ore", "costo")
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS {schema}.prestazioni (
+        tenant_id text NOT NULL, prestazione_id uuid NOT NULL, intervento text NOT NULL, istat text NOT NULL,
+        mese text NOT NULL, anno int NOT NULL, utenti jsonb NOT NULL, utenti_totale int NOT NULL,
+        utenti_0_17 int NOT NULL, utenti_18_64 int NOT NULL, utenti_65_piu int NOT NULL,
+        accessi int NOT NULL, ore numeric(14, 2) NOT NULL, costo numeric(18, 2) NOT NULL, note text,
+        versione int NOT NULL, registrata_da text NOT NULL, ultimo_evento timestamptz NOT NULL,
+        PRIMARY KEY (tenant_id, prestazione_id), UNIQUE (tenant_id, intervento, istat, mese))""",
+    """CREATE TABLE IF NOT EXISTS {schema}.copertura (
+        tenant_id text NOT NULL, intervento text NOT NULL, istat text NOT NULL, anno int NOT NULL,
+        mesi int NOT NULL, PRIMARY KEY (tenant_id, intervento, istat, anno))""",
+    """CREATE TABLE IF NOT EXISTS {schema}.personale (
+        tenant_id text NOT NULL, dotazione_id uuid NOT NULL, istat text NOT NULL, profilo text NOT NULL,
+        area text NOT NULL, fte numeric(8, 2) NOT NULL, ore_settimanali_piano numeric(10, 2) NOT NULL,
+        ultimo_evento timestamptz NOT NULL, PRIMARY KEY (tenant_id, dotazione_id))""",
+    """CREATE TABLE IF NOT EXISTS {schema}.regionale_prestazioni (
+        regione text NOT NULL, tenant_id text NOT NULL, anno int NOT NULL, utenti bigint NOT NULL DEFAULT 0,
+        accessi bigint NOT NULL DEFAULT 0, ore numeric(16, 2) NOT NULL DEFAULT 0,
+        costo numeric(18, 2) NOT NULL DEFAULT 0, ultimo_evento timestamptz NOT NULL,
+        PRIMARY KEY (regione, tenant_id, anno))""",
+    """CREATE TABLE IF NOT EXISTS {schema}.regionale_copertura (
+        regione text NOT NULL, tenant_id text NOT NULL, intervento text NOT NULL, anno int NOT NULL,
+        comuni int NOT NULL DEFAULT 0, ultimo_evento timestamptz NOT NULL,
+        PRIMARY KEY (regione, tenant_id, intervento, anno))""",
+    """CREATE TABLE IF NOT EXISTS {schema}.regionale_personale (
+        regione text NOT NULL, tenant_id text NOT NULL, fte_assistenti_sociali numeric(10, 2) NOT NULL DEFAULT 0,
+        fte_totale numeric(10, 2) NOT NULL DEFAULT 0, ore_settimanali_piano numeric(12, 2) NOT NULL DEFAULT 0,
+        ultimo_evento timestamptz NOT NULL, PRIMARY KEY (regione, tenant_id))""",
+]
+TENANT_TABLES = ["prestazioni", "copertura", "personale"]
+REGIONAL_TABLES = ["regionale_prestazioni", "regionale_copertura", "regionale_personale"]
+
+
+# -- event data --------------------------------------------------------------------------------
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Figure(_Data):
+    utenti: dict[str, dict[str, int]]
+    accessi: int
+    ore: Decimal
+    costo: Decimal
+    note: str | None = None
+    versione: int
+
+
+class PrestazioneRegistrata(Figure):
+    prestazione_id: uuid.UUID
+    intervento: str
+    comune: str
+    mese: str
+    registrata_da: str
+
+
+class PrestazioneCorretta(Figure):
+    prestazione_id: uuid.UUID
+
+
+class DotazioneDichiarata(_Data):
+    dotazione_id: uuid.UUID
+    comune: str
+    profilo: str
+    area: str
+    fte: Decimal
+    ore_settimanali_piano: Decimal
+
+
+class DotazioneAggiornata(_Data):
+    dotazione_id: uuid.UUID
+    fte: Decimal
+    ore_settimanali_piano: Decimal
+
+
+# -- pure helpers -----------------------------------------------------------------------------
+
+def figure_regionali(f: Figure | None) -> dict[str, Any]:
+    """The Region's figures of one record (zeros for none): Σ users, accesses, hours, cost."""
+    if f is None:
+        return {"utenti": 0, "accessi": 0, "ore": Decimal("0.00"), "costo": Decimal("0.00")}
+    return {"utenti": totale_utenti(f.utenti), "accessi": f.accessi, "ore": f.ore, "costo": f.costo}
+
+
+def differenza(dopo: dict[str, Any], prima: dict[str, Any]) -> dict[str, Any]:
+    return {k: dopo[k] - prima[k] for k in FIGURE_REGIONALI}
+
+
+# -- projection ----------------------------------------------------------------------------------
+
+def project_monitoring(schema: str) -> Any:
+    """One projection for every event type of monitoring's own topic (dispatch on ``event.type``)."""
+    def t(name: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+
+    prestazioni, copertura, personale = t("prestazioni"), t("copertura"), t("personale")
+    reg_prest, reg_cop, reg_pers = t("regionale_prestazioni"), t("regionale_copertura"), t("regionale_personale")
+    colonne = sql.SQL(", ").join(sql.Identifier(c) for c in COLONNE_FASCE.values())
+
+    def regionale(curs: Any, event: CloudEvent, anno: int, delta: dict[str, Any]) -> None:
+        curs.execute(sql.SQL(
+            "INSERT INTO {} AS r (regione, tenant_id, anno, utenti, accessi, ore, costo, ultimo_evento) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (regione, tenant_id, anno) DO UPDATE SET "
+            "utenti = r.utenti + excluded.utenti, accessi = r.accessi + excluded.accessi, "
+            "ore = r.ore + excluded.ore, costo = r.costo + excluded.costo, "
+            "ultimo_evento = greatest(r.ultimo_evento, excluded.ultimo_evento)").format(reg_prest),
+            (regione_of(event.tenantid), event.tenantid, anno, *(delta[k] for k in FIGURE_REGIONALI), event.time))
+
+    def registrata(curs: Any, event: CloudEvent) -> None:
+        d = PrestazioneRegistrata.model_validate(event.data)
+        anno = int(d.mese[:4])
+        fasce = utenti_per_fascia(d.utenti)
+        curs.execute(sql.SQL(
+            "INSERT INTO {} (tenant_id, prestazione_id, intervento, istat, mese, anno, utenti, utenti_totale, {}, "
+            "accessi, ore, costo, note, versione, registrata_da, ultimo_evento) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)").format(prestazioni, colonne),
+            (event.tenantid, d.prestazione_id, d.intervento, d.comune, d.mese, anno, json.dumps(d.utenti),
+             totale_utenti(d.utenti), *(fasce[f] for f in FASCE_ETA), d.accessi, d.ore, d.costo, d.note,
+             d.versione, d.registrata_da, event.time))
+        regionale(curs, event, anno, figure_regionali(d))
+        curs.execute(sql.SQL(
+            "INSERT INTO {} AS c (tenant_id, intervento, istat, anno, mesi) VALUES (%s, %s, %s, %s, 1) "
+            "ON CONFLICT (tenant_id, intervento, istat, anno) DO UPDATE SET mesi = c.mesi + 1 RETURNING mesi")
+            .format(copertura), (event.tenantid, d.intervento, d.comune, anno))
+        # The upsert locks the pair's row: exactly one transaction sees the first month.
+        nuovo = curs.fetchone()["mesi"] == 1
+        curs.execute(sql.SQL(
+            "INSERT INTO {} AS r (regione, tenant_id, intervento, anno, comuni, ultimo_evento) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (regione, tenant_id, intervento, anno) DO UPDATE SET "
+            "comuni = r.comuni + excluded.comuni, ultimo_evento = greatest(r.ultimo_evento, excluded.ultimo_evento)")
+            .format(reg_cop), (regione_of(event.tenantid), event.tenantid, d.intervento, anno, int(nuovo), event.time))
+
+    def corretta(curs: Any, event: CloudEvent) -> None:
+        d = PrestazioneCorretta.model_validate(event.data)
+        curs.execute(sql.SQL("SELECT * FROM {} WHERE tenant_id = %s AND prestazione_id = %s FOR UPDATE")
+                     .format(prestazioni), (event.tenantid, d.prestazione_id))
+        row = curs.fetchone()
+        if row is None:
+            _log.warning("correction of a record this read model does not hold: ignored",
+                         extra={"ce_type": event.type, "ce_id": event.id, "tenantid": event.tenantid,
+                                "prestazione_id": str(d.prestazione_id)})
+            return
+        if row["versione"] >= d.versione:
+            return  # already applied (a later correction is in the row)
+        prima = {"utenti": row["utenti_totale"], "accessi": row["accessi"], "ore": row["ore"], "costo": row["costo"]}
+        fasce = utenti_per_fascia(d.utenti)
+        curs.execute(sql.SQL(
+            "UPDATE {} SET utenti = %s, utenti_totale = %s, utenti_0_17 = %s, utenti_18_64 = %s, "
+            "utenti_65_piu = %s, accessi = %s, ore = %s, costo = %s, note = %s, versione = %s, ultimo_evento = %s "
+            "WHERE tenant_id = %s AND prestazione_id = %s").format(prestazioni),
+            (json.dumps(d.utenti), totale_utenti(d.utenti), *(fasce[f] for f in FASCE_ETA), d.accessi, d.ore,
+             d.costo, d.note, d.versione, event.time, event.tenantid, d.prestazione_id))
+        regionale(curs, event, row["anno"], differenza(figure_regionali(d), prima))
+
+    def pers_regionale(curs: Any, event: CloudEvent, profilo: str, fte: Decimal, ore: Decimal) -> None:
+        curs.execute(sql.SQL(
+            "INSERT INTO {} AS r (regione, tenant_id, fte_assistenti_sociali, fte_totale, ore_settimanali_piano, "
+            "ultimo_evento) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (regione, tenant_id) DO UPDATE SET "
+            "fte_assistenti_sociali = r.fte_assistenti_sociali + excluded.fte_assistenti_sociali, "
+            "fte_totale = r.fte_totale + excluded.fte_totale, "
+            "ore_settimanali_piano = r.ore_settimanali_piano + excluded.ore_settimanali_piano, "
+            "ultimo_evento = greatest(r.ultimo_evento, excluded.ultimo_evento)").format(reg_pers),
+            (regione_of(event.tenantid), event.tenantid, fte if profilo == "assistente_sociale" else Decimal(0),
+             fte, ore, event.time))
+
+    def dichiarata(curs: Any, event: CloudEvent) -> None:
+        d = DotazioneDichiarata.model_validate(event.data)
+        curs.execute(sql.SQL(
+            "INSERT INTO {} (tenant_id, dotazione_id, istat, profilo, area, fte, ore_settimanali_piano, "
+            "ultimo_evento) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)").format(personale),
+            (event.tenantid, d.dotazione_id, d.comune, d.profilo, d.area, d.fte, d.ore_settimanali_piano,
+             event.time))
+        pers_regionale(curs, event, d.profilo, d.fte, d.ore_settimanali_piano)
+
+    def aggiornata(curs: Any, event: CloudEvent) -> None:
+        d = DotazioneAggiornata.model_validate(event.data)
+        curs.execute(sql.SQL("SELECT profilo, fte, ore_settimanali_piano FROM {} WHERE tenant_id = %s "
+                             "AND dotazione_id = %s FOR UPDATE").format(personale), (event.tenantid, d.dotazione_id))
+        row = curs.fetchone()
+        if row is None:
+            _log.warning("update of a staff declaration this read model does not hold: ignored",
+                         extra={"ce_type": event.type, "ce_id": event.id, "tenantid": event.tenantid})
+            return
+        curs.execute(sql.SQL("UPDATE {} SET fte = %s, ore_settimanali_piano = %s, ultimo_evento = %s "
+                             "WHERE tenant_id = %s AND dotazione_id = %s").format(personale),
+                     (d.fte, d.ore_settimanali_piano, event.time, event.tenantid, d.dotazione_id))
+        pers_regionale(curs, event, row["profilo"], d.fte - row["fte"],
+                       d.ore_settimanali_piano - row["ore_settimanali_piano"])
+
+    handlers = {PRESTAZIONE_REGISTRATA: registrata, PRESTAZIONE_CORRETTA: corretta,
+                DOTAZIONE_DICHIARATA: dichiarata, DOTAZIONE_AGGIORNATA: aggiornata}
+
+    def project(curs: Any, event: CloudEvent) -> None:
+        handlers[event.type](curs, event)
+
+    return project
+
+
+#: the event types of monitoring's own topic read here
+TIPI = (PRESTAZIONE_REGISTRATA, PRESTAZIONE_CORRETTA, DOTAZIONE_DICHIARATA, DOTAZIONE_AGGIORNATA)
