@@ -21,7 +21,8 @@ def build(settings: ServiceSettings | None = None, **options: object):
     return create_service(
         settings or ServiceSettings(service="finance"),
         application=Finance, schema=SCHEMA, mapper=to_integration_event,
-        routers=[fondi.router, budget.router, spese.router, contributi.router, riparti.router, rendicontazione.router],
+        routers=[fondi.router, budget.router, spese.router, spese.fornitori, contributi.router, riparti.router,
+                 rendicontazione.router],
         consumers=consumers, title="Ambiti · finance",
         description="Fondi, riparto, budget, impegni, liquidazioni, mandati e rendicontazione.", **options)
 

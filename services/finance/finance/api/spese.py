@@ -150,3 +150,16 @@ def paga(stanziamento_id: uuid.UUID, liquidazione_id: uuid.UUID, body: MandatoWr
     return risposta_idempotente(response, app.paga(
         tenant_of(principal), stanziamento_id, liquidazione_id, importo(body.importo, "importo"), body.data,
         principal.subject, chiave, {"liquidazione_id": str(liquidazione_id), **body.model_dump(mode="json")}))
+
+
+fornitori = APIRouter(prefix="/fornitori", tags=["Fornitori"])
+
+
+@fornitori.get("/{codice_fiscale}/abilitazioni")
+def abilitazioni(codice_fiscale: str, runtime: RuntimeDep, principal: Lettore) -> dict[str, Any]:
+    """Gli accreditamenti e gli affidamenti di un fornitore che finance conosce (da partnership)."""
+    titoli = del_fornitore(runtime.read_model, tenant_of(principal), codice_fiscale)
+    return {"codice_fiscale": codice_fiscale,
+            "titoli": [{**t, "titolo_id": str(t["titolo_id"]), "valido_dal": t["valido_dal"].isoformat(),
+                        "valido_al": t["valido_al"].isoformat(),
+                        "revocato_il": t["revocato_il"].isoformat() if t["revocato_il"] else None} for t in titoli]}
