@@ -56,7 +56,7 @@ _FASCIA_DI_COLONNA = {"utenti_0_17": "0-17", "utenti_18_64": "18-64", "utenti_65
 
 @dataclass(frozen=True)
 class Errore:
-    """One finding: ``riga`` (1-based data row of a CSV, None for a single record), column, rule."""
+    """One finding: ``riga`` (the CSV file's line, the header being 1; None for a single record), column, rule."""
 
     campo: str
     regola: str
@@ -283,8 +283,9 @@ def leggi_csv(testo: str, *, oggi: date, appartenenze: Iterable[tuple[str, date,
     """Parse and validate a whole CSV (``COLONNE_CSV``; ``,`` or ``;`` separated).
 
     One row per (intervento, Comune, mese, area): rows of the same record are joined into
-    one (their accessi, ore and costo summed). Every finding names its data row (1 = the
-    first row after the header), column and rule; any finding means nothing is imported.
+    one (their accessi, ore and costo summed). Every finding names its row as a spreadsheet
+    shows it (the header is row 1, as finance's reference data), column and rule; any finding
+    means nothing is imported.
     """
     appartenenze = list(appartenenze)
     if not testo.strip():
@@ -295,18 +296,18 @@ def leggi_csv(testo: str, *, oggi: date, appartenenze: Iterable[tuple[str, date,
     errori: list[Errore] = []
     personali = [c for c in intestazione if c.lower().replace(" ", "_") in CAMPI_PERSONALI]
     errori += [Errore(c, "dati_personali.campo", f"La colonna {c!r} riguarda dati personali: il file non si "
-                                                   "importa.", riga=0) for c in personali]
+                                                   "importa.", riga=1) for c in personali]
     mancanti = [c for c in COLONNE_CSV if c not in intestazione and c != "note"]
     sconosciute = [c for c in intestazione if c not in COLONNE_CSV and c not in personali]
-    errori += [Errore(c, "csv.colonna_mancante", f"Manca la colonna {c!r}.", riga=0) for c in mancanti]
+    errori += [Errore(c, "csv.colonna_mancante", f"Manca la colonna {c!r}.", riga=1) for c in mancanti]
     errori += [Errore(c, "csv.colonna_sconosciuta", f"Colonna non prevista: {c!r} (attese: "
-                                                      f"{', '.join(COLONNE_CSV)}).", riga=0) for c in sconosciute]
+                                                      f"{', '.join(COLONNE_CSV)}).", riga=1) for c in sconosciute]
     if errori:
         return [], errori
     record: dict[tuple[str, str, str], dict[str, Any]] = {}
     righe_di: dict[tuple[str, str, str], list[int]] = {}
     aree_viste: set[tuple[str, str, str, str]] = set()
-    for n, riga in enumerate(reader, start=1):
+    for n, riga in enumerate(reader, start=2):
         valori = {(k or "").strip(): (v or "").strip() for k, v in riga.items() if k is not None}
         if None in riga:
             errori.append(Errore("riga", "csv.colonne_in_eccesso", "La riga ha più valori delle colonne.", riga=n))

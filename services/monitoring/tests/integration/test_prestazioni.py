@@ -193,7 +193,7 @@ def test_entry_import_indicators_region_isolation_and_rebuild(world: World) -> N
     r = w.call("POST", "/prestazioni/import", A, "coordinatore", content=bad, headers={"Content-Type": "text/csv"})
     assert r.status_code == 422, r.text
     assert [(e["row"], e["rule"]) for e in r.json()["errors"]] == [
-        (2, "prestazione.conteggio_negativo"), (3, "prestazione.comune_fuori_ambito")]
+        (3, "prestazione.conteggio_negativo"), (4, "prestazione.comune_fuori_ambito")]  # file lines
     r = w.call("POST", "/prestazioni/import", A, "coordinatore",
                json={"csv": "intervento,comune,mese,nome\nSAD,065001,2026-01,Anna\n"})
     assert r.status_code == 422 and "dati_personali.campo" in {e["rule"] for e in r.json()["errors"]}

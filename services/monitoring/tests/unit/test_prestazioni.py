@@ -103,9 +103,9 @@ def test_a_bad_csv_is_reported_row_by_row_and_nothing_is_returned() -> None:
     records, errori = leggi_csv(testo, oggi=OGGI, appartenenze=SEMPRE)
     assert records == []
     assert [(e.riga, e.campo, e.regola) for e in errori] == [
-        (2, "area", "csv.riga_duplicata"),
-        (3, "comune", "prestazione.comune_fuori_ambito"), (3, "utenti_0_17", "prestazione.conteggio_negativo"),
-        (4, "mese", "prestazione.mese_futuro"), (4, "note", "dati_personali.nome")]
+        (3, "area", "csv.riga_duplicata"),  # file lines, the header being line 1
+        (4, "comune", "prestazione.comune_fuori_ambito"), (4, "utenti_0_17", "prestazione.conteggio_negativo"),
+        (5, "mese", "prestazione.mese_futuro"), (5, "note", "dati_personali.nome")]
 
 
 def test_wrong_or_personal_columns_refuse_the_file() -> None:
@@ -114,7 +114,7 @@ def test_wrong_or_personal_columns_refuse_the_file() -> None:
     regole_ = {(e.campo, e.regola) for e in errori}
     assert ("codice_fiscale", "dati_personali.campo") in regole_
     assert ("utenti_0_17", "csv.colonna_mancante") in regole_
-    assert all(e.riga == 0 for e in errori)
+    assert all(e.riga == 1 for e in errori)  # the header
 
 
 def test_a_correction_needs_a_reason_and_emits_a_new_event() -> None:
