@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from ambiti_kit.auth import Principal, tenant_of
 from ambiti_kit.errors import NotFound
@@ -56,7 +56,7 @@ class MembroRemove(In):
 
 
 class RiunioneCreate(In):
-    data: datetime = Field(strict=False, examples=["2026-05-12T10:00:00+02:00"])
+    data: AwareDatetime = Field(strict=False, examples=["2026-05-12T10:00:00+02:00"])
     luogo: testo(2, 200) = Field(examples=["Sala consiliare, Comune di Sapri"])
     ordine_del_giorno: list[testo(3, 300)] = Field(min_length=1, max_length=30)
 
