@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from ambiti_kit.eventstore import Schema
 from ambiti_kit.service import create_service
 from ambiti_kit.settings import ServiceSettings
 
-from partnership.api import accreditamenti, enti, procedure, tavoli
+from partnership.api import accreditamenti, elenchi, enti, procedure, tavoli
 from partnership.application import Partnership
+from partnership.integration.inbound import consumers
 from partnership.integration.outbound import to_integration_event
+from partnership.projections.elenchi import SCHEMA
 
 
 def build(settings: ServiceSettings | None = None, **options: object):
     return create_service(
         settings or ServiceSettings(service="partnership"),
-        application=Partnership, schema=Schema(), mapper=to_integration_event,
-        routers=[enti.router, tavoli.router, procedure.router, accreditamenti.router],
-        title="Ambiti · partnership",
+        application=Partnership, schema=SCHEMA, mapper=to_integration_event,
+        routers=[elenchi.router, enti.router, tavoli.router, procedure.router, accreditamenti.router],
+        consumers=consumers, title="Ambiti · partnership",
         description="Terzo settore, tavoli, co-progettazione, accreditamento e affidamenti.", **options)
 
 
