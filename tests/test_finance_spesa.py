@@ -16,10 +16,9 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
@@ -32,7 +31,6 @@ S09 = json.loads((ROOT / "shared" / "ambiti_cli" / "demo_s09.json").read_text())
 COMUNI = S09["comuni"]
 SAPRI, MILANO = "065134", "015146"
 TENANT, OTHER = "15-FIN1", "15-FIN2"
-PER_TESTA = {"famiglia": "per_testa", "base": "presenti"}
 AREE = [{"codice": "A", "titolo": "Domiciliarità e non autosufficienza", "obiettivi": [{
     "codice": "A.1", "titolo": "Sostenere la permanenza a domicilio degli anziani", "interventi": [{
         "codice": "A.1.1", "titolo": "Servizio di assistenza domiciliare anziani",
@@ -44,53 +42,6 @@ DECRETO = {"tipo": "decreto", "numero": "312", "data": "2024-11-14",
            "ente": "Ministero del Lavoro e delle Politiche Sociali"}
 COOP = {"denominazione": "Cooperativa Sociale Il Faro", "codice_fiscale": "00743110157"}
 DETERMINA = {"tipo": "determina", "numero": "12/2026", "data": "2026-02-03"}
-
-
-# -- planning: the Ambito and its approved Piano ---------------------------------------------
-
-class Ambito:
-    """One tenant's planning calls (as in tests/test_comitato.py)."""
-
-    def __init__(self, platform: Platform, tenant: str) -> None:
-        self.platform, self.tenant = platform, tenant
-        infra = platform.infra
-        self.coordinatore = infra.auth(tenant, "coordinatore")
-        self.sindaci = {c["istat"]: infra.auth(tenant, "componente_comitato", comune=c["istat"]) for c in COMUNI}
-
-    def call(self, method: str, path: str, headers: dict[str, str] | None = None, expect: int | None = 200,
-             **kw: Any) -> httpx.Response:
-        response = httpx.request(method, f"{self.platform.url('planning')}{path}",
-                                 headers=headers or self.coordinatore, timeout=30, **kw)
-        if expect is not None:
-            assert response.status_code == expect, (method, path, response.status_code, response.text)
-        return response
-
-    def piano_approvato(self) -> str:
-        """Register the Ambito and its Comitato, draft, propose and approve a Piano; its id."""
-        self.call("PUT", "/ambito", expect=None, json={
-            "nome": S09["ambito"]["nome"], "capofila_istat": S09["ambito"]["capofila_istat"],
-            "popolazione_al": S09["popolazione_al"], "comuni": COMUNI})
-        self.call("PUT", "/comitato", expect=None, json={
-            "regola": PER_TESTA, "consultivi": [{"id": "ASL", "nome": "ASL Salerno – Distretto 71", "peso": 0}]})
-        piano = self.call("POST", "/piani", expect=201, json={
-            "titolo": "Piano Sociale di Zona 2025–2027", "anno_inizio": 2025, "anno_fine": 2027}).json()
-        self.call("PUT", f"/piani/{piano['id']}/versioni/1/contenuto", json={"aree": AREE})
-        proposta = self.call("POST", f"/piani/{piano['id']}/versioni/1/proposta", expect=201).json()["proposta_id"]
-        prima = datetime.now(timezone.utc) - timedelta(minutes=2)  # convened in the past: it can open now
-        seduta = self.call("POST", "/sedute", expect=201, json={
-            "oggetto": "Seduta del Coordinamento Istituzionale", "luogo": "Sala consiliare, Comune di Sapri",
-            "prima_convocazione": prima.isoformat(), "seconda_convocazione": (prima + timedelta(minutes=1)).isoformat(),
-            "ordine_del_giorno": [proposta]}).json()["id"]
-        for c in COMUNI:
-            self.call("PUT", f"/sedute/{seduta}/presenze/{c['istat']}", json={"presente": True})
-        self.call("POST", f"/sedute/{seduta}/apertura", json={"convocazione": 1})
-        self.call("POST", f"/sedute/{seduta}/votazioni", json={"proposta_id": proposta})
-        for c in COMUNI:
-            self.call("POST", f"/sedute/{seduta}/votazioni/{proposta}/voti", headers=self.sindaci[c["istat"]],
-                      expect=201, json={"componente": c["istat"], "voto": "favorevole"})
-        delibera = self.call("POST", f"/sedute/{seduta}/votazioni/{proposta}/chiusura").json()
-        assert delibera["stato"] == "approvata", delibera
-        return piano["id"]
 
 
 # -- finance ----------------------------------------------------------------------------------
@@ -191,9 +142,9 @@ def cents(s: str) -> Decimal:
 
 
 @pytest.fixture(scope="module")
-def fin1(platform: Platform) -> dict[str, Any]:
+def fin1(platform: Platform, approva_piano: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """15-FIN1 with an approved Piano in finance, FNPS 2025 registered and 150,000 € allocated to A.1.1."""
-    piano_id = Ambito(platform, TENANT).piano_approvato()
+    piano_id = approva_piano(TENANT, AREE)["piano_id"]
     f = Finanza(platform, TENANT)
 
     def budget() -> dict[str, Any] | None:
