@@ -12,12 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from psycopg import sql
 
 from ambiti_kit.consumer import TrackedConsumer, projecting
 from ambiti_kit.eventstore import Schema
 from ambiti_kit.service import Runtime, build_runtime
 from ambiti_kit.testing.fixtures import Infra, wait_until
+from ambiti_kit.testing.readmodels import table_rows
 from monitoring.application import Monitoring
 from monitoring.integration import inbound
 from monitoring.integration.outbound import to_integration_event as no_events
@@ -61,13 +61,7 @@ def monitoring(ns: Infra, schema_suffix: str = "", group: str = "main") -> Runti
 
 
 def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    """The read models as the owner sees them (all tenants), in a stable order."""
-    out = {}
-    with runtime.app.recorder.datastore.transaction() as curs:
-        for table in TABLES:
-            curs.execute(sql.SQL("SELECT * FROM {}").format(runtime.read_model.table(table)))
-            out[table] = sorted((tuple(row.values()) for row in curs.fetchall()), key=repr)  # whole rows: no ties
-    return out
+    return table_rows(runtime, TABLES)
 
 
 def drain(consumer: TrackedConsumer, runtime: Runtime, expected: int) -> None:

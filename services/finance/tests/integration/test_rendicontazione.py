@@ -43,6 +43,7 @@ from psycopg import sql
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.service import Runtime, build_runtime, create_service
 from ambiti_kit.testing.fixtures import Infra, wait_until
+from ambiti_kit.testing.readmodels import published_events, redeliver, table_rows
 from finance.api import rendicontazione as api
 from finance.application import Finance
 from finance.domain.fondi import atto
@@ -152,13 +153,7 @@ class World:
 
 
 def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of the read model as the owner sees it (all tenants), in a stable order."""
-    out = {}
-    with runtime.app.recorder.datastore.transaction() as curs:  # type: ignore[attr-defined]
-        for table in registro.TENANT_TABLES:
-            curs.execute(sql.SQL("SELECT * FROM {} ORDER BY 1, 2, 3").format(runtime.read_model.table(table)))
-            out[table] = [tuple(row.values()) for row in curs.fetchall()]
-    return out
+    return table_rows(runtime, registro.TENANT_TABLES)
 
 
 @pytest.fixture(scope="module")
@@ -369,18 +364,11 @@ def test_roles_and_bad_filters(world: World) -> None:
 def test_redelivery_changes_nothing_and_a_rebuild_is_identical(world: World) -> None:
     before = tables(world.runtime)
     figures = world.ok("/rendicontazione", A, "coordinatore").json()["voci"]
-    app = world.app
-    events = [e for n in app.recorder.select_notifications(start=1, limit=10_000)
-              if (e := to_integration_event(app.mapper.to_domain_event(n), n)) is not None]
+    events = published_events(world.runtime)
     assert len(events) == world.runtime.relay.published
 
     # The same messages again, one by one (a retry of the same batch): all recognised as done.
-    duplicates = world.consumer.duplicates
-    topic = world.runtime.settings.topic(registro.TOPIC)
-    for event in events:
-        key, value, headers = event.to_kafka()
-        world.consumer.process(topic, headers, value, key)
-    assert world.consumer.duplicates - duplicates == len(events)
+    assert redeliver(world.consumer, world.runtime.settings.topic(registro.TOPIC), events) == len(events)
 
     # The projection itself is idempotent even without its tracking record.
     project = registro.project_registro(world.runtime.settings.db_schema)

@@ -23,6 +23,7 @@ from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.service import Runtime, build_runtime
 from ambiti_kit.testing.fixtures import Infra, wait_until
+from ambiti_kit.testing.readmodels import table_rows
 from monitoring.application import Monitoring
 from monitoring.integration import inbound
 from monitoring.integration.outbound import to_integration_event as no_events
@@ -179,13 +180,7 @@ def drain(consumer: Any, runtime: Runtime, expected: dict[str, int]) -> None:
 
 
 def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    """Every read model as the owner sees it (all tenants and Regions), fully sorted."""
-    out = {}
-    with runtime.app.recorder.datastore.transaction() as curs:  # type: ignore[attr-defined]
-        for table in TABLES:
-            curs.execute(sql.SQL("SELECT * FROM {}").format(runtime.read_model.table(table)))
-            out[table] = sorted((tuple(row.values()) for row in curs.fetchall()), key=repr)
-    return out
+    return table_rows(runtime, TABLES)
 
 
 @pytest.fixture(scope="module")

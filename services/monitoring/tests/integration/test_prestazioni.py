@@ -24,6 +24,7 @@ from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.service import Runtime, build_runtime
 from ambiti_kit.testing.fixtures import Infra, wait_until
+from ambiti_kit.testing.readmodels import table_rows
 from monitoring.application import Monitoring
 from monitoring.integration import inbound
 from monitoring.integration.outbound import to_integration_event
@@ -122,13 +123,8 @@ def drain(consumer: Any, runtime: Runtime, expected: dict[str, int]) -> None:
     wait_until(caught_up, timeout=60, interval=0, message=f"{expected} events tracked")
 
 
-def tables(runtime: Runtime) -> dict[str, list[tuple]]:
-    out = {}
-    with runtime.app.recorder.datastore.transaction() as curs:  # type: ignore[attr-defined]
-        for table in TABLES:
-            curs.execute(sql.SQL("SELECT * FROM {}").format(runtime.read_model.table(table)))
-            out[table] = sorted((tuple(r.values()) for r in curs.fetchall()), key=repr)
-    return out
+def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
+    return table_rows(runtime, TABLES)
 
 
 @pytest.fixture(scope="module")

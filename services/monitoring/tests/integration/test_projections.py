@@ -22,6 +22,7 @@ from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.service import Runtime, build_runtime
 from ambiti_kit.testing.fixtures import Infra, wait_until
+from ambiti_kit.testing.readmodels import table_rows
 from monitoring.application import Monitoring
 from monitoring.integration import inbound
 from monitoring.integration.outbound import to_integration_event as no_events
@@ -166,13 +167,7 @@ def drain(consumer: Any, runtime: Runtime, expected: int) -> None:
 
 
 def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    """Every read model as the owner sees it (all tenants and Regions), in a stable order."""
-    out = {}
-    with runtime.app.recorder.datastore.transaction() as curs:  # type: ignore[attr-defined]
-        for table in TABLES:
-            curs.execute(sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(runtime.read_model.table(table)))
-            out[table] = [tuple(row.values()) for row in curs.fetchall()]
-    return out
+    return table_rows(runtime, TABLES)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from ambiti_kit.auth import issue_token
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.service import Runtime, build_runtime, create_service
 from ambiti_kit.testing.fixtures import Infra, wait_until
+from ambiti_kit.testing.readmodels import published_events, redeliver, table_rows
 from partnership.application import Partnership
 from partnership.integration.inbound import consumers
 from partnership.integration.outbound import to_integration_event
@@ -70,12 +71,7 @@ class World:
 
 
 def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    out = {}
-    with runtime.app.recorder.datastore.transaction() as curs:  # type: ignore[attr-defined]
-        for table in elenchi.TENANT_TABLES:
-            curs.execute(sql.SQL("SELECT * FROM {} ORDER BY 1, 2, 3").format(runtime.read_model.table(table)))
-            out[table] = [tuple(row.values()) for row in curs.fetchall()]
-    return out
+    return table_rows(runtime, elenchi.TENANT_TABLES)
 
 
 @pytest.fixture(scope="module")
@@ -218,18 +214,11 @@ def test_each_ambito_sees_its_own_rows_only(world: World) -> None:
 def test_redelivery_changes_nothing(world: World) -> None:
     before = tables(world.runtime)
     lists = {p: world.ok(p) for p in ("/enti", "/tavoli", "/procedure", "/accreditamenti", "/affidamenti")}
-    app = world.runtime.app
-    events = [e for n in app.recorder.select_notifications(start=1, limit=10_000)
-              if (e := to_integration_event(app.mapper.to_domain_event(n), n)) is not None]
+    events = published_events(world.runtime)
     assert len(events) == world.runtime.relay.published
 
     # The same messages again through the consumer: recognised as done by their tracking.
-    duplicates = world.consumer.duplicates
-    topic = world.runtime.settings.topic(elenchi.TOPIC)
-    for event in events:
-        key, value, headers = event.to_kafka()
-        world.consumer.process(topic, headers, value, key)
-    assert world.consumer.duplicates - duplicates == len(events)
+    assert redeliver(world.consumer, world.runtime.settings.topic(elenchi.TOPIC), events) == len(events)
 
     # The projection itself is idempotent even without its tracking record, in any replay.
     project = elenchi.project_elenchi(world.runtime.settings.db_schema)
