@@ -257,24 +257,32 @@ def project_assegnazione_registrata(schema: str) -> Any:
     return project
 
 
+def _fondo_di(curs: Any, event: CloudEvent, table: sql.Composable, colonna: str, chiave: Any) -> dict | None:
+    """The fund and annualità of the assignment or allocation an event belongs to.
+
+    Its first event (registration, ``aperto``) shares its key and came before, in order: a
+    missing row means that one was refused (dead-lettered) or predates this read model. The
+    fund is only in that first event, so nothing is made up: the event is applied without
+    effect and the warning names it for a rebuild.
+    """
+    curs.execute(sql.SQL("SELECT fondo, annualita FROM {} WHERE tenant_id = %s AND {} = %s").format(
+        table, sql.Identifier(colonna)), (event.tenantid, chiave))
+    row = curs.fetchone()
+    if row is None:
+        _log.warning("event of an assignment or allocation this read model does not hold: ignored",
+                     extra={"ce_type": event.type, "ce_id": event.id, "tenantid": event.tenantid,
+                            colonna: str(chiave)})
+    return row
+
+
 def project_assegnazione_integrata(schema: str) -> Any:
     t, applica = _tables(schema), _applica(schema)
 
     def project(curs: Any, event: CloudEvent) -> None:
         a = AssegnazioneIntegrata.model_validate(event.data)
-        curs.execute(sql.SQL("SELECT fondo, annualita FROM {} WHERE tenant_id = %s AND assegnazione_id = %s")
-                     .format(t["assegnazioni"]), (event.tenantid, a.assegnazione_id))
-        row = curs.fetchone()
-        if row is None:
-            # An assignment's events share its key and arrive in order: without a row, its
-            # registration was refused (dead-lettered) or predates this read model. The fund
-            # and annualità are only in the registration, so nothing is made up; the event is
-            # recorded as applied without effect and the warning names it for a rebuild.
-            _log.warning("integration of an assignment this read model does not hold: ignored",
-                         extra={"ce_type": event.type, "ce_id": event.id, "tenantid": event.tenantid,
-                                "assegnazione_id": str(a.assegnazione_id)})
-            return
-        applica(curs, event, row["fondo"], row["annualita"], a.importo)
+        row = _fondo_di(curs, event, t["assegnazioni"], "assegnazione_id", a.assegnazione_id)
+        if row is not None:
+            applica(curs, event, row["fondo"], row["annualita"], a.importo)
 
     return project
 
@@ -300,16 +308,8 @@ def project_movimento(schema: str) -> Any:
 
     def project(curs: Any, event: CloudEvent) -> None:
         m = Movimento.model_validate(event.data)
-        curs.execute(sql.SQL("SELECT fondo, annualita FROM {} WHERE tenant_id = %s AND stanziamento_id = %s")
-                     .format(t["stanziamenti"]), (event.tenantid, m.stanziamento_id))
-        row = curs.fetchone()
-        if row is None:
-            # As for an assignment: ``aperto`` was read before on the same key, so a missing
-            # row means it was refused or predates this read model. Applied without effect.
-            _log.warning("movement of an allocation this read model does not hold: ignored",
-                         extra={"ce_type": event.type, "ce_id": event.id, "tenantid": event.tenantid,
-                                "stanziamento_id": str(m.stanziamento_id)})
-            return
-        applica(curs, event, row["fondo"], row["annualita"], m.importo)
+        row = _fondo_di(curs, event, t["stanziamenti"], "stanziamento_id", m.stanziamento_id)
+        if row is not None:
+            applica(curs, event, row["fondo"], row["annualita"], m.importo)
 
     return project
