@@ -2,7 +2,8 @@
 
 ``create_service`` wires what every service has alike — settings, JSON logs and
 correlation ids, problem+json errors, the event store (append-only), the audit chain
-with ``GET /audit/verify``, the elected outbox relay, the service's consumers, and
+with ``GET /audit/verify``, the elected outbox relay, the projector of the service's own
+read models (read-your-writes), the service's consumers of other services' events, and
 ``GET /health`` — around the service's own routers. Nothing here knows any service.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, AsyncIterator, Callable, Sequence
+from typing import Annotated, Any, AsyncIterator, Callable, Mapping, Sequence
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
@@ -21,11 +22,12 @@ from ambiti_kit.consumer import Tracker, TrackedConsumer
 from ambiti_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
 from ambiti_kit.eventstore import Schema, open_event_store, tracking_table
 from ambiti_kit.logs import CorrelationIdMiddleware, configure_logging
+from ambiti_kit.projector import OwnLogProjector, Project, ReadYourWrites
 from ambiti_kit.readmodel import ReadModel
 from ambiti_kit.relay import Mapper, OutboxRelay
 from ambiti_kit.settings import ServiceSettings
 from ambiti_kit.tenancy import TenantApplication
-from ambiti_kit.workers import Leadership, Workers
+from ambiti_kit.workers import Leadership, Listener, Workers
 
 _log = logging.getLogger("ambiti.service")
 
@@ -40,6 +42,7 @@ class Runtime:
     tracker: Tracker
     chain: AuditChain
     relay: OutboxRelay
+    projector: OwnLogProjector | None = None
     consumers: list[TrackedConsumer] = field(default_factory=list)
     workers: Workers = field(default_factory=Workers)
 
@@ -47,18 +50,34 @@ class Runtime:
 ConsumersFactory = Callable[[Runtime], Sequence[TrackedConsumer]]
 
 
+@dataclass(frozen=True)
+class OwnReadModels:
+    """What a service projects from its own log: a projection per event type, and how events are mapped.
+
+    ``mapper`` defaults to the relay's (the public integration events); a service whose lists
+    also need internal events passes one that maps those too.
+    """
+
+    projections: Callable[[str], Mapping[str, Project]]  # db schema -> {event type: projection}
+    mapper: Mapper | None = None
+
+
 def build_runtime(settings: ServiceSettings, application: type[TenantApplication], schema: Schema,
-                  mapper: Mapper, consumers: ConsumersFactory | None = None) -> Runtime:
-    """Open the store and construct (without starting) the relay and consumers."""
+                  mapper: Mapper, consumers: ConsumersFactory | None = None,
+                  own: OwnReadModels | None = None) -> Runtime:
+    """Open the store and construct (without starting) the relay, projector and consumers."""
     app = open_event_store(settings, application, schema)
     datastore = app.recorder.datastore  # type: ignore[attr-defined]
     relay = OutboxRelay(settings, app, mapper)
+    tracker = Tracker(datastore, settings.db_schema, tracking_table(app.name))
     runtime = Runtime(
         settings=settings, app=app,
         read_model=ReadModel(datastore, settings.db_schema),
-        tracker=Tracker(datastore, settings.db_schema, tracking_table(app.name)),
+        tracker=tracker,
         chain=relay.chain,
         relay=relay,
+        projector=OwnLogProjector(app, tracker, own.mapper or mapper, own.projections(settings.db_schema),
+                                  batch_size=settings.relay_batch_size) if own else None,
     )
     runtime.consumers = list(consumers(runtime)) if consumers else []
     return runtime
@@ -67,8 +86,15 @@ def build_runtime(settings: ServiceSettings, application: type[TenantApplication
 def start_workers(runtime: Runtime) -> None:
     s = runtime.settings
     runtime.workers.start_relay(runtime.relay, Leadership(s.service_database_url, s.db_schema, s.service))
+    if runtime.projector is not None:
+        runtime.workers.start_projector(runtime.projector, Listener(s.service_database_url, s.service))
     for consumer in runtime.consumers:
         runtime.workers.start_consumer(consumer)
+
+
+def _projector_of(scope: Any) -> OwnLogProjector | None:
+    runtime = getattr(scope["app"].state, "runtime", None)
+    return runtime.projector if runtime is not None else None
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -91,6 +117,7 @@ def _platform_router() -> APIRouter:
             "status": "ok",
             "relay": {"topic": runtime.relay.topic, "position": position, "epoch": epoch,
                       "published": runtime.relay.published},
+            "projector": runtime.projector.status() if runtime.projector else None,
             "consumers": [{"group": c.group_id, "applied": c.applied, "duplicates": c.duplicates,
                            "rejected": c.rejected,
                            "partitions": sorted(f"{tp.topic}/{tp.partition}" for tp in c.assigned)}
@@ -107,13 +134,14 @@ def _platform_router() -> APIRouter:
 
 def create_service(settings: ServiceSettings, *, application: type[TenantApplication], schema: Schema,
                    mapper: Mapper, routers: Sequence[APIRouter], title: str, description: str,
-                   consumers: ConsumersFactory | None = None, run_workers: bool = True) -> FastAPI:
+                   consumers: ConsumersFactory | None = None, own: OwnReadModels | None = None,
+                   run_workers: bool = True) -> FastAPI:
     """The FastAPI app of one service; the store opens and workers start in its lifespan."""
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service, settings.log_level)
-        runtime = build_runtime(settings, application, schema, mapper, consumers)
+        runtime = build_runtime(settings, application, schema, mapper, consumers, own)
         api.state.runtime = runtime
         if run_workers:
             start_workers(runtime)
@@ -127,6 +155,7 @@ def create_service(settings: ServiceSettings, *, application: type[TenantApplica
     api = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
                   responses=PROBLEM_RESPONSES)
     api.state.settings = settings
+    api.add_middleware(ReadYourWrites, projector=_projector_of)
     api.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(api)
     api.include_router(_platform_router())

@@ -1,4 +1,4 @@
-"""Background workers of a service process: the elected relay and the consumers.
+"""Background workers of a service process: the elected relay, the own-log projector, the consumers.
 
 The relay must run once per service (several instances share one event store), so it
 runs only while its process holds a PostgreSQL session-level advisory lock on a
@@ -19,9 +19,44 @@ from psycopg import sql
 
 from ambiti_kit.consumer import TrackedConsumer
 from ambiti_kit.eventstore import events_table
+from ambiti_kit.projector import OwnLogProjector
 from ambiti_kit.relay import OutboxRelay
 
 _log = logging.getLogger("ambiti.workers")
+
+
+def wait_for_notify(conn: psycopg.Connection, timeout: float) -> None:
+    """Return after one NOTIFY on ``conn``'s LISTENed channels or after ``timeout`` seconds."""
+    for _ in conn.notifies(timeout=timeout, stop_after=1):
+        pass
+
+
+class Listener:
+    """A connection LISTENing on the events table's channel: wakes a worker when events are stored."""
+
+    def __init__(self, database_url: str, service: str) -> None:
+        self.database_url = database_url
+        self.channel = events_table(service)
+        self.conn: psycopg.Connection | None = None
+
+    def wait(self, timeout: float) -> None:
+        try:
+            if self.conn is None:
+                self.conn = psycopg.connect(self.database_url, autocommit=True, connect_timeout=5)
+                self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            wait_for_notify(self.conn, timeout)
+        except psycopg.Error as exc:
+            _log.warning("listener connection lost (%r)", exc)
+            self.close()
+            time.sleep(min(timeout, 1.0))
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except psycopg.Error:
+                pass
+            self.conn = None
 
 
 class Leadership:
@@ -49,8 +84,7 @@ class Leadership:
         if self.conn is None:
             return
         try:
-            for _ in self.conn.notifies(timeout=timeout, stop_after=1):
-                pass
+            wait_for_notify(self.conn, timeout)
         except psycopg.Error:
             _log.warning("relay lock connection lost")
             self.release()
@@ -110,6 +144,14 @@ class Workers:
 
     def start_relay(self, relay: OutboxRelay, leadership: Leadership) -> None:
         self.start("relay", lambda stop: relay_forever(relay, leadership, stop))
+
+    def start_projector(self, projector: OwnLogProjector, listener: Listener) -> None:
+        def run(stop: threading.Event) -> None:
+            try:
+                projector.run(stop, wait=listener.wait)
+            finally:
+                listener.close()
+        self.start("projector", run)
 
     def start_consumer(self, consumer: TrackedConsumer) -> None:
         self.start(f"consumer-{consumer.group_id}", consumer.run)

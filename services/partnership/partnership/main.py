@@ -9,7 +9,7 @@ from partnership.api import accreditamenti, elenchi, enti, procedure, tavoli
 from partnership.application import Partnership
 from partnership.integration.inbound import consumers
 from partnership.integration.outbound import to_integration_event
-from partnership.projections.elenchi import SCHEMA
+from partnership.projections import OWN, SCHEMA
 
 
 def build(settings: ServiceSettings | None = None, **options: object):
@@ -17,7 +17,7 @@ def build(settings: ServiceSettings | None = None, **options: object):
         settings or ServiceSettings(service="partnership"),
         application=Partnership, schema=SCHEMA, mapper=to_integration_event,
         routers=[elenchi.router, enti.router, tavoli.router, procedure.router, accreditamenti.router],
-        consumers=consumers, title="Ambiti · partnership",
+        consumers=consumers, own=OWN, title="Ambiti · partnership",
         description="Terzo settore, tavoli, co-progettazione, accreditamento e affidamenti.", **options)
 
 

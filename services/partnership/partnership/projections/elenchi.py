@@ -1,10 +1,11 @@
-"""partnership's read model of its own events, filled from its own topic ``partnership.events.v1``.
+"""partnership's read model of its own events, fed in process from its own notification log.
 
 partnership reads each ente, tavolo, procedure, accreditation and award by id from its
 event store; the lists (``GET /enti``, ``/tavoli``, ``/procedure``, ``/accreditamenti``,
-``/affidamenti``) are queries on these tables instead. A tracked consumer of partnership's
-own topic (group ``elenchi``) projects the integration events (only the fields
-``partnership.integration.outbound`` puts on the wire) into RLS-protected tables:
+``/affidamenti``) are queries on these tables instead. The kit's projector
+(``ambiti_kit.projector``) maps each of partnership's own events to its integration event
+(only the fields ``partnership.integration.outbound`` puts on the wire) and projects it into
+RLS-protected tables before the write's HTTP response leaves (read-your-writes, broker or not):
 
 - ``enti``: the registry (codice fiscale, tipo, denominazione, forma giuridica, RUNTS
   sezione/numero, categoria, Comune di sede, time of the last event);
@@ -15,15 +16,14 @@ own topic (group ``elenchi``) projects the integration events (only the fields
 - ``accreditamenti`` (validity, renewal, revocation) and ``affidamenti``.
 
 Every row carries ``tenant_id`` and every table is under row-level security on it: the
-consumer writes as the unprivileged role in the event's tenant scope and readers see only
+projector writes as the unprivileged role in the event's tenant scope and readers see only
 their own Ambito. Each event is applied in the transaction that records its tracking
-(application ``partnership``), so a redelivered event changes nothing; besides, every
+(application ``partnership``), so an event is never applied twice; besides, every
 write is idempotent on its own: upserts keyed by the aggregate id, sets of ids for the
 meetings and proposals, and the last applied position (``sequenza``) guarding updates of a
 row's fields, so an older event replayed cannot overwrite a newer one.
 
-Ordering: an aggregate's events share its partition key (the aggregate id), so they
-arrive in order; different aggregates are independent.
+Ordering: events are applied in notification order.
 """
 
 from __future__ import annotations
@@ -32,13 +32,11 @@ from typing import Any, Callable
 
 from psycopg import sql
 
-from ambiti_kit.consumer import TrackedConsumer, projecting
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.eventstore import Schema
 
 #: the notification log these events come from (tracking records name it)
 APPLICATION = "partnership"
-TOPIC = "partnership.events.v1"
 
 ENTE_REGISTRATO = "partnership.ente.registrato"
 ENTE_AGGIORNATO = "partnership.ente.aggiornato"
@@ -274,15 +272,3 @@ TIPI = (ENTE_REGISTRATO, ENTE_AGGIORNATO, REFERENTI_AGGIORNATI, TAVOLO_ISTITUITO
         RIUNIONE_CONVOCATA, PROPOSTA_FORMULATA, AVVISO_PUBBLICATO, MANIFESTAZIONE_RICEVUTA, AMMISSIONE_DECISA,
         SESSIONE_TENUTA, PROGETTO_CONDIVISO, CONVENZIONE_STIPULATA, ACCREDITAMENTO_RILASCIATO,
         ACCREDITAMENTO_RINNOVATO, ACCREDITAMENTO_REVOCATO, AFFIDAMENTO_AGGIUDICATO)
-
-
-def consumer(runtime: Any, group: str = "elenchi") -> TrackedConsumer:
-    """The tracked consumer of partnership's own topic that fills this read model.
-
-    ``runtime`` is the service's ``ambiti_kit.service.Runtime``; its tracker records the
-    positions as application ``partnership`` in partnership's tracking table.
-    """
-    settings, tracker = runtime.settings, runtime.tracker
-    handler = projecting(tracker, project_elenchi(settings.db_schema))
-    return TrackedConsumer(settings, tracker=tracker, group=group, topics={settings.topic(TOPIC): APPLICATION},
-                           handlers={tipo: handler for tipo in TIPI})

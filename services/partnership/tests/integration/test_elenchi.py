@@ -1,9 +1,9 @@
-"""The lists from partnership's own events, through its real relay and broker, into the read model.
+"""The lists from partnership's own events, projected in process into the read model.
 
 The real partnership app runs in process (real FastAPI, real tokens) on the run's PostgreSQL:
-writes go through the HTTP API to the event store; the outbox relay publishes to
-``partnership.events.v1`` on the run's broker; the tracked consumer (group ``elenchi``)
-projects into the RLS-protected tables; the list routes read them back.
+writes go through the HTTP API to the event store, and before each write's response leaves
+the kit's projector has applied it to the RLS-protected tables; the list routes read them
+back at once (no relay, no broker in between).
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from psycopg import sql
 
 from ambiti_kit.auth import issue_token
 from ambiti_kit.readmodel import enter_scope
-from ambiti_kit.service import Runtime, build_runtime, create_service
-from ambiti_kit.testing.fixtures import Infra, wait_until
-from ambiti_kit.testing.readmodels import published_events, redeliver, table_rows
+from ambiti_kit.projector import OwnLogProjector, rebuild
+from ambiti_kit.service import Runtime, build_runtime
+from ambiti_kit.testing.fixtures import Infra
+from ambiti_kit.testing.readmodels import published_events, table_rows
 from partnership.application import Partnership
-from partnership.integration.inbound import consumers
 from partnership.integration.outbound import to_integration_event
 from partnership.main import build as build_partnership
-from partnership.projections import elenchi
+from partnership.projections import OWN, SCHEMA, elenchi
 
 A, B = "15-PEL1", "15-PEL2"
 FARO, ALBA, ASL = "00743110157", "80012170157", "01234567004"
@@ -40,10 +40,6 @@ class World:
     client: TestClient
     runtime: Runtime
 
-    @property
-    def consumer(self) -> Any:
-        return self.runtime.consumers[0]
-
     def post(self, path: str, tenant: str, body: dict, role: str = "coordinatore") -> dict:
         r = self.client.post(path, json=body, headers=self.ns.auth(tenant, role))
         assert r.status_code in (200, 201), r.text
@@ -55,19 +51,11 @@ class World:
     def ok(self, path: str, tenant: str = A, role: str = "revisore", **params: Any) -> list[dict]:
         r = self.get(path, tenant, role, **params)
         assert r.status_code == 200, r.text
-        return r.json()
+        return r.json()["elementi"]
 
     def referente(self, tenant: str, subject: str) -> dict[str, str]:
         token = issue_token(self.ns.platform_settings(), roles=["referente_ets"], tenant=tenant, subject=subject)
         return {"Authorization": f"Bearer {token}"}
-
-    def deliver(self) -> None:
-        relay, app = self.runtime.relay, self.runtime.app
-        wait_until(lambda: relay.run_once() == 0 and relay.position()[0] == app.recorder.max_notification_id(),
-                   timeout=60, interval=0, message="everything published")
-        wait_until(lambda: self.consumer.poll_once(timeout_ms=200) >= 0
-                   and self.runtime.tracker.count("partnership") >= relay.published,
-                   timeout=90, interval=0, message=f"{relay.published} events tracked")
 
 
 def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
@@ -81,10 +69,8 @@ def world(infra: Infra) -> Iterator[World]:
         w = World(ns, client, client.app.state.runtime)
         try:
             populate(w)
-            w.deliver()
             yield w
         finally:
-            w.consumer.close()
             w.runtime.relay.close()
 
 
@@ -177,12 +163,12 @@ def test_lists_and_filters(world: World) -> None:
 
 def test_roles_referente_and_bad_filters(world: World) -> None:
     rf = world.referente(A, "ref@faro")
-    assert [e["codice_fiscale"] for e in world.get("/enti", A, headers=rf).json()] == [FARO]
-    assert [t["nome"] for t in world.get("/tavoli", A, headers=rf).json()] == ["Tavolo anziani"]
-    assert [p["oggetto"] for p in world.get("/procedure", A, headers=rf).json()] == ["Co-progettazione SAD"]
-    assert [a["codice_fiscale"] for a in world.get("/accreditamenti", A, headers=rf).json()] == [FARO]
-    assert [a["codice_fiscale"] for a in world.get("/affidamenti", A, headers=rf).json()] == [FARO]
-    assert world.get("/accreditamenti", A, headers=rf, codice_fiscale=ALBA).json() == []
+    assert [e["codice_fiscale"] for e in world.get("/enti", A, headers=rf).json()["elementi"]] == [FARO]
+    assert [t["nome"] for t in world.get("/tavoli", A, headers=rf).json()["elementi"]] == ["Tavolo anziani"]
+    assert [p["oggetto"] for p in world.get("/procedure", A, headers=rf).json()["elementi"]] == ["Co-progettazione SAD"]
+    assert [a["codice_fiscale"] for a in world.get("/accreditamenti", A, headers=rf).json()["elementi"]] == [FARO]
+    assert [a["codice_fiscale"] for a in world.get("/affidamenti", A, headers=rf).json()["elementi"]] == [FARO]
+    assert world.get("/accreditamenti", A, headers=rf, codice_fiscale=ALBA).json()["elementi"] == []
     nessuno = world.referente(A, "ref@nessuno")
     for path in ("/enti", "/tavoli", "/procedure", "/accreditamenti", "/affidamenti"):
         assert world.get(path, A, headers=nessuno).status_code == 403
@@ -211,14 +197,43 @@ def test_each_ambito_sees_its_own_rows_only(world: World) -> None:
             assert curs.fetchone()["n"] == 0
 
 
-def test_redelivery_changes_nothing(world: World) -> None:
+def test_pagination_is_stable_and_linked(world: World) -> None:
+    every = world.ok("/enti")
+    seen, cursor, pages = [], None, 0
+    while True:
+        r = world.get("/enti", A, "revisore", limite=1, **({"dopo": cursor} if cursor else {}))
+        assert r.status_code == 200, r.text
+        page = r.json()
+        seen += page["elementi"]
+        pages += 1
+        cursor = page["successivo"]
+        if cursor is None:
+            assert "link" not in r.headers
+            break
+        assert r.headers["link"].endswith('; rel="next"') and f"dopo={cursor}" in r.headers["link"]
+    assert seen == every and pages == len(every) == 3
+    # a filtered list pages within its filter
+    first = world.get("/accreditamenti", A, "revisore", limite=1, validi_il="2026-05-31").json()
+    rest = world.ok("/accreditamenti", validi_il="2026-05-31", dopo=first["successivo"])
+    assert [a["codice_fiscale"] for a in first["elementi"] + rest] == [ALBA, FARO]
+    # a cursor of another list, a forged one, a limit out of range: 4xx naming the parameter
+    for params in ({"dopo": first["successivo"]}, {"dopo": "bm9u"}, {"dopo": "%%%"}, {"limite": 0},
+                   {"limite": 201}):
+        r = world.get("/enti", A, "revisore", **params)
+        assert r.status_code == 422, (params, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert next(iter(params)) in r.json()["field"]
+
+
+def test_applying_the_log_again_changes_nothing_and_a_rebuild_is_identical(world: World) -> None:
     before = tables(world.runtime)
     lists = {p: world.ok(p) for p in ("/enti", "/tavoli", "/procedure", "/accreditamenti", "/affidamenti")}
     events = published_events(world.runtime)
-    assert len(events) == world.runtime.relay.published
+    head = world.runtime.app.recorder.max_notification_id()
 
-    # The same messages again through the consumer: recognised as done by their tracking.
-    assert redeliver(world.consumer, world.runtime.settings.topic(elenchi.TOPIC), events) == len(events)
+    # Every notification is tracked once; catching up again finds nothing to apply.
+    assert world.runtime.tracker.count("partnership") == head
+    assert world.runtime.projector.catch_up() == 0
 
     # The projection itself is idempotent even without its tracking record, in any replay.
     project = elenchi.project_elenchi(world.runtime.settings.db_schema)
@@ -228,31 +243,24 @@ def test_redelivery_changes_nothing(world: World) -> None:
             project(curs, event)
     assert tables(world.runtime) == before
 
-    # The whole topic again through a new consumer group: every message a duplicate.
-    again = build_runtime(world.runtime.settings, Partnership, elenchi.SCHEMA, to_integration_event,
-                          consumers=lambda rt: [elenchi.consumer(rt, group="redelivery")])
-    redelivery = again.consumers[0]
+    # A rebuild into a new schema (the routine, in batches) equals the live read model.
+    settings = world.ns.settings("partnership", AMBITI_DB_SCHEMA=f"{world.ns.namespace}rebuild_partnership",
+                                 AMBITI_RELAY_BATCH="7")
+    again = build_runtime(settings, Partnership, SCHEMA, to_integration_event)
     try:
-        wait_until(lambda: redelivery.poll_once(timeout_ms=200) >= 0 and redelivery.duplicates >= len(events),
-                   timeout=90, interval=0, message="every message redelivered")
-        assert (redelivery.applied, redelivery.rejected) == (0, 0)
+        # the live store's log into the new schema's tables and tracking
+        projector = OwnLogProjector(world.runtime.app, again.tracker, to_integration_event,
+                                    OWN.projections(settings.db_schema), batch_size=7)
+        assert rebuild(projector) == head
+        assert table_rows(again, elenchi.TENANT_TABLES) == before
     finally:
-        redelivery.close()
         again.app.close()
-    assert tables(world.runtime) == before
-    assert world.runtime.tracker.count("partnership") == len(events)
     assert {p: world.ok(p) for p in lists} == lists
 
 
-def test_main_wires_the_read_model_and_its_consumer(infra: Infra) -> None:
-    settings = replace(infra, namespace=f"{infra.namespace}elenw_").settings("partnership")
-    app = create_service(settings, application=Partnership, schema=elenchi.SCHEMA, mapper=to_integration_event,
-                         routers=[], consumers=consumers, title="t", description="t", run_workers=False)
-    with TestClient(app) as client:
-        runtime = client.app.state.runtime
-        try:
-            assert [c.group_id for c in runtime.consumers] == [settings.consumer_group("elenchi")]
-        finally:
-            for c in runtime.consumers:
-                c.close()
-            runtime.relay.close()
+def test_main_wires_the_read_model_without_a_consumer_of_its_own_topic(world: World) -> None:
+    runtime = world.runtime
+    assert runtime.consumers == []
+    assert set(runtime.projector.projections) == set(elenchi.TIPI)
+    health = world.client.get("/health").json()
+    assert health["projector"]["backlog"] == 0 and health["projector"]["position"] == health["projector"]["head"]
