@@ -92,14 +92,16 @@ class ListQuery:
     """A SELECT over one read-model table (alias ``x``) with AND-ed filters and a keyset page.
 
     ``order`` holds the sort expressions (the last unique within a tenant); ``descending``
-    sorts by all of them in reverse (newest first).
+    sorts by all of them in reverse (newest first); ``joins`` follows ``FROM <table> AS x``
+    (e.g. a ``CROSS JOIN LATERAL`` of per-row totals).
     """
 
     def __init__(self, read_model: ReadModel, table: str, select: str | sql.Composable = "x.*", *,
-                 order: Sequence[str], descending: bool = False) -> None:
+                 order: Sequence[str], descending: bool = False, joins: str | sql.Composable = "") -> None:
         self.read_model = read_model
         self.table = read_model.table(table)
         self.select = sql.SQL(select) if isinstance(select, str) else select
+        self.joins = sql.SQL(joins) if isinstance(joins, str) else joins
         self.order = [sql.SQL(expr) for expr in order]
         self.descending = descending
         self.where: list[sql.Composable] = []
@@ -126,7 +128,7 @@ class ListQuery:
                 sql.SQL(", ").join(self.order), sql.SQL("<" if self.descending else ">"),
                 sql.SQL(", ").join(sql.Placeholder() * len(self.order))))
             params.extend(page.dopo)
-        query = sql.SQL("SELECT {}, {} FROM {} AS x").format(self.select, keys, self.table)
+        query = sql.SQL("SELECT {}, {} FROM {} AS x {}").format(self.select, keys, self.table, self.joins)
         if where:
             query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where)
         direction = sql.SQL(" DESC" if self.descending else "")

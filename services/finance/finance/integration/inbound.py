@@ -15,7 +15,7 @@ from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.service import Runtime
 
 from finance.application import Finance
-from finance.projections import abilitazioni, registro
+from finance.projections import abilitazioni
 
 
 class PianoCreato(BaseModel):
@@ -97,5 +97,4 @@ def consumers(runtime: Runtime) -> list[TrackedConsumer]:
         handlers={"planning.piano_di_zona.creato": piano_creato,
                   "planning.ambito.composizione_registrata": composizione,
                   "planning.piano_di_zona.versione_approvata": versione_approvata}),
-        registro.consumer(runtime),  # finance's own ledger, read back into its rendicontazione read model
         abilitazioni.consumer(runtime)]  # partnership's accreditations and awards

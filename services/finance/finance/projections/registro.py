@@ -1,9 +1,9 @@
-"""finance's read model of its own ledger, filled from its own topic ``finance.events.v1``.
+"""finance's read model of its own ledger, fed in process from its own notification log.
 
-finance publishes every movement of money as an integration event (see
-``finance.integration.outbound``); a tracked consumer of its own topic (group
-``rendicontazione``) projects them into RLS-protected tables, so the rendicontazione is
-a query instead of a replay of every allocation's aggregate:
+finance maps every movement of money to an integration event (see
+``finance.integration.outbound``); the kit's projector applies them to RLS-protected tables
+before a write's response leaves, so the rendicontazione is a query instead of a replay of
+every allocation's aggregate, and it includes what was just written:
 
 - ``rend_assegnazioni`` / ``rend_atti``: each fund annualità with its constraints
   (``vincoli``) and the acts (decrees) that assigned it; ``totale`` is the sum of the acts;
@@ -18,15 +18,13 @@ a query instead of a replay of every allocation's aggregate:
 Every row carries ``tenant_id`` and every table is under row-level security on it: the
 consumer writes as the unprivileged role in the event's tenant scope, and readers see only
 their own Ambito. Each event is applied in the transaction that records its tracking
-(application ``finance``), so a redelivered event changes nothing; the movement's primary
+(application ``finance``), so an event is never applied twice; the movement's primary
 key (its position in finance's notification log) and ``ON CONFLICT DO NOTHING`` make the
 inserts idempotent even without the tracking record.
 
-Ordering: a ledger's events share its partition key (the allocation's id), so an
-allocation's ``stanziamento.aperto`` precedes its movements, and a commitment precedes its
-reductions, liquidations and payments (whose Comune is looked up from it). Events of
-different aggregates (an assignment, a budget, an allocation) may arrive in any order:
-they are joined at query time.
+Ordering: events are applied in notification order, so an allocation's
+``stanziamento.aperto`` precedes its movements, and a commitment precedes its reductions,
+liquidations and payments (whose Comune is looked up from it).
 """
 
 from __future__ import annotations
@@ -41,7 +39,6 @@ from typing import Any, Callable
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
-from ambiti_kit.consumer import TrackedConsumer, projecting
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.eventstore import Schema
 
@@ -49,7 +46,6 @@ _log = logging.getLogger("finance.projections")
 
 #: the notification log these events come from (tracking records name it)
 APPLICATION = "finance"
-TOPIC = "finance.events.v1"
 
 ASSEGNAZIONE_REGISTRATA = "finance.assegnazione.registrata"
 ASSEGNAZIONE_INTEGRATA = "finance.assegnazione.integrata"
@@ -380,15 +376,3 @@ def project_registro(schema: str) -> Project:
 #: the event types the read model reads (every other type on the topic is ignored)
 TIPI = (ASSEGNAZIONE_REGISTRATA, ASSEGNAZIONE_INTEGRATA, BUDGET_APERTO, VERSIONE_RECEPITA, STANZIAMENTO_APERTO,
         STANZIAMENTO_INCREMENTATO, IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, LIQUIDAZIONE_DISPOSTA, MANDATO_EMESSO)
-
-
-def consumer(runtime: Any, group: str = "rendicontazione") -> TrackedConsumer:
-    """The tracked consumer of finance's own topic that fills this read model.
-
-    ``runtime`` is the service's ``ambiti_kit.service.Runtime``; its tracker records the
-    positions as application ``finance`` in finance's tracking table.
-    """
-    settings, tracker = runtime.settings, runtime.tracker
-    handler = projecting(tracker, project_registro(settings.db_schema))
-    return TrackedConsumer(settings, tracker=tracker, group=group, topics={settings.topic(TOPIC): APPLICATION},
-                           handlers={tipo: handler for tipo in TIPI})

@@ -1,12 +1,11 @@
-"""The rendicontazione from finance's real ledger, through the real broker, into the read model.
+"""The rendicontazione from finance's real ledger, projected from its own log into the read model.
 
 The real ``Finance`` application runs on the run's PostgreSQL (its own store, schema made by
 ``open_event_store``): it opens a plan's budget, records assignments, allocates, commits,
-reduces, liquidates and pays. Its outbox relay publishes the integration events to
-``finance.events.v1`` on the run's broker; the tracked consumer of that topic (group
-``rendicontazione``) projects them into the RLS-protected tables; the HTTP API (the real
-FastAPI app, in process, with real tokens) and the database as the unprivileged role are
-read back. Figures are computed by hand in ``EXPECTED``.
+reduces, liquidates and pays. The kit's projector maps its events to integration events and
+projects them into the RLS-protected tables; the HTTP API (the real FastAPI app, in process,
+with real tokens) and the database as the unprivileged role are read back. Figures are
+computed by hand in ``EXPECTED``.
 
 Ambito 15-S09: plan with lines SAD (FNPS macro-livello 2, Comuni 065134 and 065156,
 80 000,00 on QSFP 2024) and RES (macro-livello 4, Comune 065134, 40 000,00 on QSFP 2024).
@@ -40,26 +39,27 @@ from eventsourcing.persistence import IntegrityError, ProgrammingError, Tracking
 from fastapi.testclient import TestClient
 from psycopg import sql
 
+from ambiti_kit.projector import OwnLogProjector, rebuild
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.service import Runtime, build_runtime, create_service
-from ambiti_kit.testing.fixtures import Infra, wait_until
-from ambiti_kit.testing.readmodels import published_events, redeliver, table_rows
+from ambiti_kit.testing.fixtures import Infra
+from ambiti_kit.testing.readmodels import published_events, table_rows
 from finance.api import rendicontazione as api
 from finance.application import Finance
 from finance.domain.fondi import atto
 from finance.integration.outbound import to_integration_event
-from finance.projections import registro
+from finance.projections import OWN, OWN_TABLES, SCHEMA, registro
 from finance.projections.lettura import rendiconta
 
 A, B = "15-S09", "15-S10"
 CF = "00743110157"  # a valid codice fiscale of an organisation (check digit)
 
 
-def build(settings: Any, group: str = "rendicontazione") -> Any:
-    """finance's app as main.py will wire it: the read model's schema, the router and the consumer."""
-    return create_service(settings, application=Finance, schema=registro.SCHEMA, mapper=to_integration_event,
-                          routers=[api.router], consumers=lambda rt: [registro.consumer(rt, group=group)],
-                          title="finance (test)", description="rendicontazione", run_workers=False)
+def build(settings: Any) -> Any:
+    """finance's app as main.py wires it: the read models' schema, the router and the own-log projector."""
+    return create_service(settings, application=Finance, schema=SCHEMA, mapper=to_integration_event,
+                          routers=[api.router], own=OWN, title="finance (test)", description="rendicontazione",
+                          run_workers=False)
 
 
 @dataclass
@@ -74,10 +74,6 @@ class World:
     @property
     def app(self) -> Finance:
         return self.runtime.app  # type: ignore[return-value]
-
-    @property
-    def consumer(self) -> Any:
-        return self.runtime.consumers[0]
 
     def key(self) -> str:
         self.keys += 1
@@ -125,15 +121,11 @@ class World:
         self.app.paga(tenant, s, liquidazione, D(importo), date(2025, 5, 2), f"amministrativo@{tenant}", self.key(),
                       {"importo": importo})
 
-    # -- relay -> broker -> consumer -----------------------------------------------------
+    # -- own log -> read model ------------------------------------------------------------
     def deliver(self) -> None:
-        """Publish every stored event and poll the consumer until it tracked them all."""
-        relay = self.runtime.relay
-        wait_until(lambda: relay.run_once() == 0 and relay.position()[0] == self.app.recorder.max_notification_id(),
-                   timeout=60, interval=0, message="everything published")
-        wait_until(lambda: self.consumer.poll_once(timeout_ms=200) >= 0
-                   and self.runtime.tracker.count("finance") >= relay.published,
-                   timeout=90, interval=0, message=f"{relay.published} events tracked")
+        """Apply every stored event (the HTTP layer does this after each write; these calls bypass it)."""
+        self.runtime.projector.catch_up()
+        assert self.runtime.projector.position() == self.app.recorder.max_notification_id()
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, path: str, tenant: str | None, *roles: str, **kw: Any) -> Any:
@@ -153,7 +145,7 @@ class World:
 
 
 def tables(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
-    return table_rows(runtime, registro.TENANT_TABLES)
+    return table_rows(runtime, OWN_TABLES)
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +158,6 @@ def world(infra: Infra) -> Iterator[World]:
             w.deliver()
             yield w
         finally:
-            w.consumer.close()
             w.runtime.relay.close()
 
 
@@ -359,51 +350,38 @@ def test_roles_and_bad_filters(world: World) -> None:
     assert world.get("/rendicontazione?annualita=1999", A, "coordinatore").status_code == 422
 
 
-# -- redelivery -------------------------------------------------------------------------------
+# -- replay and rebuild ---------------------------------------------------------------------------
 
-def test_redelivery_changes_nothing_and_a_rebuild_is_identical(world: World) -> None:
+def test_applying_the_log_again_changes_nothing_and_a_rebuild_is_identical(world: World) -> None:
     before = tables(world.runtime)
     figures = world.ok("/rendicontazione", A, "coordinatore").json()["voci"]
     events = published_events(world.runtime)
-    assert len(events) == world.runtime.relay.published
+    head = world.app.recorder.max_notification_id()
 
-    # The same messages again, one by one (a retry of the same batch): all recognised as done.
-    assert redeliver(world.consumer, world.runtime.settings.topic(registro.TOPIC), events) == len(events)
+    # Every notification tracked once; catching up again finds nothing to apply.
+    assert world.runtime.tracker.count("finance") == head
+    assert world.runtime.projector.catch_up() == 0
 
-    # The projection itself is idempotent even without its tracking record.
+    # The ledger projection itself is idempotent even without its tracking record.
     project = registro.project_registro(world.runtime.settings.db_schema)
     with world.runtime.app.recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
         for event in events:
-            enter_scope(curs, tenant=event.tenantid, regione=event.tenantid[:2])
-            project(curs, event)
-
-    # The whole topic again through a new consumer group (a rebalance from scratch).
-    again = build_runtime(world.runtime.settings, Finance, registro.SCHEMA, to_integration_event,
-                          consumers=lambda rt: [registro.consumer(rt, group="redelivery")])
-    redelivery = again.consumers[0]
-    try:
-        wait_until(lambda: redelivery.poll_once(timeout_ms=200) >= 0 and redelivery.duplicates >= len(events),
-                   timeout=90, interval=0, message="every message redelivered")
-        assert (redelivery.applied, redelivery.rejected) == (0, 0)
-    finally:
-        redelivery.close()
-        again.app.close()
+            if event.type in registro.TIPI:
+                enter_scope(curs, tenant=event.tenantid, regione=event.tenantid[:2])
+                project(curs, event)
     assert tables(world.runtime) == before
-    assert world.runtime.tracker.count("finance") == len(events)
     assert world.ok("/rendicontazione", A, "coordinatore").json()["voci"] == figures
 
-    # A rebuild into a new schema, from the beginning of the topic, equals the live read model.
+    # A rebuild into a new schema (the routine, in batches of 5) equals the live read model.
     settings = world.ns.settings("finance", AMBITI_DB_SCHEMA=f"{world.ns.namespace}rebuild_finance")
-    rebuild = build_runtime(settings, Finance, registro.SCHEMA, to_integration_event,
-                            consumers=lambda rt: [registro.consumer(rt, group="rebuild")])
+    again = build_runtime(settings, Finance, SCHEMA, to_integration_event)
     try:
-        consumer = rebuild.consumers[0]
-        wait_until(lambda: consumer.poll_once(timeout_ms=200) >= 0
-                   and rebuild.tracker.count("finance") >= len(events), timeout=90, interval=0, message="rebuilt")
-        assert tables(rebuild) == before
+        projector = OwnLogProjector(world.app, again.tracker, to_integration_event, OWN.projections(settings.db_schema),
+                                    batch_size=5)
+        assert rebuild(projector) == head
+        assert tables(again) == before
     finally:
-        rebuild.consumers[0].close()
-        rebuild.app.close()
+        again.app.close()
     with world.ns.connect() as conn:
         dead = conn.execute(sql.SQL("SELECT count(*) FROM {}.dead_letters").format(
             sql.Identifier(world.runtime.settings.db_schema))).fetchone()[0]
