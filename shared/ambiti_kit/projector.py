@@ -152,18 +152,22 @@ class OwnLogProjector:
     def _project(self, curs: Any, items: list[tuple[CloudEvent, Tracking]]) -> None:
         if not items:
             return
-        curs.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
-        scope = None
-        for event, _ in items:
-            if event.tenantid != scope:
-                try:
-                    regione = regione_of(event.tenantid)
-                except ValueError as exc:
-                    raise PoisonMessage(str(exc)) from None
-                curs.execute("SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
-                             (TENANT_SETTING, event.tenantid, REGIONE_SETTING, regione))
-                scope = event.tenantid
-            self.projections[event.type](curs, event)
+        # Pipeline mode: statements go out without waiting for each answer (a projection that
+        # reads a row waits for it as usual), which makes a batch, and so a rebuild, several
+        # times faster than one round trip per statement.
+        with curs.connection.pipeline():
+            curs.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
+            scope = None
+            for event, _ in items:
+                if event.tenantid != scope:
+                    try:
+                        regione = regione_of(event.tenantid)
+                    except ValueError as exc:
+                        raise PoisonMessage(str(exc)) from None
+                    curs.execute("SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
+                                 (TENANT_SETTING, event.tenantid, REGIONE_SETTING, regione))
+                    scope = event.tenantid
+                self.projections[event.type](curs, event)
 
     def _record(self, curs: Any, notification_ids: list[int]) -> None:
         """Tracking rows of a whole batch in one statement; a row already there raises ``IntegrityError``."""

@@ -87,38 +87,69 @@ Project = Callable[[Any, CloudEvent], None]
 
 
 def project_elenchi(schema: str) -> dict[str, Project]:
-    """The projection of each event type these lists read."""
-    def t(name: str) -> sql.Composed:
-        return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+    """The projection of each event type these lists read (statements composed once, as text)."""
+    def q(statement: str) -> str:
+        tables = {name: sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+                  for name in ("impegni", "liquidazioni", "mandati", "riparti", "dati_riferimento", "contributi",
+                               "contributi_versamenti", "rend_movimenti", "rend_stanziamenti")}
+        return sql.SQL(statement).format(**tables).as_string(None)
 
-    impegni, liquidazioni, mandati = t("impegni"), t("liquidazioni"), t("mandati")
-    riparti, dati, contributi, versamenti = t("riparti"), t("dati_riferimento"), t("contributi"), \
-        t("contributi_versamenti")
-    movimenti, stanziamenti = t("rend_movimenti"), t("rend_stanziamenti")
+    ricalcola = q(
+        "UPDATE {impegni} AS i SET ridotto = s.ridotto, liquidato = s.liquidato, pagato = s.pagato FROM ("
+        "SELECT coalesce(sum(importo) FILTER (WHERE tipo = 'riduzione'), 0) AS ridotto, "
+        "coalesce(sum(importo) FILTER (WHERE tipo = 'liquidazione'), 0) AS liquidato, "
+        "coalesce(sum(importo) FILTER (WHERE tipo = 'mandato'), 0) AS pagato "
+        "FROM {rend_movimenti} WHERE tenant_id = %(t)s AND impegno_id = %(i)s) AS s "
+        "WHERE i.tenant_id = %(t)s AND i.impegno_id = %(i)s")
+    insert_impegno = q(
+        "INSERT INTO {impegni} (tenant_id, impegno_id, stanziamento_id, fondo, annualita, piano_id, intervento, anno, "
+        "beneficiario_cf, beneficiario, cig, cup, oggetto, comune, atto, importo, assunto_da, assunto_il, sequenza) "
+        "SELECT %s, %s, s.stanziamento_id, s.fondo, s.annualita, s.piano_id, s.intervento, s.anno, "
+        "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM {rend_stanziamenti} AS s "
+        "WHERE s.tenant_id = %s AND s.stanziamento_id = %s "
+        "ON CONFLICT (tenant_id, impegno_id) DO NOTHING")
+    insert_liquidazione = q(
+        "INSERT INTO {liquidazioni} (tenant_id, liquidazione_id, impegno_id, stanziamento_id, beneficiario_cf, "
+        "fattura_numero, fattura_data, importo, disposta_da, disposta_il, sequenza) "
+        "VALUES (%s, %s, %s, %s, (SELECT beneficiario_cf FROM {impegni} WHERE tenant_id = %s AND impegno_id = %s), "
+        "%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, liquidazione_id) DO NOTHING")
+    insert_mandato = q(
+        "INSERT INTO {mandati} (tenant_id, mandato_id, liquidazione_id, impegno_id, stanziamento_id, beneficiario_cf, "
+        "importo, data, emesso_da, emesso_il, sequenza) "
+        "VALUES (%s, %s, %s, %s, %s, (SELECT beneficiario_cf FROM {impegni} WHERE tenant_id = %s AND impegno_id = %s), "
+        "%s, %s, %s, %s, %s) ON CONFLICT (tenant_id, mandato_id) DO NOTHING")
+    liquidazione_pagata = q(
+        "UPDATE {liquidazioni} SET pagato = (SELECT coalesce(sum(importo), 0) FROM {mandati} "
+        "WHERE tenant_id = %(t)s AND liquidazione_id = %(l)s) WHERE tenant_id = %(t)s AND liquidazione_id = %(l)s")
+    insert_riparto = q(
+        "INSERT INTO {riparti} (tenant_id, riparto_id, oggetto, atto, dati_riferimento_id, metodo, totale, ripartito, "
+        "residuo, destinatari, eseguito_da, eseguito_il, sequenza) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, riparto_id) DO NOTHING")
+    insert_dati = q(
+        "INSERT INTO {dati_riferimento} (tenant_id, dati_id, nome, data_riferimento, fonte, colonne, righe, "
+        "caricati_da, caricati_il) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (tenant_id, dati_id) DO NOTHING")
+    insert_contributi = q(
+        "INSERT INTO {contributi} (tenant_id, contributi_id, anno, metodo, totale, comuni, determinati_da, "
+        "determinati_il) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, contributi_id) DO NOTHING")
+    insert_versamento = q(
+        "INSERT INTO {contributi_versamenti} (tenant_id, contributi_id, riferimento, istat, importo, data, "
+        "registrato_da) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (tenant_id, contributi_id, riferimento) DO NOTHING")
+    storna_versamento = q(
+        "UPDATE {contributi_versamenti} SET stornato_il = %s, motivo_storno = %s "
+        "WHERE tenant_id = %s AND contributi_id = %s AND riferimento = %s")
 
     def ricalcola_impegno(curs: Any, tenant: str, impegno_id: str) -> None:
-        curs.execute(sql.SQL(
-            "UPDATE {i} AS i SET ridotto = s.ridotto, liquidato = s.liquidato, pagato = s.pagato FROM ("
-            "SELECT coalesce(sum(importo) FILTER (WHERE tipo = 'riduzione'), 0) AS ridotto, "
-            "coalesce(sum(importo) FILTER (WHERE tipo = 'liquidazione'), 0) AS liquidato, "
-            "coalesce(sum(importo) FILTER (WHERE tipo = 'mandato'), 0) AS pagato "
-            "FROM {m} WHERE tenant_id = %s AND impegno_id = %s) AS s "
-            "WHERE i.tenant_id = %s AND i.impegno_id = %s").format(i=impegni, m=movimenti),
-            (tenant, impegno_id, tenant, impegno_id))
+        curs.execute(ricalcola, {"t": tenant, "i": impegno_id})
 
     def impegno_assunto(curs: Any, event: CloudEvent) -> None:
         d = event.data
         beneficiario = d["beneficiario"]
-        curs.execute(sql.SQL(
-            "INSERT INTO {i} (tenant_id, impegno_id, stanziamento_id, fondo, annualita, piano_id, intervento, anno, "
-            "beneficiario_cf, beneficiario, cig, cup, oggetto, comune, atto, importo, assunto_da, assunto_il, sequenza) "
-            "SELECT %s, %s, s.stanziamento_id, s.fondo, s.annualita, s.piano_id, s.intervento, s.anno, "
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM {s} AS s "
-            "WHERE s.tenant_id = %s AND s.stanziamento_id = %s "
-            "ON CONFLICT (tenant_id, impegno_id) DO NOTHING").format(i=impegni, s=stanziamenti),
-            (event.tenantid, d["impegno_id"], beneficiario["codice_fiscale"], beneficiario["denominazione"],
-             d.get("cig"), d.get("cup"), d["oggetto"], d.get("comune"), json.dumps(d["atto"]), Decimal(d["importo"]),
-             d["assunto_da"], event.time, event.sequence, event.tenantid, d["stanziamento_id"]))
+        curs.execute(insert_impegno, (
+            event.tenantid, d["impegno_id"], beneficiario["codice_fiscale"], beneficiario["denominazione"],
+            d.get("cig"), d.get("cup"), d["oggetto"], d.get("comune"), json.dumps(d["atto"]), Decimal(d["importo"]),
+            d["assunto_da"], event.time, event.sequence, event.tenantid, d["stanziamento_id"]))
         ricalcola_impegno(curs, event.tenantid, d["impegno_id"])
 
     def impegno_ridotto(curs: Any, event: CloudEvent) -> None:
@@ -126,77 +157,49 @@ def project_elenchi(schema: str) -> dict[str, Project]:
 
     def liquidazione_disposta(curs: Any, event: CloudEvent) -> None:
         d = event.data
-        curs.execute(sql.SQL(
-            "INSERT INTO {l} (tenant_id, liquidazione_id, impegno_id, stanziamento_id, beneficiario_cf, "
-            "fattura_numero, fattura_data, importo, disposta_da, disposta_il, sequenza) "
-            "VALUES (%s, %s, %s, %s, (SELECT beneficiario_cf FROM {i} WHERE tenant_id = %s AND impegno_id = %s), "
-            "%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, liquidazione_id) DO NOTHING").format(
-            l=liquidazioni, i=impegni),
-            (event.tenantid, d["liquidazione_id"], d["impegno_id"], d["stanziamento_id"], event.tenantid,
-             d["impegno_id"], d["fattura"]["numero"], d["fattura"]["data"], Decimal(d["importo"]), d["disposta_da"],
-             event.time, event.sequence))
+        curs.execute(insert_liquidazione, (
+            event.tenantid, d["liquidazione_id"], d["impegno_id"], d["stanziamento_id"], event.tenantid,
+            d["impegno_id"], d["fattura"]["numero"], d["fattura"]["data"], Decimal(d["importo"]), d["disposta_da"],
+            event.time, event.sequence))
         ricalcola_impegno(curs, event.tenantid, d["impegno_id"])
 
     def mandato_emesso(curs: Any, event: CloudEvent) -> None:
         d = event.data
-        curs.execute(sql.SQL(
-            "INSERT INTO {md} (tenant_id, mandato_id, liquidazione_id, impegno_id, stanziamento_id, beneficiario_cf, "
-            "importo, data, emesso_da, emesso_il, sequenza) "
-            "VALUES (%s, %s, %s, %s, %s, (SELECT beneficiario_cf FROM {i} WHERE tenant_id = %s AND impegno_id = %s), "
-            "%s, %s, %s, %s, %s) ON CONFLICT (tenant_id, mandato_id) DO NOTHING").format(md=mandati, i=impegni),
-            (event.tenantid, d["mandato_id"], d["liquidazione_id"], d["impegno_id"], d["stanziamento_id"],
-             event.tenantid, d["impegno_id"], Decimal(d["importo"]), d["data"], d["emesso_da"], event.time,
-             event.sequence))
-        curs.execute(sql.SQL(
-            "UPDATE {l} SET pagato = (SELECT coalesce(sum(importo), 0) FROM {md} "
-            "WHERE tenant_id = %s AND liquidazione_id = %s) WHERE tenant_id = %s AND liquidazione_id = %s").format(
-            l=liquidazioni, md=mandati), (event.tenantid, d["liquidazione_id"], event.tenantid, d["liquidazione_id"]))
+        curs.execute(insert_mandato, (
+            event.tenantid, d["mandato_id"], d["liquidazione_id"], d["impegno_id"], d["stanziamento_id"],
+            event.tenantid, d["impegno_id"], Decimal(d["importo"]), d["data"], d["emesso_da"], event.time,
+            event.sequence))
+        curs.execute(liquidazione_pagata, {"t": event.tenantid, "l": d["liquidazione_id"]})
         ricalcola_impegno(curs, event.tenantid, d["impegno_id"])
 
     def riparto_eseguito(curs: Any, event: CloudEvent) -> None:
         d = event.data
         totali = d["risultato"].get("totali", {})
-        curs.execute(sql.SQL(
-            "INSERT INTO {} (tenant_id, riparto_id, oggetto, atto, dati_riferimento_id, metodo, totale, ripartito, "
-            "residuo, destinatari, eseguito_da, eseguito_il, sequenza) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (tenant_id, riparto_id) DO NOTHING").format(riparti),
-            (event.tenantid, d["riparto_id"], d["oggetto"], json.dumps(d["atto"]) if d.get("atto") else None,
-             d.get("dati_riferimento_id"), _metodo(d["input"]), d["input"].get("totale"), totali.get("ripartito"),
-             totali.get("residuo"), len(d["risultato"].get("assegnazioni", [])), d["eseguito_da"], event.time,
-             event.sequence))
+        curs.execute(insert_riparto, (
+            event.tenantid, d["riparto_id"], d["oggetto"], json.dumps(d["atto"]) if d.get("atto") else None,
+            d.get("dati_riferimento_id"), _metodo(d["input"]), d["input"].get("totale"), totali.get("ripartito"),
+            totali.get("residuo"), len(d["risultato"].get("assegnazioni", [])), d["eseguito_da"], event.time,
+            event.sequence))
 
     def dati_caricati(curs: Any, event: CloudEvent) -> None:
         d = event.data
-        curs.execute(sql.SQL(
-            "INSERT INTO {} (tenant_id, dati_id, nome, data_riferimento, fonte, colonne, righe, caricati_da, "
-            "caricati_il) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (tenant_id, dati_id) DO NOTHING").format(dati),
-            (event.tenantid, d["dati_id"], d["nome"], d["data_riferimento"], d["fonte"], d["colonne"],
-             len(d["righe"]), d["caricati_da"], event.time))
+        curs.execute(insert_dati, (event.tenantid, d["dati_id"], d["nome"], d["data_riferimento"], d["fonte"],
+                                   d["colonne"], len(d["righe"]), d["caricati_da"], event.time))
 
     def contributi_determinati(curs: Any, event: CloudEvent) -> None:
         d = event.data
-        curs.execute(sql.SQL(
-            "INSERT INTO {} (tenant_id, contributi_id, anno, metodo, totale, comuni, determinati_da, determinati_il) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, contributi_id) DO NOTHING").format(
-            contributi),
-            (event.tenantid, d["contributi_id"], d["anno"], d["metodo"], Decimal(d["totale"]), len(d["quote"]),
-             d["determinati_da"], event.time))
+        curs.execute(insert_contributi, (event.tenantid, d["contributi_id"], d["anno"], d["metodo"],
+                                         Decimal(d["totale"]), len(d["quote"]), d["determinati_da"], event.time))
 
     def versamento_registrato(curs: Any, event: CloudEvent) -> None:
         d = event.data
-        curs.execute(sql.SQL(
-            "INSERT INTO {} (tenant_id, contributi_id, riferimento, istat, importo, data, registrato_da) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tenant_id, contributi_id, riferimento) DO NOTHING"
-        ).format(versamenti), (event.tenantid, d["contributi_id"], d["riferimento"], d["istat"],
-                               Decimal(d["importo"]), d["data"], d["registrato_da"]))
+        curs.execute(insert_versamento, (event.tenantid, d["contributi_id"], d["riferimento"], d["istat"],
+                                         Decimal(d["importo"]), d["data"], d["registrato_da"]))
 
     def versamento_stornato(curs: Any, event: CloudEvent) -> None:
         d = event.data
-        curs.execute(sql.SQL("UPDATE {} SET stornato_il = %s, motivo_storno = %s "
-                             "WHERE tenant_id = %s AND contributi_id = %s AND riferimento = %s").format(versamenti),
-                     (d["data"], d["motivo"], event.tenantid, d["contributi_id"], d["riferimento"]))
+        curs.execute(storna_versamento, (d["data"], d["motivo"], event.tenantid, d["contributi_id"],
+                                         d["riferimento"]))
 
     return {
         registro.IMPEGNO_ASSUNTO: impegno_assunto, registro.IMPEGNO_RIDOTTO: impegno_ridotto,

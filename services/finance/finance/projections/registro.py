@@ -236,7 +236,7 @@ def project_registro(schema: str) -> Project:
         "INSERT INTO {} (tenant_id, sequenza, stanziamento_id, tipo, importo, impegno_id, liquidazione_id, mandato_id, "
         "comune, tipo_riduzione, motivo, autore, registrato_il, dettagli) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT (tenant_id, sequenza) DO NOTHING").format(movimenti)
+        "ON CONFLICT (tenant_id, sequenza) DO NOTHING").format(movimenti).as_string(None)
 
     def movimento(curs: Any, event: CloudEvent, m: Movimento, tipo: str, autore: str, *, impegno_id: Any = None,
                   liquidazione_id: Any = None, mandato_id: Any = None, comune: str | None = None,
