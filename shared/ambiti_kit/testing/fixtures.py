@@ -118,8 +118,10 @@ def infra() -> Iterator[Infra]:
         _check_external(database_url, bootstrap)
     if not database_url:
         # One data directory per run, so that concurrent runs never share a server.
+        # A folder without a running server is left by a run that died; one younger than an
+        # hour may be another run still starting or stopping its server: left alone.
         for stale in var.glob("pg-*"):
-            if not (stale / "postmaster.pid").exists():
+            if not (stale / "postmaster.pid").exists() and time.time() - stale.stat().st_mtime > 3600:
                 wipe(stale)
         pg = EmbeddedPostgres(var / f"pg-{namespace.rstrip('_')}", port=free_port())
         pg.start()
