@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from ambiti_kit.eventstore import Schema
 from ambiti_kit.service import create_service
 from ambiti_kit.settings import ServiceSettings
 
-from planning.api import accordi, ambito, comitato, deliberazioni, piani, proposte, sedute
+from planning.api import accordi, ambito, comitato, deliberazioni, elenchi, piani, proposte, sedute
 from planning.application import Planning
 from planning.integration.inbound import consumers
 from planning.integration.outbound import to_integration_event
+from planning.projections import OWN, SCHEMA
 
 
 def build(settings: ServiceSettings | None = None, **options: object):
     return create_service(
         settings or ServiceSettings(service="planning"),
-        application=Planning, schema=Schema(), mapper=to_integration_event, consumers=consumers,
-        routers=[ambito.router, piani.router, accordi.router, comitato.router, deliberazioni.router, sedute.router,
-                 proposte.router],
+        application=Planning, schema=SCHEMA, mapper=to_integration_event, consumers=consumers, own=OWN,
+        routers=[elenchi.router, ambito.router, piani.router, accordi.router, comitato.router, deliberazioni.router,
+                 sedute.router, proposte.router],
         title="Ambiti · planning", description="Piano Sociale di Zona e Comitato Istituzionale.", **options)
 
 

@@ -1,0 +1,16 @@
+"""Read models of planning: its lists, fed in process from its own notification log."""
+
+from __future__ import annotations
+
+from ambiti_kit.service import OwnReadModels
+
+from planning.projections import elenchi
+from planning.projections.locale import to_read_model_event
+
+SCHEMA = elenchi.SCHEMA
+#: every read-model table, for rebuild comparisons
+TABLES = tuple(SCHEMA.tenant_tables)
+
+#: planning's own events into its lists (read-your-writes; see ``ambiti_kit.projector``): the published
+#: ones and, under ``planning.locale.*``, the internal ones a list needs (the relay never sees those)
+OWN = OwnReadModels(projections=elenchi.projections, mapper=to_read_model_event)
