@@ -1,7 +1,8 @@
 """The monitoring application: services delivered and staff, stored as monitoring's own events.
 
-Its read models are filled from planning's and finance's events and from its own topic
-``monitoring.events.v1`` (see ``monitoring.integration.inbound``). The Ambito's Comuni and
+Its read models are filled from its own events in process (``monitoring.projections.OWN``:
+a write is in the lists when its response leaves) and from planning's and finance's events
+over Kafka (``monitoring.integration.inbound``). The Ambito's Comuni and
 their periods of membership come from the read model (``appartenenze``) and are passed in
 by the caller: the rules that use them are pure functions of the domain.
 """

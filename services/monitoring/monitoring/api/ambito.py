@@ -1,18 +1,21 @@
-"""The Ambito's Comuni with their dated populations (monitoring read model)."""
+"""The Ambito's composition: its Comuni with their dated populations (monitoring read model).
+
+Not a paged list: the Ambito's composition is one document (a few dozen Comuni at most,
+registered together by planning) with its total population, and 404 until it is registered.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
 from fastapi import APIRouter
-from psycopg import sql
 from pydantic import BaseModel
 
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.errors import NotFound
-from ambiti_kit.service import RuntimeDep
 
-from monitoring.api.piani import Lettore
+from monitoring.api.deps import Lettore, ReadModelDep
+from monitoring.projections import ambiti
 
 router = APIRouter(prefix="/ambito", tags=["Monitoraggio"])
 
@@ -32,12 +35,11 @@ class AmbitoMonitorato(BaseModel):
 
 
 @router.get("/comuni", response_model=AmbitoMonitorato)
-def comuni(runtime: RuntimeDep, principal: Lettore) -> AmbitoMonitorato:
+def comuni(read_model: ReadModelDep, principal: Lettore) -> AmbitoMonitorato:
     """I Comuni dell'Ambito con la popolazione alla data di riferimento."""
-    rm = runtime.read_model
-    rows = rm.fetch_all(sql.SQL("SELECT istat, nome, popolazione, popolazione_al, capofila FROM {} "
-                                "ORDER BY nome").format(rm.table("comuni")), tenant=tenant_of(principal))
-    if not rows:
+    tenant = tenant_of(principal)
+    righe = ambiti.comuni(read_model, tenant)
+    if not righe:
         raise NotFound("La composizione dell'Ambito non è ancora registrata.")
-    return AmbitoMonitorato(ambito=tenant_of(principal), popolazione=sum(r["popolazione"] for r in rows),
-                            comuni=[ComuneMonitorato(**r) for r in rows])
+    return AmbitoMonitorato(ambito=tenant, popolazione=sum(r["popolazione"] for r in righe),
+                            comuni=[ComuneMonitorato(**r) for r in righe])

@@ -1,28 +1,25 @@
-"""The Ambito's own register of deliberations (monitoring read model)."""
+"""The Ambito's own register of deliberations (monitoring read model, fed by planning's events)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter
-from psycopg import sql
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.errors import NotFound
-from ambiti_kit.service import RuntimeDep
+from ambiti_kit.listing import LIST_RESPONSES, Pagina, PaginazioneDep
 
-from monitoring.api.piani import Lettore
-from monitoring.projections.deliberazioni import COLONNE_ESITO, esito_da_colonne
+from monitoring.api.deps import Anno, Lettore, ReadModelDep
+from monitoring.projections import deliberazioni
+from monitoring.projections.deliberazioni import esito_da_colonne
 
 router = APIRouter(prefix="/deliberazioni", tags=["Monitoraggio"])
 
-_COLUMNS = sql.SQL(", ").join([
-    sql.SQL("deliberazione_id AS id, tenant_id AS ambito, tipo, oggetto, stato, numero, data, seduta_id, "
-            "proposta_il, ultimo_evento"),
-    *[sql.Identifier(c) for c in COLONNE_ESITO]])
+StatoDeliberazione = Literal["proposta", "approvata", "respinta"]
 
 
 class Conteggio(BaseModel):
@@ -44,7 +41,7 @@ class DeliberazioneMonitorata(BaseModel):
     ambito: str
     tipo: str
     oggetto: str
-    stato: Literal["proposta", "approvata", "respinta"]
+    stato: StatoDeliberazione
     #: "n/anno" once approved
     numero: str | None
     #: date of the vote (approved or rejected)
@@ -56,31 +53,28 @@ class DeliberazioneMonitorata(BaseModel):
     ultimo_evento: datetime
 
 
-def _deliberazione(row: dict) -> DeliberazioneMonitorata:
-    return DeliberazioneMonitorata(**{k: row[k] for k in ("id", "ambito", "tipo", "oggetto", "stato", "numero",
-                                                          "data", "seduta_id", "proposta_il", "ultimo_evento")},
-                                   esito=esito_da_colonne(row))
+def _deliberazione(row: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: row[k] for k in ("id", "ambito", "tipo", "oggetto", "stato", "numero", "data", "seduta_id",
+                                   "proposta_il", "ultimo_evento")}, "esito": esito_da_colonne(row)}
 
 
-@router.get("", response_model=list[DeliberazioneMonitorata])
-def elenco_deliberazioni(runtime: RuntimeDep, principal: Lettore,
-                         stato: Literal["proposta", "approvata", "respinta"] | None = None,
-                         ) -> list[DeliberazioneMonitorata]:
-    """Elenca le deliberazioni e le proposte di deliberazione dell'Ambito (facoltativamente per stato)."""
-    rm = runtime.read_model
-    where = sql.SQL("WHERE stato = %s") if stato else sql.SQL("")
-    rows = rm.fetch_all(sql.SQL("SELECT {} FROM {} {} ORDER BY proposta_il, deliberazione_id").format(
-        _COLUMNS, rm.table("deliberazioni"), where), (stato,) if stato else (), tenant=tenant_of(principal))
-    return [_deliberazione(r) for r in rows]
+@router.get("", response_model=Pagina[DeliberazioneMonitorata], responses=LIST_RESPONSES)
+def elenco_deliberazioni(read_model: ReadModelDep, principal: Lettore, pagina: PaginazioneDep, request: Request,
+                         response: Response, stato: StatoDeliberazione | None = None,
+                         tipo: str | None = Query(None, pattern=r"^[a-z][a-z0-9_]{0,39}$",
+                                                  examples=["approvazione_bilancio"]),
+                         anno: Anno = None) -> dict:
+    """Elenca le deliberazioni e le proposte dell'Ambito in ordine di proposta (facoltativamente per stato, tipo,
+    o anno della votazione)."""
+    elenco = deliberazioni.elenco_deliberazioni(read_model, stato=stato, tipo=tipo, anno=anno).page(
+        pagina, request, response, tenant=tenant_of(principal))
+    return {**elenco, "elementi": [_deliberazione(r) for r in elenco["elementi"]]}
 
 
 @router.get("/{deliberazione_id}", response_model=DeliberazioneMonitorata)
-def leggi_deliberazione(deliberazione_id: uuid.UUID, runtime: RuntimeDep,
-                        principal: Lettore) -> DeliberazioneMonitorata:
+def leggi_deliberazione(deliberazione_id: uuid.UUID, read_model: ReadModelDep, principal: Lettore) -> dict:
     """Legge una deliberazione dell'Ambito dal modello di monitoraggio."""
-    rm = runtime.read_model
-    rows = rm.fetch_all(sql.SQL("SELECT {} FROM {} WHERE deliberazione_id = %s").format(
-        _COLUMNS, rm.table("deliberazioni")), (deliberazione_id,), tenant=tenant_of(principal))
-    if not rows:
+    row = deliberazioni.leggi_deliberazione(read_model, tenant_of(principal), deliberazione_id)
+    if row is None:
         raise NotFound(f"Deliberazione {deliberazione_id} non trovata.")
-    return _deliberazione(rows[0])
+    return _deliberazione(row)

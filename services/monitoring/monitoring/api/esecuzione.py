@@ -1,8 +1,9 @@
-"""The Ambito's financial execution per fund and annualità (monitoring read model).
+"""The Ambito's financial execution per fund and annualità (monitoring read model, fed by finance's events).
 
-Figures and rates as ``monitoring.projections.esecuzione`` defines them: amounts are strings
-with two decimals; ``tasso_impegno`` = impegnato / assegnato and ``tasso_pagamento`` =
-pagato / impegnato are ratios with four decimals, null when their denominator is 0.
+A report, not a list: one row per fund and annualità with the Ambito's totals. Figures and
+rates as ``monitoring.projections.esecuzione`` defines them: amounts are strings with two
+decimals; ``tasso_impegno`` = impegnato / assegnato and ``tasso_pagamento`` = pagato /
+impegnato are ratios with four decimals, null when their denominator is 0.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from psycopg import sql
 from pydantic import BaseModel
 
 from ambiti_kit.auth import tenant_of
-from ambiti_kit.service import RuntimeDep
 
-from monitoring.api.piani import Lettore
-from monitoring.projections.esecuzione import FIGURE, indicatori, somma
+from monitoring.api.deps import Annualita, Lettore, ReadModelDep
+from monitoring.projections.esecuzione import FIGURE, esecuzione_per_fondo, indicatori, somma
 
 router = APIRouter(prefix="/esecuzione", tags=["Monitoraggio"])
 
@@ -57,16 +56,13 @@ class EsecuzioneAmbito(BaseModel):
 
 
 @router.get("", response_model=EsecuzioneAmbito)
-def esecuzione(runtime: RuntimeDep, principal: Lettore, annualita: int | None = None) -> EsecuzioneAmbito:
+def esecuzione(read_model: ReadModelDep, principal: Lettore, annualita: Annualita = None) -> EsecuzioneAmbito:
     """Assegnato, stanziato, impegnato, liquidato e pagato dell'Ambito per fondo e annualità
     (facoltativamente per una sola annualità), con i tassi di impegno e di pagamento."""
-    rm = runtime.read_model
-    where = sql.SQL("WHERE annualita = %s") if annualita is not None else sql.SQL("")
-    rows = rm.fetch_all(sql.SQL("SELECT fondo, annualita, {}, ultimo_evento FROM {} {} ORDER BY fondo, annualita")
-                        .format(sql.SQL(", ").join(map(sql.Identifier, FIGURE)), rm.table("esecuzione"), where),
-                        (annualita,) if annualita is not None else (), tenant=tenant_of(principal))
+    tenant = tenant_of(principal)
+    righe = esecuzione_per_fondo(read_model, tenant, annualita)
     fondi = [EsecuzioneFondo(fondo=r["fondo"], annualita=r["annualita"], ultimo_evento=r["ultimo_evento"],
-                             **indicatori({f: r[f] for f in FIGURE})) for r in rows]
-    return EsecuzioneAmbito(ambito=tenant_of(principal), annualita=annualita, fondi=fondi,
-                            totale=Figure(**indicatori(somma(rows, FIGURE))),
-                            aggiornato_al=max((r["ultimo_evento"] for r in rows), default=None))
+                             **indicatori({f: r[f] for f in FIGURE})) for r in righe]
+    return EsecuzioneAmbito(ambito=tenant, annualita=annualita, fondi=fondi,
+                            totale=Figure(**indicatori(somma(righe, FIGURE))),
+                            aggiornato_al=max((r["ultimo_evento"] for r in righe), default=None))

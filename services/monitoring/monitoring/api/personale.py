@@ -1,25 +1,28 @@
-"""Social-worker staffing per Comune and the Ambito's LEPS ratio."""
+"""Staff of the Comuni (declarations per Comune, profile and area) and the Ambito's LEPS ratio."""
 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
-from typing import Annotated
+from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter, Depends
-from psycopg import sql
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from ambiti_kit.auth import Principal, require_roles, tenant_of
-from ambiti_kit.service import RuntimeDep
+from ambiti_kit.auth import tenant_of
+from ambiti_kit.listing import LIST_RESPONSES, Pagina, PaginazioneDep
 
-from monitoring.api.piani import Lettore
-from monitoring.domain.personale import leggi_dotazione, leps
+from monitoring.api.deps import Comune, Gestore, Leps, Lettore, MonitoringDep, ReadModelDep
+from monitoring.domain.personale import AREE, PROFILI, leggi_dotazione, leps
+from monitoring.projections.ambiti import comuni
+from monitoring.projections.dati_indicatori import leggi_leps
 from monitoring.projections.indicatori import leps_dict
+from monitoring.projections.prestazioni import elenco_personale
 
 router = APIRouter(prefix="/personale", tags=["Personale"])
 
-Gestore = Annotated[Principal, Depends(require_roles("coordinatore", "amministrativo"))]
+Profilo = Literal[PROFILI]  # type: ignore[valid-type]
+Area = Literal[AREE]  # type: ignore[valid-type]
 
 
 class DotazioneScritta(BaseModel):
@@ -27,8 +30,8 @@ class DotazioneScritta(BaseModel):
     profilo: str
     area: str
     fte: str
-    ore_settimanali_piano: str
     #: hours per week on the Piano, decimal string
+    ore_settimanali_piano: str
     motivo: str | None = None
 
 
@@ -45,50 +48,37 @@ class DotazioneLetta(BaseModel):
     area: str
     fte: str
     ore_settimanali_piano: str
+    ultimo_evento: datetime
 
 
-class Leps(BaseModel):
-    fte_assistenti_sociali: str
-    residenti: int
-    residenti_per_assistente: str | None
-    fte_per_5000: str | None
-    fte_richiesti_1_6500: str
-    fte_richiesti_1_5000: str
-    soglia_1_6500_raggiunta: bool
-    obiettivo_1_5000_raggiunto: bool
-
-
-class PersonaleAmbito(BaseModel):
+class LepsAmbito(BaseModel):
     ambito: str
-    dotazioni: list[DotazioneLetta]
     leps: Leps
 
 
 @router.put("", response_model=DotazioneRegistrata)
-def dichiara(corpo: DotazioneScritta, runtime: RuntimeDep, principal: Gestore) -> DotazioneRegistrata:
+def dichiara(corpo: DotazioneScritta, app: MonitoringDep, read_model: ReadModelDep,
+             principal: Gestore) -> DotazioneRegistrata:
     """Dichiara (o aggiorna, con motivo) il personale di un profilo in un Comune per un'area tematica."""
     tenant = tenant_of(principal)
-    rm = runtime.read_model
-    comuni = {r["istat"] for r in rm.fetch_all(sql.SQL("SELECT istat FROM {}").format(rm.table("comuni")),
-                                                 tenant=tenant)}
-    dati = leggi_dotazione(corpo.comune, corpo.profilo, corpo.area, corpo.fte, corpo.ore_settimanali_piano, comuni)
-    dotazione, nuova = runtime.app.dichiara_dotazione(tenant, dati, corpo.motivo,  # type: ignore[attr-defined]
-                                                      principal.subject)
+    membri = {c["istat"] for c in comuni(read_model, tenant)}
+    dati = leggi_dotazione(corpo.comune, corpo.profilo, corpo.area, corpo.fte, corpo.ore_settimanali_piano, membri)
+    dotazione, nuova = app.dichiara_dotazione(tenant, dati, corpo.motivo, principal.subject)
     return DotazioneRegistrata(id=dotazione.id, nuova=nuova, versione=dotazione.version)
 
 
-@router.get("", response_model=PersonaleAmbito)
-def elenco(runtime: RuntimeDep, principal: Lettore) -> PersonaleAmbito:
-    """Il personale dell'Ambito per Comune, profilo e area, e il rapporto LEPS (1/6.500 e 1/5.000)."""
+@router.get("", response_model=Pagina[DotazioneLetta], responses=LIST_RESPONSES)
+def elenco(read_model: ReadModelDep, principal: Lettore, pagina: PaginazioneDep, request: Request,
+           response: Response, comune: Comune = None, profilo: Profilo | None = None,
+           area: Area | None = None) -> dict:
+    """Il personale dichiarato dell'Ambito per Comune, profilo e area (facoltativamente per ciascuno)."""
+    return elenco_personale(read_model, comune=comune, profilo=profilo, area=area).page(
+        pagina, request, response, tenant=tenant_of(principal))
+
+
+@router.get("/leps", response_model=LepsAmbito)
+def rapporto_leps(read_model: ReadModelDep, principal: Lettore) -> LepsAmbito:
+    """Il rapporto LEPS dell'Ambito: assistenti sociali (FTE) per residenti, rispetto a 1/6.500 e 1/5.000."""
     tenant = tenant_of(principal)
-    rm = runtime.read_model
-    with rm.scoped(tenant=tenant) as curs:
-        curs.execute(sql.SQL("SELECT dotazione_id AS id, istat AS comune, profilo, area, fte::text AS fte, "
-                             "ore_settimanali_piano::text AS ore_settimanali_piano FROM {} "
-                             "ORDER BY istat, profilo, area").format(rm.table("personale")))
-        righe = curs.fetchall()
-        curs.execute(sql.SQL("SELECT coalesce(sum(popolazione), 0) AS n FROM {}").format(rm.table("comuni")))
-        residenti = curs.fetchone()["n"]
-    fte = sum((Decimal(r["fte"]) for r in righe if r["profilo"] == "assistente_sociale"), Decimal("0"))
-    return PersonaleAmbito(ambito=tenant, dotazioni=[DotazioneLetta(**r) for r in righe],
-                           leps=Leps(**leps_dict(leps(fte, residenti))))
+    fte, residenti = leggi_leps(read_model, tenant)
+    return LepsAmbito(ambito=tenant, leps=Leps(**leps_dict(leps(fte, residenti))))

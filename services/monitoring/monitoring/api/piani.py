@@ -1,27 +1,24 @@
-"""The Ambito's own view of its plans (monitoring read model)."""
+"""The Ambito's own view of its plans (monitoring read model, fed by planning's events)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Literal
 
-from fastapi import APIRouter, Depends
-from psycopg import sql
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from ambiti_kit.auth import Principal, require_roles, tenant_of
+from ambiti_kit.auth import tenant_of
 from ambiti_kit.errors import NotFound
-from ambiti_kit.service import RuntimeDep
+from ambiti_kit.listing import LIST_RESPONSES, Pagina, PaginazioneDep
+
+from monitoring.api.deps import Anno, Lettore, ReadModelDep
+from monitoring.projections import piani
 
 router = APIRouter(prefix="/piani", tags=["Monitoraggio"])
 
-Lettore = Annotated[Principal, Depends(require_roles(
-    "coordinatore", "amministrativo", "assistente_sociale", "componente_comitato", "referente_asl", "revisore"))]
-
-_COLUMNS = sql.SQL("piano_id AS id, tenant_id AS ambito, titolo, anno_inizio, anno_fine, stato, creato_il, "
-                   "versione_vigente, deliberazione_vigente, deliberazione_vigente_id, "
-                   "coalesce(ultimo_evento, creato_il) AS ultimo_evento")
+StatoPiano = Literal[piani.STATI]  # type: ignore[valid-type]
 
 
 class PianoMonitorato(BaseModel):
@@ -30,7 +27,7 @@ class PianoMonitorato(BaseModel):
     titolo: str
     anno_inizio: int
     anno_fine: int
-    stato: str
+    stato: StatoPiano
     creato_il: datetime
     #: the latest approved version (None until version 1 is approved) and its deliberation, e.g. "1/2026"
     versione_vigente: int | None
@@ -40,20 +37,19 @@ class PianoMonitorato(BaseModel):
     ultimo_evento: datetime
 
 
-@router.get("", response_model=list[PianoMonitorato])
-def elenco_piani(runtime: RuntimeDep, principal: Lettore) -> list[dict]:
-    """Elenca i Piani di Zona dell'Ambito."""
-    rm = runtime.read_model
-    return rm.fetch_all(sql.SQL("SELECT {} FROM {} ORDER BY anno_inizio, creato_il").format(
-        _COLUMNS, rm.table("piani")), tenant=tenant_of(principal))
+@router.get("", response_model=Pagina[PianoMonitorato], responses=LIST_RESPONSES)
+def elenco_piani(read_model: ReadModelDep, principal: Lettore, pagina: PaginazioneDep, request: Request,
+                 response: Response, stato: StatoPiano | None = None, anno: Anno = None) -> dict:
+    """Elenca i Piani di Zona dell'Ambito per primo anno e creazione (facoltativamente per stato, o quelli il cui
+    triennio comprende un anno)."""
+    return piani.elenco_piani(read_model, stato=stato, anno=anno).page(pagina, request, response,
+                                                                        tenant=tenant_of(principal))
 
 
 @router.get("/{piano_id}", response_model=PianoMonitorato)
-def leggi_piano(piano_id: uuid.UUID, runtime: RuntimeDep, principal: Lettore) -> dict:
+def leggi_piano(piano_id: uuid.UUID, read_model: ReadModelDep, principal: Lettore) -> dict:
     """Legge un Piano di Zona dell'Ambito dal modello di monitoraggio."""
-    rm = runtime.read_model
-    rows = rm.fetch_all(sql.SQL("SELECT {} FROM {} WHERE piano_id = %s").format(_COLUMNS, rm.table("piani")),
-                        (piano_id,), tenant=tenant_of(principal))
-    if not rows:
+    piano = piani.leggi_piano(read_model, tenant_of(principal), piano_id)
+    if piano is None:
         raise NotFound(f"Piano {piano_id} non trovato.")
-    return rows[0]
+    return piano

@@ -1,4 +1,8 @@
-"""Services delivered: entry, correction, CSV import, and the Ambito's list (monitoring)."""
+"""Services delivered: entry, correction, CSV import, and the Ambito's list (monitoring).
+
+Entries are stored as monitoring's own events and projected in process before the response
+leaves: a record just entered is in ``GET /prestazioni`` at once.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,25 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Request
-from psycopg import sql
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel
 
-from ambiti_kit.auth import Principal, require_roles, tenant_of
+from ambiti_kit.auth import Principal, tenant_of
 from ambiti_kit.errors import RuleViolation
-from ambiti_kit.service import Runtime, RuntimeDep
+from ambiti_kit.listing import LIST_RESPONSES, Pagina, PaginazioneDep
 
-from monitoring.api.piani import Lettore
-from monitoring.application import Monitoring
+from monitoring.api.deps import MESE, Anno, Comune, Intervento, Lettore, MonitoringDep, Operatore, ReadModelDep
 from monitoring.domain.prestazioni import Prestazione, leggi_prestazione, verifica
+from monitoring.projections.ambiti import appartenenze
+from monitoring.projections.prestazioni import elenco_prestazioni
 
 router = APIRouter(prefix="/prestazioni", tags=["Prestazioni erogate"])
 
-Operatore = Annotated[Principal, Depends(require_roles("assistente_sociale", "coordinatore"))]
 ROMA = ZoneInfo("Europe/Rome")
 
 
 def oggi() -> date:
     return datetime.now(ROMA).date()
-
-
-def appartenenze(runtime: Runtime, tenant: str) -> list[tuple[str, date, date]]:
-    """The Ambito's periods of membership of its Comuni (``monitoring.projections.ambiti``)."""
-    rm = runtime.read_model
-    rows = rm.fetch_all(sql.SQL("SELECT istat, dal, al FROM {}").format(rm.table("appartenenze")), tenant=tenant)
-    return [(r["istat"], r["dal"], r["al"]) for r in rows]
 
 
 def comune_consentito(principal: Principal) -> str | None:
@@ -80,12 +76,8 @@ def _scritta(p: Prestazione) -> PrestazioneScritta:
     return PrestazioneScritta(id=p.id, intervento=p.intervento, comune=p.comune, mese=p.mese, versione=p.version)
 
 
-def _app(runtime: Runtime) -> Monitoring:
-    return runtime.app  # type: ignore[return-value]
-
-
 @router.post("", status_code=201, response_model=PrestazioneScritta)
-def registra(runtime: RuntimeDep, principal: Operatore,
+def registra(app: MonitoringDep, read_model: ReadModelDep, principal: Operatore,
              corpo: Annotated[dict[str, Any], Body(examples=[{
                  "intervento": "SAD", "comune": "065134", "mese": "2026-01",
                  "utenti": {"anziani": {"65+": 12}, "disabilita": {"18-64": 3}},
@@ -93,22 +85,22 @@ def registra(runtime: RuntimeDep, principal: Operatore,
              ) -> PrestazioneScritta:
     """Registra le prestazioni erogate di un intervento in un Comune per un mese (solo conteggi aggregati)."""
     tenant = tenant_of(principal)
-    dati = verifica(*leggi_prestazione(corpo, oggi=oggi(), appartenenze=appartenenze(runtime, tenant),
+    dati = verifica(*leggi_prestazione(corpo, oggi=oggi(), appartenenze=appartenenze(read_model, tenant),
                                        comune_consentito=comune_consentito(principal)))
     if "motivo" in corpo:
         raise RuleViolation("Una nuova registrazione non ha motivo: per correggere usare PUT.",
                             rule="prestazione.campo_sconosciuto", field="motivo")
-    return _scritta(_app(runtime).registra_prestazione(tenant, dati, principal.subject))
+    return _scritta(app.registra_prestazione(tenant, dati, principal.subject))
 
 
 @router.put("", response_model=PrestazioneScritta)
-def correggi(runtime: RuntimeDep, principal: Operatore,
+def correggi(app: MonitoringDep, read_model: ReadModelDep, principal: Operatore,
              corpo: Annotated[dict[str, Any], Body()]) -> PrestazioneScritta:
     """Corregge una prestazione registrata (stesso intervento, Comune e mese) indicando il motivo."""
     tenant = tenant_of(principal)
-    dati = verifica(*leggi_prestazione(corpo, oggi=oggi(), appartenenze=appartenenze(runtime, tenant),
+    dati = verifica(*leggi_prestazione(corpo, oggi=oggi(), appartenenze=appartenenze(read_model, tenant),
                                        comune_consentito=comune_consentito(principal)))
-    return _scritta(_app(runtime).correggi_prestazione(tenant, dati, corpo.get("motivo"), principal.subject))
+    return _scritta(app.correggi_prestazione(tenant, dati, corpo.get("motivo"), principal.subject))
 
 
 @router.post("/import", status_code=201, response_model=Importazione,
@@ -116,8 +108,8 @@ def correggi(runtime: RuntimeDep, principal: Operatore,
                  "text/csv": {"schema": {"type": "string"}},
                  "application/json": {"schema": {"type": "object", "properties": {
                      "csv": {"type": "string"}, "motivo": {"type": "string"}}, "required": ["csv"]}}}}})
-async def importa(request: Request, runtime: RuntimeDep, principal: Operatore,
-                  motivo: str | None = None) -> Importazione:
+async def importa(request: Request, app: MonitoringDep, read_model: ReadModelDep, principal: Operatore,
+                  motivo: str | None = Query(None, max_length=500)) -> Importazione:
     """Importa un CSV (colonne: intervento, comune, mese, area, utenti_0_17, utenti_18_64, utenti_65_piu,
     accessi, ore, costo, note): tutto o niente, con gli errori per riga."""
     tenant = tenant_of(principal)
@@ -138,25 +130,23 @@ async def importa(request: Request, runtime: RuntimeDep, principal: Operatore,
     elif tipo not in ("text/csv", "text/plain"):
         raise RuleViolation("Inviare il file come text/csv, o come JSON con il campo 'csv'.", rule="csv.formato",
                             field="csv")
-    nuovi, corretti = _app(runtime).importa_prestazioni(
-        tenant, testo, oggi=oggi(), appartenenze=appartenenze(runtime, tenant),
+    nuovi, corretti = app.importa_prestazioni(
+        tenant, testo, oggi=oggi(), appartenenze=appartenenze(read_model, tenant),
         comune_consentito=comune_consentito(principal), motivo=motivo, autore=principal.subject)
     return Importazione(registrate=nuovi, corrette=corretti)
 
 
-@router.get("", response_model=list[PrestazioneLetta])
-def elenco(runtime: RuntimeDep, principal: Lettore, anno: int | None = None, comune: str | None = None,
-           intervento: str | None = None) -> list[PrestazioneLetta]:
-    """Elenca le prestazioni registrate dell'Ambito (facoltativamente per anno, Comune, intervento)."""
-    rm = runtime.read_model
-    filtri, params = [], []
-    for colonna, valore in (("anno", anno), ("istat", comune), ("intervento", intervento)):
-        if valore is not None:
-            filtri.append(sql.SQL("{} = %s").format(sql.Identifier(colonna)))
-            params.append(valore)
-    where = sql.SQL("WHERE ") + sql.SQL(" AND ").join(filtri) if filtri else sql.SQL("")
-    rows = rm.fetch_all(sql.SQL(
-        "SELECT prestazione_id AS id, intervento, istat AS comune, mese, utenti, utenti_totale, accessi, "
-        "ore::text AS ore, costo::text AS costo, note, versione, ultimo_evento FROM {} {} "
-        "ORDER BY mese, intervento, istat").format(rm.table("prestazioni"), where), params, tenant=tenant_of(principal))
-    return [PrestazioneLetta(**r) for r in rows]
+@router.get("", response_model=Pagina[PrestazioneLetta], responses=LIST_RESPONSES)
+def elenco(read_model: ReadModelDep, principal: Lettore, pagina: PaginazioneDep, request: Request,
+           response: Response, anno: Anno = None, comune: Comune = None, intervento: Intervento = None,
+           mese_da: str | None = Query(None, pattern=MESE, description="Dal mese (AAAA-MM, incluso).",
+                                       examples=["2026-01"]),
+           mese_a: str | None = Query(None, pattern=MESE, description="Al mese (AAAA-MM, incluso).",
+                                      examples=["2026-12"])) -> dict:
+    """Elenca le prestazioni registrate dell'Ambito per mese, intervento e Comune (facoltativamente per anno,
+    Comune, intervento, intervallo di mesi)."""
+    if mese_da is not None and mese_a is not None and mese_da > mese_a:
+        raise RuleViolation("L'intervallo di mesi è vuoto: «mese_da» viene dopo «mese_a».",
+                            rule="elenco.intervallo", field="mese_da")
+    return elenco_prestazioni(read_model, anno=anno, comune=comune, intervento=intervento, mese_da=mese_da,
+                              mese_a=mese_a).page(pagina, request, response, tenant=tenant_of(principal))

@@ -1,11 +1,13 @@
-"""Integration events monitoring consumes, routed to its projections.
+"""Other services' integration events monitoring consumes, routed to its projections.
 
-One consumer reads planning's, finance's and monitoring's own topics (its own: the services
-delivered and staff entered here, stored as monitoring's events and read back into its
-read models, as finance does for its rendicontazione). Each topic maps to the name of its
+One consumer reads planning's and finance's topics. Each topic maps to the name of its
 producing service, which names the tracking records (``Tracking(producer, ce_sequence)``,
 primary key ``(application_name, notification_id)``): the notification ids of planning and
 of finance are two separate sequences and never collide.
+
+monitoring's own events (``monitoring.events.v1``) are not read back from Kafka: the kit's
+projector applies them in process from the notification log (``monitoring.projections.OWN``)
+and records their tracking under ``monitoring``, a name no topic here maps to.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from ambiti_kit.consumer import TrackedConsumer, projecting
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.service import Runtime
 
-from monitoring.projections import ambiti, deliberazioni, esecuzione, opendata, piani, prestazioni
+from monitoring.projections import ambiti, deliberazioni, esecuzione, opendata, piani
 
 #: topic (without namespace) -> the producing service's name in the tracking records
-TOPICS = {"planning.events.v1": "planning", "finance.events.v1": "finance",
-          prestazioni.TOPIC: prestazioni.APPLICATION}
+TOPICS = {"planning.events.v1": "planning", "finance.events.v1": "finance"}
 
 
 def _both(first: Callable[[Any, CloudEvent], None], second: Callable[[Any, CloudEvent], None]) -> Any:
@@ -40,7 +41,6 @@ def consumers(runtime: Runtime, group: str = "main") -> list[TrackedConsumer]:
     # commitments, reductions and payments also feed the open-data tables
     movimento_opendata = projecting(tracker, _both(esecuzione.project_movimento(schema),
                                                    opendata.project_opendata(schema)))
-    propri = projecting(tracker, prestazioni.project_monitoring(schema))
     return [TrackedConsumer(
         settings, tracker=tracker, group=group,
         topics={settings.topic(topic): producer for topic, producer in TOPICS.items()},
@@ -58,6 +58,4 @@ def consumers(runtime: Runtime, group: str = "main") -> list[TrackedConsumer]:
             esecuzione.STANZIAMENTO_APERTO: projecting(tracker, esecuzione.project_stanziamento_aperto(schema)),
             **{tipo: movimento for tipo in esecuzione.MOVIMENTI},
             **{tipo: movimento_opendata for tipo in opendata.TIPI},
-            # monitoring.events.v1 (its own)
-            **{tipo: propri for tipo in prestazioni.TIPI},
         })]

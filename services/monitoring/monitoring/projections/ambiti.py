@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ambiti_kit.auth import regione_of
 from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.readmodel import ReadModel
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS {schema}.comuni (
@@ -104,3 +105,18 @@ def project_composizione(schema: str) -> Any:
                           for istat, nome in sorted(nuovi.items()) if istat not in aperte])
 
     return project
+
+
+# -- queries --------------------------------------------------------------------------------
+
+def comuni(read_model: ReadModel, tenant: str) -> list[dict[str, Any]]:
+    """The Ambito's Comuni as last registered, by name (none before its first composition)."""
+    return read_model.fetch_all(sql.SQL("SELECT istat, nome, popolazione, popolazione_al, capofila FROM {} "
+                                        "ORDER BY nome, istat").format(read_model.table("comuni")), tenant=tenant)
+
+
+def appartenenze(read_model: ReadModel, tenant: str) -> list[tuple[str, date, date]]:
+    """Every period ``[dal, al)`` a Comune belonged to the Ambito (``istat, dal, al``)."""
+    rows = read_model.fetch_all(sql.SQL("SELECT istat, dal, al FROM {}").format(read_model.table("appartenenze")),
+                                tenant=tenant)
+    return [(r["istat"], r["dal"], r["al"]) for r in rows]

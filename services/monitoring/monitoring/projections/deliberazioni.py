@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict
 
 from ambiti_kit.auth import regione_of
 from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.listing import ListQuery
+from ambiti_kit.readmodel import ReadModel
 
 from monitoring.projections import conteggi
 
@@ -51,6 +53,9 @@ DDL = [
     """CREATE TABLE IF NOT EXISTS {schema}.regionale_deliberazioni (
             regione text NOT NULL, tenant_id text NOT NULL, proposte int NOT NULL, approvate int NOT NULL,
             respinte int NOT NULL, ultimo_evento timestamptz NOT NULL, PRIMARY KEY (regione, tenant_id))""",
+    # the register's sort (``elenco_deliberazioni``)
+    "CREATE INDEX IF NOT EXISTS deliberazioni_elenco ON {schema}.deliberazioni "
+    "(tenant_id, proposta_il, deliberazione_id)",
 ]
 TENANT_TABLES = ["deliberazioni"]
 REGIONAL_TABLES = ["regionale_deliberazioni"]
@@ -179,3 +184,37 @@ def project_votata(schema: str) -> Any:
             (*changes.values(), event.time, regione_of(event.tenantid), event.tenantid))
 
     return project
+
+
+# -- queries --------------------------------------------------------------------------------
+
+#: a deliberation as the Ambito reads it: the outcome as flat columns (``esito_da_colonne`` nests them)
+COLONNE_LETTURA = ", ".join([
+    "x.deliberazione_id AS id, x.tenant_id AS ambito, x.tipo, x.oggetto, x.stato, x.numero, x.data, x.seduta_id, "
+    "x.proposta_il, x.ultimo_evento", *(f"x.{c}" for c in COLONNE_ESITO)])
+
+
+def elenco_deliberazioni(read_model: ReadModel, *, stato: str | None = None, tipo: str | None = None,
+                         anno: int | None = None) -> ListQuery:
+    """The register in order of proposal (``anno``: those voted in that year)."""
+    query = ListQuery(read_model, "deliberazioni", COLONNE_LETTURA, order=["x.proposta_il", "x.deliberazione_id"])
+    query.when_present("x.stato = %s", stato)
+    query.when_present("x.tipo = %s", tipo)
+    query.when_present("x.data >= make_date(%s, 1, 1) AND x.data < make_date(%s + 1, 1, 1)", anno)
+    return query
+
+
+def leggi_deliberazione(read_model: ReadModel, tenant: str, deliberazione_id: uuid.UUID) -> dict[str, Any] | None:
+    rows = read_model.fetch_all(sql.SQL("SELECT {} FROM {} AS x WHERE x.deliberazione_id = %s").format(
+        sql.SQL(COLONNE_LETTURA), read_model.table("deliberazioni")), (deliberazione_id,), tenant=tenant)
+    return rows[0] if rows else None
+
+
+def deliberazioni_per_ambito(read_model: ReadModel, regione: str) -> list[dict[str, Any]]:
+    """Per Ambito of the Region: name, population, how many proposed, approved and rejected."""
+    return read_model.fetch_all(sql.SQL(
+        "SELECT tenant_id AS ambito, a.nome, a.popolazione, coalesce(d.proposte, 0) AS proposte, "
+        "coalesce(d.approvate, 0) AS approvate, coalesce(d.respinte, 0) AS respinte, "
+        "greatest(d.ultimo_evento, a.ultimo_evento) AS ultimo_evento "
+        "FROM {} d FULL JOIN {} a USING (regione, tenant_id) ORDER BY tenant_id").format(
+        read_model.table("regionale_deliberazioni"), read_model.table("regionale_ambiti")), regione=regione)

@@ -39,6 +39,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ambiti_kit.auth import regione_of
 from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.readmodel import ReadModel
 
 _log = logging.getLogger("monitoring.projections")
 
@@ -313,3 +314,47 @@ def project_movimento(schema: str) -> Any:
             applica(curs, event, row["fondo"], row["annualita"], m.importo)
 
     return project
+
+
+# -- queries --------------------------------------------------------------------------------
+
+def _annualita(annualita: int | None, colonna: str = "annualita") -> tuple[sql.Composable, tuple]:
+    if annualita is None:
+        return sql.SQL(""), ()
+    return sql.SQL("WHERE {} = %s").format(sql.Identifier(colonna)), (annualita,)
+
+
+def esecuzione_per_fondo(read_model: ReadModel, tenant: str, annualita: int | None = None) -> list[dict[str, Any]]:
+    """The Ambito's figures (``FIGURE``) per fund and annualità (or for one annualità), with their freshness."""
+    where, params = _annualita(annualita)
+    return read_model.fetch_all(sql.SQL(
+        "SELECT fondo, annualita, {}, ultimo_evento FROM {} {} ORDER BY fondo, annualita").format(
+        sql.SQL(", ").join(map(sql.Identifier, FIGURE)), read_model.table("esecuzione"), where), params,
+        tenant=tenant)
+
+
+def esecuzione_regionale(read_model: ReadModel, regione: str, annualita: int | None = None) -> list[dict[str, Any]]:
+    """Per Ambito of the Region (registered or with figures), by code: ``nome``, ``popolazione``, ``fondi``
+    (``FIGURE_REGIONALI`` per fund, summed over its annualità or for the one asked) and ``ultimo_evento``
+    (the Ambito's last event applied here, over every annualità)."""
+    figure = sql.SQL(", ").join(sql.SQL("sum({f}) AS {f}").format(f=sql.Identifier(f)) for f in FIGURE_REGIONALI)
+    where, params = _annualita(annualita)
+    with read_model.scoped(regione=regione) as curs:
+        curs.execute(sql.SQL("SELECT tenant_id, fondo, {} FROM {} {} GROUP BY tenant_id, fondo "
+                             "ORDER BY tenant_id, fondo").format(figure, read_model.table("regionale_esecuzione"),
+                                                                 where), params)
+        per_fondo = curs.fetchall()
+        curs.execute(sql.SQL("SELECT tenant_id, max(ultimo_evento) AS ultimo_evento FROM {} GROUP BY tenant_id")
+                     .format(read_model.table("regionale_esecuzione")))
+        freschezza = {r["tenant_id"]: r["ultimo_evento"] for r in curs.fetchall()}
+        curs.execute(sql.SQL("SELECT tenant_id, nome, popolazione, ultimo_evento FROM {}").format(
+            read_model.table("regionale_ambiti")))
+        composizioni = {r["tenant_id"]: r for r in curs.fetchall()}
+    ambiti = []
+    for tenant in sorted(freschezza.keys() | composizioni.keys()):
+        composizione = composizioni.get(tenant) or {}
+        ambiti.append({
+            "ambito": tenant, "nome": composizione.get("nome"), "popolazione": composizione.get("popolazione"),
+            "fondi": [{k: v for k, v in r.items() if k != "tenant_id"} for r in per_fondo if r["tenant_id"] == tenant],
+            "ultimo_evento": max(t for t in (freschezza.get(tenant), composizione.get("ultimo_evento")) if t)})
+    return ambiti

@@ -1,6 +1,6 @@
 """Indicators per Ambito and per Comune: pure functions of read-model figures, each formula here.
 
-Inputs come from the read models (no I/O here):
+Inputs come from the read models (read by ``monitoring.projections.dati_indicatori``; no I/O here):
 
 - residents: ``comuni.popolazione`` (planning's composition, dated ``popolazione_al``);
 - spend: ``esecuzione`` (per Ambito) or ``opendata_impegni`` / ``opendata_pagamenti`` (per
@@ -29,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Mapping
 
 from monitoring.domain.personale import Leps, leps
+from monitoring.projections.dati_indicatori import DatiAmbito, DatiRegione
 from monitoring.projections.esecuzione import tasso_impegno, tasso_pagamento
 
 CENTESIMO = Decimal("0.01")
@@ -87,3 +88,56 @@ def indicatori(*, residenti: int, comuni: int, assegnato: Decimal, impegnato: De
         "leps": leps_dict(leps(fte_assistenti_sociali, residenti)),
         "copertura": {intervento: testo(copertura(n, comuni)) for intervento, n in sorted(comuni_coperti.items())},
     }
+
+
+def per_ambito(dati: DatiAmbito) -> dict[str, Any]:
+    """The Ambito's indicators and each Comune's (by name), and the newest event behind them.
+
+    Per Comune, spend is what the commitments naming it add up to, and execution rates are
+    None (assignments are to the Ambito, not to a Comune). The Ambito's users include the
+    months of Comuni that have since left it: those months belonged to it.
+    """
+    zero = Decimal("0")
+    membri = {c["istat"] for c in dati.comuni}
+    interventi = sorted({i for i, _ in dati.coperti})
+    fte: dict[str, Decimal] = {}
+    for r in dati.personale:
+        if r["profilo"] == "assistente_sociale":
+            fte[r["istat"]] = fte.get(r["istat"], zero) + r["fte"]
+    e = dati.esecuzione
+    ambito = indicatori(
+        residenti=sum(c["popolazione"] for c in dati.comuni), comuni=len(dati.comuni), assegnato=e["assegnato"],
+        impegnato=e["impegnato"], pagato=e["pagato"], utenti=sum(dati.utenti_per_comune.values()),
+        fte_assistenti_sociali=sum(fte.values(), zero),
+        comuni_coperti={i: len({c for x, c in dati.coperti if x == i and c in membri}) for i in interventi})
+    comuni = []
+    for c in dati.comuni:
+        istat = c["istat"]
+        valori = indicatori(
+            residenti=c["popolazione"], comuni=1, assegnato=zero, impegnato=dati.impegnato_per_comune.get(istat, zero),
+            pagato=dati.pagato_per_comune.get(istat, zero), utenti=dati.utenti_per_comune.get(istat, 0),
+            fte_assistenti_sociali=fte.get(istat, zero),
+            comuni_coperti={i: int((i, istat) in dati.coperti) for i in interventi})
+        comuni.append({"istat": istat, "nome": c["nome"], **valori, "tasso_impegno": None})
+    tempi = [t for t in (e["ultimo"], *dati.ultimi_utenti, *(r["ultimo_evento"] for r in dati.personale)) if t]
+    return {"ambito": dati.ambito, "anno": dati.anno, "aggiornato_al": max(tempi, default=None),
+            "ambito_indicatori": ambito, "comuni": comuni}
+
+
+def per_regione(dati: DatiRegione) -> list[dict[str, Any]]:
+    """The indicators of every Ambito of the Region with a figure, by code, from aggregates only."""
+    zero = Decimal("0")
+    ambiti = []
+    for tenant in sorted(dati.freschezza):
+        c = dati.composizioni.get(tenant) or {}
+        s = dati.spesa.get(tenant) or {}
+        valori = indicatori(
+            residenti=c.get("popolazione") or 0, comuni=c.get("comuni") or 0, assegnato=s.get("assegnato") or zero,
+            impegnato=s.get("impegnato") or zero, pagato=s.get("pagato") or zero, utenti=dati.utenti.get(tenant, 0),
+            fte_assistenti_sociali=dati.fte_assistenti_sociali.get(tenant, zero),
+            comuni_coperti=dati.copertura.get(tenant, {}))
+        valori.pop("residenti")
+        ambiti.append({"ambito": tenant, "nome": c.get("nome"), "comuni": c.get("comuni"),
+                       "residenti": c.get("popolazione"), "ultimo_evento": dati.freschezza[tenant], **valori})
+    return ambiti
+

@@ -24,6 +24,7 @@ from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
 from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.readmodel import ReadModel
 
 from monitoring.projections.esecuzione import IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, MANDATO_EMESSO, euro
 
@@ -194,3 +195,17 @@ def giving360(tenant: str, impegni: Iterable[Mapping[str, Any]]) -> list[list[st
             f"IT-AMBITO-{tenant}", f"Ufficio di Piano {tenant}", f"{i['fondo'] or ''} {i['annualita'] or ''}".strip(),
             i["comune"] or "", i["assunto_il"].isoformat()])
     return righe
+
+
+# -- queries --------------------------------------------------------------------------------
+
+def impegni_e_pagamenti(read_model: ReadModel, tenant: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every commitment of the Ambito (by date) and every payment order, read in one transaction."""
+    with read_model.scoped(tenant=tenant) as curs:
+        curs.execute(sql.SQL("SELECT * FROM {} ORDER BY assunto_il, impegno_id").format(
+            read_model.table("opendata_impegni")))
+        impegni = curs.fetchall()
+        curs.execute(sql.SQL("SELECT * FROM {} ORDER BY emesso_il, mandato_id").format(
+            read_model.table("opendata_pagamenti")))
+        pagamenti = curs.fetchall()
+    return impegni, pagamenti

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict
 
 from ambiti_kit.auth import regione_of
 from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.listing import ListQuery
+from ambiti_kit.readmodel import ReadModel
 
 from monitoring.projections import conteggi
 
@@ -60,6 +62,8 @@ DDL = [
     "ALTER TABLE {schema}.regionale_piani NO FORCE ROW LEVEL SECURITY",
     "UPDATE {schema}.regionale_piani SET bozza = piani - (" + " + ".join(c for c in COLONNE.values() if c != "bozza")
     + ") WHERE " + " + ".join(COLONNE.values()) + " <> piani",
+    # the list's sort (``elenco_piani``)
+    "CREATE INDEX IF NOT EXISTS piani_elenco ON {schema}.piani (tenant_id, anno_inizio, creato_il, piano_id)",
 ]
 TENANT_TABLES = ["piani"]
 REGIONAL_TABLES = ["regionale_piani"]
@@ -193,3 +197,35 @@ def project_piano_aggiornato(schema: str) -> Any:
             (*changes.values(), event.time, regione_of(event.tenantid), event.tenantid))
 
     return project
+
+
+# -- queries --------------------------------------------------------------------------------
+
+#: a plan as the Ambito reads it (``ultimo_evento`` falls back to ``creato_il`` on rows of the first release)
+COLONNE_LETTURA = ("x.piano_id AS id, x.tenant_id AS ambito, x.titolo, x.anno_inizio, x.anno_fine, x.stato, "
+                   "x.creato_il, x.versione_vigente, x.deliberazione_vigente, x.deliberazione_vigente_id, "
+                   "coalesce(x.ultimo_evento, x.creato_il) AS ultimo_evento")
+
+
+def elenco_piani(read_model: ReadModel, *, stato: str | None = None, anno: int | None = None) -> ListQuery:
+    """The Ambito's plans by first year and creation (``anno``: those whose triennium includes it)."""
+    query = ListQuery(read_model, "piani", COLONNE_LETTURA, order=["x.anno_inizio", "x.creato_il", "x.piano_id"])
+    query.when_present("x.stato = %s", stato)
+    query.when_present("x.anno_inizio <= %s AND %s <= x.anno_fine", anno)
+    return query
+
+
+def leggi_piano(read_model: ReadModel, tenant: str, piano_id: uuid.UUID) -> dict[str, Any] | None:
+    rows = read_model.fetch_all(sql.SQL("SELECT {} FROM {} AS x WHERE x.piano_id = %s").format(
+        sql.SQL(COLONNE_LETTURA), read_model.table("piani")), (piano_id,), tenant=tenant)
+    return rows[0] if rows else None
+
+
+def piani_per_ambito(read_model: ReadModel, regione: str) -> list[dict[str, Any]]:
+    """Per Ambito of the Region (registered or with plans): name, population, plans in all and per state."""
+    stati = sql.SQL(", ").join(sql.SQL("coalesce(p.{s}, 0) AS {s}").format(s=sql.Identifier(s)) for s in STATI)
+    return read_model.fetch_all(sql.SQL(
+        "SELECT tenant_id AS ambito, a.nome, a.popolazione, coalesce(p.piani, 0) AS piani, {}, "
+        "greatest(p.ultimo_evento, a.ultimo_evento) AS ultimo_evento "
+        "FROM {} p FULL JOIN {} a USING (regione, tenant_id) ORDER BY tenant_id").format(
+        stati, read_model.table("regionale_piani"), read_model.table("regionale_ambiti")), regione=regione)

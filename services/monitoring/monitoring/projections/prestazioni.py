@@ -1,9 +1,13 @@
-"""Services delivered and staff, projected from monitoring's own topic ``monitoring.events.v1``.
+"""Services delivered and staff, projected from monitoring's own events, in process.
 
-Data entered in monitoring is stored as its domain events, published by its relay, and read
-back here by the same tracked consumer that reads planning and finance (producer
-``monitoring`` in the tracking records), so these tables are rebuilt from the events like
-every other read model.
+Data entered in monitoring is stored as its domain events; the kit's projector
+(``ambiti_kit.projector``, wired by ``monitoring.projections.OWN``) maps each one to its
+integration event (the data ``monitoring.integration.outbound`` puts on
+``monitoring.events.v1``) and applies it here, in the transaction that records its tracking
+(application ``monitoring``, the notification id), before the write's HTTP response leaves:
+what was just entered is in the lists at once, broker or not. The relay still publishes the
+same events for integrators; monitoring no longer reads them back from Kafka. A rebuild is
+the projector's ``rebuild`` over the notification log.
 
 Tenant tables (RLS on ``tenant_id``):
 
@@ -19,8 +23,8 @@ Regional tables (RLS on ``regione``), aggregates per Ambito only, moved by delta
 - ``regionale_copertura``: per Ambito, intervento and year, how many Comuni are covered;
 - ``regionale_personale``: per Ambito, FTE of assistenti sociali, FTE of all profiles, hours.
 
-A correction carries the full new figures; the projection reads the row it replaces (same
-aggregate, same partition, so in order) and moves the regional totals by the difference.
+A correction carries the full new figures; the projection reads the row it replaces (the
+notification log is applied in order) and moves the regional totals by the difference.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from pydantic import BaseModel, ConfigDict
 
 from ambiti_kit.auth import regione_of
 from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.listing import ListQuery
+from ambiti_kit.readmodel import ReadModel
 
 from monitoring.domain.prestazioni import FASCE_ETA, totale_utenti, utenti_per_fascia
 from monitoring.integration.outbound import (DOTAZIONE_AGGIORNATA, DOTAZIONE_DICHIARATA, PRESTAZIONE_CORRETTA,
@@ -43,9 +49,6 @@ from monitoring.integration.outbound import (DOTAZIONE_AGGIORNATA, DOTAZIONE_DIC
 
 _log = logging.getLogger("monitoring.projections")
 
-#: producer name of the topic in the tracking records
-APPLICATION = "monitoring"
-TOPIC = "monitoring.events.v1"
 #: band -> its column
 COLONNE_FASCE = {"0-17": "utenti_0_17", "18-64": "utenti_18_64", "65+": "utenti_65_piu"}
 FIGURE_REGIONALI = ("utenti", "accessi", "ore", "costo")
@@ -78,6 +81,9 @@ DDL = [
         regione text NOT NULL, tenant_id text NOT NULL, fte_assistenti_sociali numeric(10, 2) NOT NULL DEFAULT 0,
         fte_totale numeric(10, 2) NOT NULL DEFAULT 0, ore_settimanali_piano numeric(12, 2) NOT NULL DEFAULT 0,
         ultimo_evento timestamptz NOT NULL, PRIMARY KEY (regione, tenant_id))""",
+    # the lists' sorts (``elenco_prestazioni``, ``elenco_personale``)
+    "CREATE INDEX IF NOT EXISTS prestazioni_elenco ON {schema}.prestazioni (tenant_id, mese, intervento, istat)",
+    "CREATE INDEX IF NOT EXISTS personale_elenco ON {schema}.personale (tenant_id, istat, profilo, area)",
 ]
 TENANT_TABLES = ["prestazioni", "copertura", "personale"]
 REGIONAL_TABLES = ["regionale_prestazioni", "regionale_copertura", "regionale_personale"]
@@ -248,5 +254,39 @@ def project_monitoring(schema: str) -> Any:
     return project
 
 
-#: the event types of monitoring's own topic read here
+#: monitoring's own event types projected here
 TIPI = (PRESTAZIONE_REGISTRATA, PRESTAZIONE_CORRETTA, DOTAZIONE_DICHIARATA, DOTAZIONE_AGGIORNATA)
+
+
+# -- queries --------------------------------------------------------------------------------
+
+def elenco_prestazioni(read_model: ReadModel, *, anno: int | None = None, comune: str | None = None,
+                       intervento: str | None = None, mese_da: str | None = None,
+                       mese_a: str | None = None) -> ListQuery:
+    """The records by month, intervento and Comune (one record per triple: a total order).
+
+    ``mese_da`` and ``mese_a`` (``YYYY-MM``, both included) compare as text, which orders months.
+    """
+    query = ListQuery(read_model, "prestazioni",
+                      "x.prestazione_id AS id, x.intervento, x.istat AS comune, x.mese, x.utenti, x.utenti_totale, "
+                      "x.accessi, x.ore::text AS ore, x.costo::text AS costo, x.note, x.versione, x.ultimo_evento",
+                      order=["x.mese", "x.intervento", "x.istat"])
+    query.when_present("x.anno = %s", anno)
+    query.when_present("x.istat = %s", comune)
+    query.when_present("x.intervento = %s", intervento)
+    query.when_present("x.mese >= %s", mese_da)
+    query.when_present("x.mese <= %s", mese_a)
+    return query
+
+
+def elenco_personale(read_model: ReadModel, *, comune: str | None = None, profilo: str | None = None,
+                     area: str | None = None) -> ListQuery:
+    """The staff declarations by Comune, profile and area (one declaration per triple)."""
+    query = ListQuery(read_model, "personale",
+                      "x.dotazione_id AS id, x.istat AS comune, x.profilo, x.area, x.fte::text AS fte, "
+                      "x.ore_settimanali_piano::text AS ore_settimanali_piano, x.ultimo_evento",
+                      order=["x.istat", "x.profilo", "x.area", "x.dotazione_id"])
+    query.when_present("x.istat = %s", comune)
+    query.when_present("x.profilo = %s", profilo)
+    query.when_present("x.area = %s", area)
+    return query

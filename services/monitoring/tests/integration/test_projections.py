@@ -19,6 +19,7 @@ from psycopg import sql
 
 from ambiti_kit import kafka
 from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.projector import OwnLogProjector, rebuild
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.service import Runtime, build_runtime
 from ambiti_kit.testing.fixtures import Infra, wait_until
@@ -27,7 +28,7 @@ from monitoring.application import Monitoring
 from monitoring.integration import inbound
 from monitoring.integration.outbound import to_integration_event as no_events
 from monitoring.main import build
-from monitoring.projections import SCHEMA, TABLES
+from monitoring.projections import OWN, SCHEMA, TABLES
 
 T0 = datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc)
 SOURCE = "/ambiti/planning"
@@ -246,7 +247,7 @@ def test_the_plan_s_state_version_in_force_and_freshness_follow_its_events(world
     plan = seen()
     assert (plan["stato"], plan["versione_vigente"]) == ("concluso", 2)
     assert datetime.fromisoformat(plan["ultimo_evento"]) == concluso.time
-    listed = world.ok("/piani", tenant, "revisore")
+    listed = world.ok("/piani", tenant, "revisore")["elementi"]
     assert [(x["id"], x["stato"]) for x in listed] == [(str(piano), "concluso"), (str(altro), "bozza")]
     regional = piano_regionale(world, tenant, "15")
     assert regional["piani"] == 2 and regional["stati"] == only("concluso", bozza=1)
@@ -264,7 +265,7 @@ def test_an_event_of_a_plan_or_proposal_the_read_model_does_not_hold_is_applied_
     assert world.consumer.rejected == rejected  # tracked, not dead-lettered, and the consumer goes on
     assert tables(world.runtime) == before
     assert world.get(f"/piani/{ignoto}", tenant, "coordinatore").status_code == 404
-    assert world.ok("/deliberazioni", tenant, "coordinatore") == []
+    assert world.ok("/deliberazioni", tenant, "coordinatore")["elementi"] == []
 
 
 # -- deliberations ----------------------------------------------------------------------------
@@ -282,7 +283,7 @@ def test_the_ambito_reads_its_own_deliberations_with_number_date_and_vote_figure
         p.proposta(b, d4, "Nomina del coordinatore", tipo="nomina_coordinatore"),
         p.proposta(c, d5, "Bilancio 2026"), p.approvata(c, d5, uuid.uuid4(), "1/2026"))
 
-    listed = world.ok("/deliberazioni", a, "coordinatore")
+    listed = world.ok("/deliberazioni", a, "coordinatore")["elementi"]
     assert [(x["id"], x["stato"], x["numero"]) for x in listed] == [
         (str(d1), "respinta", None), (str(d2), "approvata", "1/2026"), (str(d3), "proposta", None)]
     respinta, approvata, proposta = listed
@@ -297,12 +298,12 @@ def test_the_ambito_reads_its_own_deliberations_with_number_date_and_vote_figure
     assert respinta["esito"]["per_testa"]["contrari"] == 2 and respinta["data"] == "2026-03-02"
     assert (proposta["tipo"], proposta["esito"], proposta["data"], proposta["seduta_id"]) == (
         "criteri_riparto_costi", None, None, None)
-    assert [x["id"] for x in world.ok("/deliberazioni?stato=approvata", a, "revisore")] == [str(d2)]
+    assert [x["id"] for x in world.ok("/deliberazioni?stato=approvata", a, "revisore")["elementi"]] == [str(d2)]
     assert world.ok(f"/deliberazioni/{d2}", a, "componente_comitato") == approvata
 
     # Other Ambiti (same Region or not) see theirs only, and get 404 on a's.
-    assert [x["id"] for x in world.ok("/deliberazioni", b, "coordinatore")] == [str(d4)]
-    assert [x["id"] for x in world.ok("/deliberazioni", c, "coordinatore")] == [str(d5)]
+    assert [x["id"] for x in world.ok("/deliberazioni", b, "coordinatore")["elementi"]] == [str(d4)]
+    assert [x["id"] for x in world.ok("/deliberazioni", c, "coordinatore")["elementi"]] == [str(d5)]
     for other in (b, c):
         response = world.get(f"/deliberazioni/{d2}", other, "coordinatore")
         assert response.status_code == 404 and response.headers["content-type"].startswith(
@@ -383,16 +384,19 @@ def test_redelivery_changes_nothing_and_a_rebuild_from_the_topic_is_identical(wo
     assert world.runtime.tracker.count("planning") == world.handled
     assert tables(world.runtime) == before
 
-    # A rebuild (new schema, new group, from the beginning of the topic) equals the live read model.
+    # A rebuild (new schema, new group, from the beginning of the topic; monitoring's own log, here
+    # without events, by the projector's routine) equals the live read model.
     settings = world.ns.settings("monitoring", AMBITI_DB_SCHEMA=f"{world.ns.namespace}rebuild_monitoring")
-    rebuild = build_runtime(settings, Monitoring, SCHEMA, no_events,
-                            consumers=lambda rt: inbound.consumers(rt, group="rebuild"))
+    rebuilt = build_runtime(settings, Monitoring, SCHEMA, no_events,
+                          consumers=lambda rt: inbound.consumers(rt, group="rebuild"))
     try:
-        drain(rebuild.consumers[0], rebuild, world.handled)
-        assert tables(rebuild) == before
+        assert rebuild(OwnLogProjector(world.runtime.app, rebuilt.tracker, no_events,
+                                       OWN.projections(settings.db_schema))) == 0
+        drain(rebuilt.consumers[0], rebuilt, world.handled)
+        assert tables(rebuilt) == before
     finally:
-        rebuild.consumers[0].close()
-        rebuild.app.close()
+        rebuilt.consumers[0].close()
+        rebuilt.app.close()
     with world.ns.connect() as conn:
         dead = conn.execute(sql.SQL("SELECT count(*) FROM {}.dead_letters").format(
             sql.Identifier(world.runtime.settings.db_schema))).fetchone()[0]
@@ -426,7 +430,7 @@ def test_the_ddl_upgrades_a_first_release_database_and_re_runs_harmlessly(world:
         build_runtime(settings, Monitoring, SCHEMA, no_events).app.close()
     with TestClient(build(settings, run_workers=False)) as client:
         auth = world.ns.auth(tenant, "coordinatore")
-        [plan] = client.get("/piani", headers=auth).json()
+        [plan] = client.get("/piani", headers=auth).json()["elementi"]
         regional = client.get("/regione/piani", headers=world.ns.auth(None, "regione", regione="15")).json()
     assert (plan["id"], plan["stato"], plan["versione_vigente"]) == (str(piano), "bozza", None)
     assert datetime.fromisoformat(plan["ultimo_evento"]) == T0  # falls back to creato_il

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from ambiti_kit.settings import ServiceSettings
 from monitoring.integration import inbound
-from monitoring.projections import SCHEMA, TABLES, esecuzione
+from monitoring.projections import OWN, SCHEMA, TABLES, esecuzione, prestazioni
 from monitoring.projections.esecuzione import (ASSEGNAZIONE_INTEGRATA, ASSEGNAZIONE_REGISTRATA, IMPEGNO_ASSUNTO,
                                                IMPEGNO_RIDOTTO, LIQUIDAZIONE_DISPOSTA, MANDATO_EMESSO,
                                                STANZIAMENTO_APERTO, STANZIAMENTO_INCREMENTATO, indicatori, somma,
@@ -126,7 +126,19 @@ def test_the_consumer_reads_both_topics_and_tracks_each_producer_under_its_own_n
     settings = ServiceSettings(service="monitoring", AMBITI_NAMESPACE="t_")
     runtime = SimpleNamespace(settings=settings, tracker=object())
     [consumer] = inbound.consumers(runtime)  # type: ignore[arg-type]
-    assert consumer.topics == {"t_planning.events.v1": "planning", "t_finance.events.v1": "finance",
-                               "t_monitoring.events.v1": "monitoring"}
+    assert consumer.topics == {"t_planning.events.v1": "planning", "t_finance.events.v1": "finance"}
     assert set(esecuzione.EFFETTI) <= set(consumer.handlers)
     assert "planning.piano_di_zona.creato" in consumer.handlers
+
+
+def test_own_events_go_to_the_in_process_projector_and_never_through_the_consumer() -> None:
+    # The projector records its tracking as application "monitoring" (the notification id): no
+    # topic of the consumer may be tracked under that name, nor may it handle monitoring's own types.
+    settings = ServiceSettings(service="monitoring", AMBITI_NAMESPACE="t_")
+    [consumer] = inbound.consumers(SimpleNamespace(settings=settings, tracker=object()))  # type: ignore[arg-type]
+    assert "monitoring" not in consumer.topics.values()
+    assert not any(tipo.startswith("monitoring.") for tipo in consumer.handlers)
+    assert set(OWN.projections("s")) == set(prestazioni.TIPI) == {
+        "monitoring.prestazione.registrata", "monitoring.prestazione.corretta", "monitoring.dotazione.dichiarata",
+        "monitoring.dotazione.aggiornata"}
+    assert OWN.mapper is None  # the relay's mapper: the same integration events integrators get

@@ -50,7 +50,8 @@ def test_every_state_has_a_counter_column_added_idempotently_and_backfilled_only
     [backfill] = [s for s in piani.DDL if s.startswith("UPDATE")]
     assert backfill.endswith("WHERE bozza + proposto + approvato + in_attuazione + concluso <> piani")
     for statement in [*piani.DDL, *deliberazioni.DDL]:
-        assert statement.startswith(("CREATE TABLE IF NOT EXISTS", "ALTER TABLE", "UPDATE")), statement
+        assert statement.startswith(("CREATE TABLE IF NOT EXISTS", "CREATE INDEX IF NOT EXISTS", "ALTER TABLE",
+                                     "UPDATE")), statement
         if "ADD COLUMN" in statement:
             assert all(part.startswith(" IF NOT EXISTS") for part in statement.split("ADD COLUMN")[1:])
 
