@@ -168,3 +168,40 @@ def bench_finance_lists_and_rebuild(infra: Infra) -> dict:
             return {"rows": N_LIST, "lists": lists, "rebuild": rebuild_figures}
         finally:
             runtime.relay.close()
+
+
+def bench_planning_lists(infra: Infra) -> dict:
+    """The register of an Ambito with N_LIST deliberations (half approved with their number, half proposals)."""
+    from planning.domain.deliberazione import Deliberazione
+    from planning.main import build
+
+    ns = replace(infra, namespace=f"{infra.namespace}plists_")
+    with TestClient(build(ns.settings("planning"), run_workers=False)) as client:
+        runtime = client.app.state.runtime
+        try:
+            seduta = uuid.uuid4()
+            batch = []
+            for i in range(N_LIST):
+                d = Deliberazione.proponi(TENANT, "approvazione_bilancio", f"Bilancio {i}", "Testo", {"anno": 2020 + i % 6}, "bench")
+                if i % 2:
+                    d.iscrivi(seduta)
+                    d.approva(seduta, i // 2 + 1, 2020 + i % 6, date(2020 + i % 6, 3, 1), {"approvata": True}, {},
+                              {})
+                batch.append(d)
+                if len(batch) == 500:
+                    runtime.app.save(*batch)
+                    batch = []
+            if batch:
+                runtime.app.save(*batch)
+            runtime.projector.catch_up()
+            headers = ns.auth(TENANT, "revisore")
+            order = "anno DESC, coalesce(progressivo, 2147483647) DESC, proposta_il DESC, id DESC"
+            return {"rows": N_LIST, "lists": {
+                "deliberazioni_first_page": _list_case(client, "/deliberazioni", headers, {"limite": 50},
+                                                       _raw_page(runtime, "deliberazioni", order)),
+                "deliberazioni_approved_2023": _list_case(
+                    client, "/deliberazioni", headers, {"limite": 50, "anno": 2023, "stato": "approvata"},
+                    _raw_page(runtime, "deliberazioni", order, "AND anno = 2023 AND stato = 'approvata'")),
+            }}
+        finally:
+            runtime.relay.close()

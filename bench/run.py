@@ -19,7 +19,10 @@ KAFKA_BOOTSTRAP_SERVERS are set), in a namespace of its own. Figures:
   and its CSV / XLSX exports), p50/p99, against reading the same rows raw (SELECT * of rend_movimenti);
 - the Region's read model: command -> regional row latency p50/p99 under a steady load across 50 Ambiti,
   and the p99 of the Region's queries (/regione/*) with 600 Ambiti in the Region;
-- rebuild of monitoring's read model from 100k events, events/s.
+- rebuild of monitoring's read model from 100k events, events/s;
+- the read side (bench/lists.py): list p50/p99 on an Ambito with 10k commitments and 10k deliberations
+  (first page, a filtered page, page 100 by cursor) against the same page by plain SQL, and the rebuild of
+  finance's own read models from its notification log, events/s, against a raw replay of that log.
 
 Results are printed and written to bench/results/latest.json. A figure whose checks fail (e.g. a
 vote refused) is kept with a "failed" key, the other figures are still measured, and the run exits 1.
@@ -27,7 +30,7 @@ vote refused) is kept with a "failed" key, the other figures are still measured,
 Sizes: BENCH_RAW, BENCH_API, BENCH_LATENCY, BENCH_REBUILD, BENCH_COMITATO (members), BENCH_VOTE_PROPOSALS
 (proposals voted in the one seduta, <= 50), BENCH_STORIA (timed history reads), BENCH_CHAINS (payment chains),
 BENCH_ALLOCATIONS (ledgers they spread over), BENCH_LEDGER (movements in the rendicontazione's read model),
-BENCH_RENDICONTA (timed rendicontazioni).
+BENCH_RENDICONTA (timed rendicontazioni), BENCH_LIST_ROWS (commitments and deliberations), BENCH_LIST_CALLS.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from eventsourcing.persistence import Notification
 from psycopg import sql
 
 from ambiti_cli.infra import EmbeddedPostgres, TansuBroker, ensure_database, wipe
+import lists  # bench/lists.py: the read side (lists on a large Ambito, the rebuild routine)
 from ambiti_kit.auth import issue_token, regione_of
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.eventstore import Schema, create_schema
@@ -955,6 +959,10 @@ def main() -> int:
             results["pipeline"][part]["ratio_to_raw_save"] = round(
                 results["pipeline"][part]["events_per_s"] / results["baseline_raw_save"]["events_per_s"], 2)
         print("pipeline", results["pipeline"], flush=True)
+        finance_lists = lists.bench_finance_lists_and_rebuild(infra)
+        results["rebuild_own_log"] = finance_lists.pop("rebuild")
+        results["lists"] = {"finance": finance_lists, "planning": lists.bench_planning_lists(infra)}
+        print("rebuild (own log)", results["rebuild_own_log"], "\nlists", results["lists"], flush=True)
         out = ROOT / "bench" / "results"
         out.mkdir(exist_ok=True)
         (out / "latest.json").write_text(json.dumps(results, indent=2))
