@@ -8,6 +8,12 @@ that stored response; the same key on another request (another body, operation o
 is refused: the key was meant for something else. Two identical requests racing each
 other cannot both act: the record's id is derived from the key, so the second save fails
 on the event store's uniqueness and the retry finds the first one's record.
+
+Over HTTP: a route takes :data:`IdempotencyKey` (the header, declared required in the
+OpenAPI; a request without it is answered 428, one with a malformed key 422), passes the
+key to :func:`run_once`, answers with :func:`idempotent_answer` (201 the first time, 200
+with the same body on a repeat, ``Idempotent-Replayed`` saying which) and declares
+``responses=IDEMPOTENT_RESPONSES`` so that its OpenAPI says all of this.
 """
 
 from __future__ import annotations
@@ -16,15 +22,61 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Any, Callable, Sequence
+from typing import Annotated, Any, Callable, Sequence
 
 from eventsourcing.domain import event
+from fastapi import Depends, Header, Response
 
-from ambiti_kit.errors import RuleViolation
+from ambiti_kit.errors import PROBLEM_JSON, Problem, RuleViolation, precondition_header
 from ambiti_kit.tenancy import TenantAggregate, TenantApplication, tenant_uuid
 
 HEADER = "Idempotency-Key"
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+KEY_FORMAT = "La chiave di idempotenza ha da 8 a 128 caratteri tra lettere, cifre e . _ : -."
+MISSING_KEY = (f"Le operazioni che muovono denaro richiedono l'intestazione {HEADER}: una chiave scelta dal "
+               "client per questa richiesta, da ripetere identica nei tentativi successivi.")
+
+# A request without the key is a missing precondition (428), one with a bad key invalid data (422).
+precondition_header(HEADER, rule_missing="idempotenza.chiave_richiesta", message_missing=MISSING_KEY,
+                    rule_invalid="idempotenza.formato", message_invalid=KEY_FORMAT)
+
+
+def idempotency_key(key: Annotated[str, Header(
+        alias=HEADER, pattern=f"^{KEY_PATTERN.pattern}$",
+        description="Chiave scelta dal client per questa richiesta (8–128 caratteri tra lettere, cifre e . _ : -). "
+                    "Ripetere la stessa chiave con lo stesso corpo restituisce la prima risposta senza ripetere "
+                    "l'operazione; la stessa chiave con un corpo diverso è rifiutata (422). Senza chiave: 428.",
+        examples=["impegno-2026-000118"])]) -> str:
+    """Money moves at most once per request: the client names each request with a key it repeats on retry."""
+    return key
+
+
+#: the Idempotency-Key header of a route that moves money (required: 428 without it)
+IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+
+_REPLAYED = {REPLAYED_HEADER: {
+    "description": "`true` se la risposta è quella, memorizzata, di una richiesta già eseguita con la stessa "
+                   "chiave; `false` se l'operazione è stata eseguita ora.",
+    "schema": {"type": "string", "enum": ["true", "false"]}}}
+
+#: for a route's ``responses=``: the 201/200 pair with ``Idempotent-Replayed``, and the 428
+IDEMPOTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Eseguita ora (`Idempotent-Replayed: false`).", "headers": _REPLAYED},
+    200: {"description": "Ripetizione di una richiesta già eseguita con la stessa chiave e lo stesso corpo: lo "
+                         "stesso corpo della prima risposta, nulla è eseguito di nuovo "
+                         "(`Idempotent-Replayed: true`).",
+          "headers": _REPLAYED, "content": {"application/json": {"schema": {"type": "object"}}}},
+    428: {"model": Problem, "description": f"Manca l'intestazione {HEADER}.", "content": {PROBLEM_JSON: {}}},
+}
+
+
+def idempotent_answer(response: Response, outcome: tuple[dict, bool]) -> dict:
+    """The body of :func:`run_once`'s ``outcome``: 201 the first time, 200 on a repeat, and the header saying which."""
+    result, replayed = outcome
+    response.status_code = 200 if replayed else 201
+    response.headers[REPLAYED_HEADER] = "true" if replayed else "false"
+    return result
 
 
 def fingerprint(body: Any) -> str:
@@ -58,9 +110,8 @@ def run_once(app: TenantApplication, tenant_id: str, operation: str, key: str, b
     ``command`` decides and returns the aggregates to save and the JSON-safe result; it
     must not save them itself: they are saved here together with the key's record.
     """
-    if not KEY_PATTERN.match(key):
-        raise RuleViolation("La chiave di idempotenza ha da 8 a 128 caratteri tra lettere, cifre e . _ : -.",
-                            rule="idempotenza.formato", field=HEADER)
+    if not KEY_PATTERN.fullmatch(key):
+        raise RuleViolation(KEY_FORMAT, rule="idempotenza.formato", field=HEADER)
     record_id = IdempotentRequest.create_id(tenant_id, principal, key)
     print_ = fingerprint({"operation": operation, "body": body})
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import tenant_of
@@ -14,16 +14,32 @@ from ambiti_kit.fields import testo
 
 from finance.api.deps import IMPORTO, Contabile, FinanceDep, Lettore
 from finance.domain.denaro import euro, importo
-from finance.domain.fondi import FONDI, Assegnazione
+from finance.domain.fondi import FONDI, MACRO_LIVELLI, Assegnazione, verifica_fondo
 
 router = APIRouter(tags=["Fondi"])
+
+#: A fund's code. The OpenAPI lists the catalogue (``GET /fondi``) as its enum; the server refuses any
+#: other code with the domain's own rule, ``fondo.noto`` (422, naming the codes allowed), rather than
+#: pydantic's ``literal_error``, so that every route that takes a fund answers alike.
+FONDO_SCHEMA = {"enum": list(FONDI)}
+FONDO_DESCRIZIONE = "Il codice del fondo nel catalogo (GET /fondi)."
+CodiceFondo = Annotated[str, Field(max_length=40, json_schema_extra=FONDO_SCHEMA, examples=["FNPS"],
+                                   description=FONDO_DESCRIZIONE)]
+Annualita = Annotated[int, Field(ge=2000, le=2100, examples=[2024])]
+
+ATTO_ESEMPIO = {"tipo": "decreto", "numero": "312", "data": "2024-11-14",
+                "ente": "Ministero del Lavoro e delle Politiche Sociali"}
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
-class AttoIn(_In):
+class AttoAssegnazione(_In):
+    """The act that assigns (or adds to) the annualità."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ATTO_ESEMPIO]})
+
     tipo: Literal["decreto", "delibera_giunta_regionale", "decreto_dirigenziale", "deliberazione", "determina"]
     numero: testo(1, 40) = Field(examples=["312"])
     data: date = Field(strict=False, examples=["2024-11-14"])
@@ -31,15 +47,31 @@ class AttoIn(_In):
 
 
 class VincoliIn(_In):
-    quota_servizi_percentuale: str | None = Field(None, pattern=r"^\d{1,3}(\.\d{1,2})?$", examples=["40"])
-    macro_livelli_servizi: list[Literal["1", "2", "3", "4", "5"]] = Field(default_factory=list)
+    """The fund's constraints: a minimum share for services, and which macro-livelli count as services."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"quota_servizi_percentuale": "40", "macro_livelli_servizi": ["1", "2", "3"]}]})
+
+    quota_servizi_percentuale: str | None = Field(None, pattern=r"^\d{1,3}(\.\d{1,2})?$", examples=["40"],
+                                                  description="Percentuale minima per i servizi (0–100).")
+    macro_livelli_servizi: list[Literal[MACRO_LIVELLI]] = Field(  # type: ignore[valid-type]
+        default_factory=list, max_length=len(MACRO_LIVELLI), examples=[["1", "2", "3"]],
+        description="I macro-livelli FNPS che contano come servizi.")
 
 
 class AssegnazioneWrite(_In):
-    fondo: str = Field(examples=["FNPS"])
-    annualita: int = Field(ge=2000, le=2100, examples=[2024])
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"fondo": "FNPS", "annualita": 2024, "importo": "125000.00", "atto": ATTO_ESEMPIO,
+         "vincoli": {"quota_servizi_percentuale": "40", "macro_livelli_servizi": ["1", "2", "3"]}},
+        {"fondo": "FNA", "annualita": 2024, "importo": "80000.00",
+         "atto": {"tipo": "delibera_giunta_regionale", "numero": "57", "data": "2025-02-11",
+                  "ente": "Regione Campania"}},
+    ]})
+
+    fondo: CodiceFondo
+    annualita: Annualita
     importo: str = IMPORTO
-    atto: AttoIn
+    atto: AttoAssegnazione
     vincoli: VincoliIn = Field(default_factory=VincoliIn)
 
 
@@ -61,13 +93,21 @@ class AssegnazioneRead(BaseModel):
                    atti=[{**x, "importo": euro(x["importo"])} for x in a.atti], vincoli=a.vincoli)
 
 
-@router.get("/fondi")
+class VoceCatalogo(BaseModel):
+    codice: str = Field(examples=["FNPS"])
+    nome: str = Field(examples=["Fondo nazionale per le politiche sociali"])
+
+
+@router.get("/fondi", response_model=list[VoceCatalogo])
 def catalogo(principal: Lettore) -> list[dict[str, str]]:
     """Il catalogo delle fonti di finanziamento."""
     return [{"codice": k, "nome": v} for k, v in FONDI.items()]
 
 
-@router.post("/assegnazioni", response_model=AssegnazioneRead)
+@router.post("/assegnazioni", status_code=201, response_model=AssegnazioneRead, responses={
+    201: {"description": "Registrata: la prima assegnazione di quest'annualità del fondo."},
+    200: {"model": AssegnazioneRead,
+          "description": "Integrata: l'annualità era già assegnata e il nuovo atto ne aumenta il totale."}})
 def registra(body: AssegnazioneWrite, app: FinanceDep, principal: Contabile, response: Response) -> AssegnazioneRead:
     """Registra l'assegnazione di un'annualità di un fondo con il suo atto (un nuovo atto la integra)."""
     assegnazione, created = app.registra_assegnazione(
@@ -78,6 +118,7 @@ def registra(body: AssegnazioneWrite, app: FinanceDep, principal: Contabile, res
 
 
 @router.get("/assegnazioni/{fondo}/{annualita}", response_model=AssegnazioneRead)
-def leggi(fondo: str, annualita: int, app: FinanceDep, principal: Lettore) -> AssegnazioneRead:
+def leggi(fondo: Annotated[str, Path(max_length=40, json_schema_extra=FONDO_SCHEMA, description=FONDO_DESCRIZIONE)],
+          annualita: Annotated[int, Path(ge=2000, le=2100)], app: FinanceDep, principal: Lettore) -> AssegnazioneRead:
     """Legge un'assegnazione: totale, atti, allocato e disponibile."""
-    return AssegnazioneRead.of(app.assegnazione(tenant_of(principal), fondo, annualita))
+    return AssegnazioneRead.of(app.assegnazione(tenant_of(principal), verifica_fondo(fondo), annualita))
