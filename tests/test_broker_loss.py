@@ -62,7 +62,7 @@ def snapshot(ns: Infra) -> dict[str, Any]:
 def all_visible(platform: Platform, ids: dict[str, list[str]]) -> bool:
     for tenant, plan_ids in ids.items():
         listed = httpx.get(f"{platform.url('monitoring')}/piani",
-                           headers=platform.infra.auth(tenant, "coordinatore")).json()
+                           headers=platform.infra.auth(tenant, "coordinatore")).json()["elementi"]
         if sorted(p["id"] for p in listed) != sorted(plan_ids):
             return False
         for plan_id in plan_ids:

@@ -196,8 +196,9 @@ def test_piano_approved_by_population_then_a_deliberation_by_heads_then_in_attua
     wait_until(lambda: any(a["ambito"] == "15-S09T" and a["stati"]["in_attuazione"] == 1 for a in
                            httpx.get(f"{monitoring}/regione/piani", headers=campania).json()["ambiti"]),
                message="Piano in attuazione in the regional read model")
-    delibere = wait_until(lambda: [d for d in httpx.get(f"{monitoring}/deliberazioni", headers=s09.coordinatore)
-                                   .json() if d["stato"] == "approvata"], message="deliberations in monitoring")
+    delibere = wait_until(lambda: httpx.get(f"{monitoring}/deliberazioni", headers=s09.coordinatore,
+                                            params={"stato": "approvata"}).json()["elementi"],
+                          message="deliberations in monitoring")
     assert sorted(d["numero"] for d in delibere) == [f"1/{anno}", f"2/{anno}"]
     regionale = httpx.get(f"{monitoring}/regione/deliberazioni", headers=campania).json()["ambiti"]
     assert [(a["approvate"], a["respinte"]) for a in regionale if a["ambito"] == "15-S09T"] == [(2, 0)]

@@ -145,7 +145,8 @@ class Harness:
         """The actor's monitoring list, once it holds exactly the actor's plans."""
         expected = WORLD.ids_of(actor.tenant)
         listed = wait_until(lambda: (r := self.call(actor, "monitoring", "GET", "/piani")).status_code == 200
-                            and {p["id"] for p in r.json()} == expected and [r.json()], timeout=20,
+                            and {p["id"] for p in r.json()["elementi"]} == expected and [r.json()["elementi"]],
+                            timeout=20,
                             message=f"monitoring list of {actor.tenant}")[0]
         assert {p["ambito"] for p in listed} <= {actor.tenant}
         return listed

@@ -27,7 +27,7 @@ def test_piano_drafted_in_planning_reaches_monitoring_the_region_and_finance(pla
     seen = wait_until(lambda: httpx.get(f"{platform.url('monitoring')}/piani/{piano['id']}",
                                         headers=coordinatore).status_code == 200, message="plan in monitoring")
     assert seen
-    listed = httpx.get(f"{platform.url('monitoring')}/piani", headers=coordinatore).json()
+    listed = httpx.get(f"{platform.url('monitoring')}/piani", headers=coordinatore).json()["elementi"]
     assert [p["id"] for p in listed] == [piano["id"]]
 
     # the Region sees a count per Ambito of its own Region, with freshness
