@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import tenant_of
 
-from finance.api.deps import IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore, risposta_idempotente
+from finance.api.deps import (IDEMPOTENT_RESPONSES, IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
+                              risposta_idempotente)
 from finance.domain.budget import Budget
 from finance.domain.denaro import importo
 
@@ -51,7 +52,7 @@ def leggi_budget(piano_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> Bu
     return BudgetRead.of(app.budget_del_piano(tenant_of(principal), piano_id))
 
 
-@router.post("/{piano_id}/allocazioni", status_code=status.HTTP_201_CREATED)
+@router.post("/{piano_id}/allocazioni", status_code=status.HTTP_201_CREATED, responses=IDEMPOTENT_RESPONSES)
 def alloca(piano_id: uuid.UUID, body: AllocazioneWrite, app: FinanceDep, principal: Contabile,
            chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Alloca parte di un'annualità di un fondo a una linea del Piano vigente (apre o incrementa lo stanziamento)."""

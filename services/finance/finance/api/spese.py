@@ -18,7 +18,8 @@ from ambiti_kit.auth import tenant_of
 from ambiti_kit.fields import testo
 from ambiti_kit.service import RuntimeDep
 
-from finance.api.deps import IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore, risposta_idempotente
+from finance.api.deps import (IDEMPOTENT_RESPONSES, IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
+                              risposta_idempotente)
 from finance.domain.denaro import euro, importo, verifica_cig, verifica_codice_fiscale_ente, verifica_cup
 from finance.domain.stanziamento import Stanziamento
 from finance.projections.abilitazioni import del_fornitore
@@ -108,7 +109,7 @@ def leggi(stanziamento_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> St
     return StanziamentoRead.of(app.stanziamento(tenant_of(principal), stanziamento_id))
 
 
-@router.post("/{stanziamento_id}/impegni", status_code=201)
+@router.post("/{stanziamento_id}/impegni", status_code=201, responses=IDEMPOTENT_RESPONSES)
 def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, runtime: RuntimeDep,
             principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Assume un impegno verso un beneficiario, entro il disponibile dello stanziamento (e, per un fornitore
@@ -125,7 +126,7 @@ def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, run
         abilitazioni=abilitazioni))
 
 
-@router.post("/{stanziamento_id}/impegni/{impegno_id}/riduzioni", status_code=201)
+@router.post("/{stanziamento_id}/impegni/{impegno_id}/riduzioni", status_code=201, responses=IDEMPOTENT_RESPONSES)
 def riduci(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: RiduzioneWrite, app: FinanceDep,
            principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Riduce un impegno (disimpegno o economia) con la sua motivazione."""
@@ -134,7 +135,7 @@ def riduci(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: RiduzioneWri
         principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
 
 
-@router.post("/{stanziamento_id}/impegni/{impegno_id}/liquidazioni", status_code=201)
+@router.post("/{stanziamento_id}/impegni/{impegno_id}/liquidazioni", status_code=201, responses=IDEMPOTENT_RESPONSES)
 def liquida(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: LiquidazioneWrite, app: FinanceDep,
             principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Liquida una fattura su un impegno, entro quanto resta dell'impegno."""
@@ -143,7 +144,7 @@ def liquida(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: Liquidazion
         principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
 
 
-@router.post("/{stanziamento_id}/liquidazioni/{liquidazione_id}/mandati", status_code=201)
+@router.post("/{stanziamento_id}/liquidazioni/{liquidazione_id}/mandati", status_code=201, responses=IDEMPOTENT_RESPONSES)
 def paga(stanziamento_id: uuid.UUID, liquidazione_id: uuid.UUID, body: MandatoWrite, app: FinanceDep,
          principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Emette un mandato di pagamento su una liquidazione, entro quanto resta da pagare."""
