@@ -16,7 +16,7 @@ from ambiti_kit.errors import Conflict, RuleViolation
 from ambiti_kit.tenancy import TenantApplication
 
 from monitoring.domain.personale import DatiDotazione, Dotazione
-from monitoring.domain.prestazioni import DatiPrestazione, Errore, Prestazione, leggi_csv, verifica
+from monitoring.domain.prestazioni import DatiPrestazione, Errore, Prestazione, leggi_csv
 
 
 class Monitoring(TenantApplication):

@@ -9,6 +9,7 @@ from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from ambiti_kit.auth import Principal, require_roles
+from ambiti_kit.fields import IstatComune
 from ambiti_kit.readmodel import ReadModel
 from ambiti_kit.service import RuntimeDep
 
@@ -40,8 +41,7 @@ Regione = Annotated[Principal, Depends(require_roles("regione"))]
 ANNO_MIN, ANNO_MAX = 2000, 2100
 Anno = Annotated[int | None, Query(ge=ANNO_MIN, le=ANNO_MAX, description="Anno solare (facoltativo).")]
 Annualita = Annotated[int | None, Query(ge=ANNO_MIN, le=ANNO_MAX, description="Annualità del fondo (facoltativa).")]
-Comune = Annotated[str | None, Query(pattern=r"^\d{6}$", description="Codice ISTAT del Comune (6 cifre).",
-                                     examples=["065134"])]
+Comune = Annotated[IstatComune | None, Query(description="Codice ISTAT del Comune (6 cifre).")]
 Intervento = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
                                          description="Codice dell'intervento.", examples=["SAD"])]
 MESE = r"^\d{4}-(0[1-9]|1[0-2])$"

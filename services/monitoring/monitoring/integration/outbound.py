@@ -1,9 +1,10 @@
 """Domain events of monitoring -> its integration events on ``monitoring.events.v1``.
 
 Only aggregate figures travel: no event of monitoring carries a person. Amounts and hours
-are decimal strings with two decimals; ``utenti`` is area -> age band -> count. The
-producer's events are read back by monitoring's own read models (``monitoring.projections.
-prestazioni`` and ``personale``) and may be read by any integrator (SIOSS-style feeds).
+are decimal strings with two decimals; ``utenti`` is area -> age band -> count. The same
+mapping feeds monitoring's own read models in process (``monitoring.projections.prestazioni``,
+through the kit's projector: no round trip through Kafka), and the relay publishes the events
+for any integrator (SIOSS-style feeds).
 """
 
 from __future__ import annotations

@@ -251,7 +251,7 @@ BAD = [
     ("/piani", {"stato": "chiuso"}), ("/piani", {"anno": 1999}), ("/piani", {"anno": "duemila"}),
     ("/deliberazioni", {"stato": "iscritta"}), ("/deliberazioni", {"tipo": "Bilancio; DROP"}),
     ("/deliberazioni", {"anno": 2101}),
-    ("/prestazioni", {"comune": "65134"}), ("/prestazioni", {"comune": "065134\n"}),
+    ("/prestazioni", {"comune": "65134"}), ("/prestazioni", {"comune": "06513a"}),
     ("/prestazioni", {"intervento": "-SAD"}), ("/prestazioni", {"intervento": "X" * 33}),
     ("/prestazioni", {"mese_da": "2026-13"}), ("/prestazioni", {"mese_a": "2026-1"}),
     ("/prestazioni", {"mese_da": "2026-03", "mese_a": "2026-02"}), ("/prestazioni", {"anno": "2026.5"}),
