@@ -56,7 +56,7 @@ def seed_demo(planning_url: str, monitoring_url: str) -> int:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if http.get(f"{monitoring_url}/ambito/comuni", headers=auth).status_code == 200 and \
-                    http.get(f"{monitoring_url}/piani", headers=auth).json():
+                    http.get(f"{monitoring_url}/piani", headers=auth).json()["elementi"]:
                 break
             time.sleep(0.3)
         else:

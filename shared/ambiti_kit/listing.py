@@ -25,7 +25,7 @@ from typing import Annotated, Any, Generic, Sequence, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import DataError
+from eventsourcing.persistence import DataError, ProgrammingError
 from fastapi import Depends, Query, Request, Response
 from psycopg import sql
 from pydantic import BaseModel, Field
@@ -142,10 +142,11 @@ class ListQuery:
         query, params = self._query(page)
         try:
             rows = self.read_model.fetch_all(query, params, tenant=tenant, regione=regione)
-        except (DataError, psycopg.DataError):
+        except (DataError, ProgrammingError, psycopg.DataError, psycopg.ProgrammingError):
             if page.dopo is None:
                 raise
-            # a cursor whose values do not fit the sort's types (another list's, or forged)
+            # a cursor whose values do not fit the sort's types (another list's, or forged): a value
+            # that does not parse (DataError) or a type with no comparison to the column's (ProgrammingError)
             raise RuleViolation("Il cursore non appartiene a questo elenco.", rule="elenco.cursore",
                                 field="dopo") from None
         more = len(rows) > page.limite

@@ -285,8 +285,6 @@ def test_a_cursor_of_another_list_is_422(world: World) -> None:
                 assert (r.status_code, r.json()["field"]) == (422, "dopo"), (path, other, r.text)
 
 
-@pytest.mark.xfail(reason="kit: ListQuery.page maps DataError, not ProgrammingError (text > smallint), to 422",
-                   strict=False)
 def test_a_cursor_with_a_number_where_the_list_sorts_by_text_is_422(world: World) -> None:
     cursor = world.page("/piani", limite=1)["successivo"]
     r = world.call("GET", "/prestazioni", A, "revisore", params={"dopo": cursor})
