@@ -7,11 +7,9 @@ ledger per fund, intervento and Comune without asking finance anything.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from eventsourcing.persistence import Notification
-
-from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.mapping import EventTable, mapper
 
 from finance.domain.budget import Budget
 from finance.domain.contributi import ContributiComunali
@@ -32,7 +30,7 @@ def _movimento(e: Any) -> dict[str, Any]:
     return {"stanziamento_id": str(e.originator_id), "ambito": e.tenant_id, "importo": euro(e.importo)}
 
 
-MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+MAPPING: EventTable = {
     Budget.Aperto: ("finance.budget.aperto", lambda e: {
         "budget_id": str(e.originator_id), "ambito": e.tenant_id, "piano_id": str(e.piano_id),
         "anno_inizio": e.anno_inizio, "anno_fine": e.anno_fine, "aperto_il": e.timestamp.isoformat()}),
@@ -94,10 +92,5 @@ MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
 }
 
 
-def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
-    mapped = MAPPING.get(type(domain_event))
-    if mapped is None:
-        return None
-    type_, data = mapped
-    return CloudEvent.of(domain_event, notification, type=type_, source=SOURCE, schemas=SCHEMAS,
-                         data=data(domain_event))
+#: the relay's and the own-log projector's mapper: a domain event -> its public integration event, or None
+to_integration_event = mapper(MAPPING, source=SOURCE, schemas=SCHEMAS)

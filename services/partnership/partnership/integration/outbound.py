@@ -10,11 +10,9 @@ data are exactly the fields those consumers read.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from eventsourcing.persistence import Notification
-
-from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.mapping import EventTable, mapper
 
 from partnership.domain.accreditamenti import Accreditamento, Affidamento
 from partnership.domain.enti import Ente
@@ -95,7 +93,7 @@ def affidamento_aggiudicato(e: Any) -> dict[str, Any]:
 
 
 #: domain event class -> (integration event type, data builder)
-MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+MAPPING: EventTable = {
     Ente.Registrato: ("partnership.ente.registrato", lambda e: {
         **_ente(e), "codice_fiscale": e.codice_fiscale, **_json(e.dati), "registrato_da": e.registrato_da}),
     Ente.Aggiornato: ("partnership.ente.aggiornato", lambda e: {
@@ -150,10 +148,5 @@ MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
 }
 
 
-def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
-    mapped = MAPPING.get(type(domain_event))
-    if mapped is None:
-        return None
-    type_, data = mapped
-    return CloudEvent.of(domain_event, notification, type=type_, source=SOURCE, schemas=SCHEMAS,
-                         data=data(domain_event))
+#: the relay's and the own-log projector's mapper: a domain event -> its public integration event, or None
+to_integration_event = mapper(MAPPING, source=SOURCE, schemas=SCHEMAS)

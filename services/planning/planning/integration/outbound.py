@@ -7,11 +7,9 @@ agenda) is not: its effect is visible in the published events (``numero``, ``ord
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from eventsourcing.persistence import Notification
-
-from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.mapping import EventTable, mapper
 
 from planning.domain.accordo import AccordoDiProgramma
 from planning.domain.ambito import Ambito
@@ -49,7 +47,7 @@ def _interventi(aree: list[dict]) -> list[dict[str, Any]]:
 
 
 #: domain event class -> (integration event type, data builder)
-MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
+MAPPING: EventTable = {
     PianoDiZona.Creato: ("planning.piano_di_zona.creato", lambda e: {
         **_piano(e), "titolo": e.titolo, "anno_inizio": e.anno_inizio, "anno_fine": e.anno_fine, "stato": "bozza",
         "creato_da": e.creato_da, "creato_il": e.timestamp.isoformat()}),
@@ -131,10 +129,5 @@ def _comitato(e: Any) -> dict[str, Any]:
             "regola": e.regola, "configurato_da": e.configurato_da}
 
 
-def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
-    mapped = MAPPING.get(type(domain_event))
-    if mapped is None:
-        return None
-    type_, data = mapped
-    return CloudEvent.of(domain_event, notification, type=type_, source=SOURCE, schemas=SCHEMAS,
-                         data=data(domain_event))
+#: the relay's and the own-log projector's mapper: a domain event -> its public integration event, or None
+to_integration_event = mapper(MAPPING, source=SOURCE, schemas=SCHEMAS)
