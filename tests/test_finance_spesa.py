@@ -280,7 +280,7 @@ def test_a_refused_request_does_not_use_up_its_key(fin1: dict) -> None:
     f, sid = fin1["f"], fin1["sid"]
     key = f"ritento-{uuid.uuid4()}"
     assert_problem(f.muovi(f"/stanziamenti/{sid}/impegni", f.impegno(sid, "10.00", cig="ZA12B3C4D"), key=key,
-                           expect=None), 422, "impegno.cig", "cig")
+                           expect=None), 422, "codice.cig", "cig")
     oltre = str(cents(f.saldi(sid)["disponibile"]) + Decimal("1.00"))
     assert_problem(f.muovi(f"/stanziamenti/{sid}/impegni", f.impegno(sid, oltre), key=key, expect=None), 422,
                    "impegno.disponibilita", "importo")
@@ -302,13 +302,13 @@ def test_bad_input_is_refused_naming_the_rule_and_nothing_is_stored(fin1: dict, 
                            "string_type" if not isinstance(importo, str) else "string_pattern_mismatch", "importo")
         # identifiers
         assert_problem(f.muovi(impegni, f.impegno(sid, "10.00", cig="ZA12B3C4D"), expect=None), 422,
-                       "impegno.cig", "cig")
+                       "codice.cig", "cig")
         assert_problem(f.muovi(impegni, f.impegno(sid, "10.00", cig="za12b3c4d5"), expect=None), 422,
-                       "impegno.cig", "cig")
+                       "codice.cig", "cig")
         assert_problem(f.muovi(impegni, f.impegno(sid, "10.00", cup="J51B2100546000"), expect=None), 422,
-                       "impegno.cup", "cup")
+                       "codice.cup", "cup")
         assert_problem(f.muovi(impegni, f.impegno(sid, "10.00", cup="151B21005460006"), expect=None), 422,
-                       "impegno.cup", "cup")
+                       "codice.cup", "cup")
         assert_problem(f.muovi(impegni, f.impegno(sid, "10.00", beneficiario={**COOP, "codice_fiscale": "00743110158"}),
                                expect=None), 422, "ente.codice_fiscale", "beneficiario.codice_fiscale")
         assert_problem(f.muovi(impegni, f.impegno(sid, "10.00", atto={**DETERMINA, "tipo": "decreto"}), expect=None),

@@ -11,7 +11,7 @@ with its rule and the field it was given, in Italian.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from ambiti_kit import errors  # a module, not its names: errors imports the kit's fields, which import this
 
@@ -26,22 +26,32 @@ CUP = re.compile(r"[A-Z]\d{2}[A-Z]\d{11}")
 ISTAT_COMUNE = re.compile(r"\d{6}")
 #: an amount on the wire: ASCII digits, at most two decimals (positivity and scale are checked on the value)
 IMPORTO = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+#: what is read as an amount's text before its value is checked: plain decimal notation, no exponent, no
+#: thousands separator; a sign is read so that "-5.00" is refused as not positive rather than as unreadable
+_TESTO_IMPORTO = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_ILLEGGIBILE = "Importo non valido: si scrive in cifre, con il punto per i decimali (es. \"1250.00\")."
 
 
 def importo(valore: object, field: str = "importo") -> Decimal:
-    """A positive amount in euro with at most two decimals, from a string or a Decimal (never a float)."""
-    if isinstance(valore, (float, bool, int)) and not isinstance(valore, Decimal):
-        raise errors.RuleViolation("Gli importi si scrivono come stringhe decimali (es. \"1250.00\"), non come numeri.",
-                            rule="importo.formato", field=field)
-    testo = str(valore).strip()
-    if len(testo) > 40 or not testo.isascii() or "_" in testo:  # Decimal() also reads "١٠٠" and "1_000"
-        raise errors.RuleViolation("Importo non valido: si scrive in cifre, con il punto per i decimali (es. \"1250.00\").",
-                            rule="importo.formato", field=field)
-    try:
+    """A positive amount in euro with at most two decimals, from a string or a Decimal (never a float).
+
+    Text is read only in plain decimal notation ("1250", "1250.5", "1250.00", trimmed): never a
+    float, an int or a bool, an exponent ("1e3"), a comma, "1_000" or non-ASCII digits. The
+    result is quantized to the cent ("1250" -> Decimal("1250.00")).
+    """
+    if isinstance(valore, str):
+        testo = valore.strip()
+        # Decimal() also reads "١٠٠", "1_000" and "1e3": text is read only in the notation the wire documents
+        if len(testo) > 40 or not _TESTO_IMPORTO.fullmatch(testo):
+            raise errors.RuleViolation(_ILLEGGIBILE, rule="importo.formato", field=field)
         d = Decimal(testo)
-    except InvalidOperation:
-        raise errors.RuleViolation("Importo non valido: si scrive in cifre, con il punto per i decimali (es. \"1250.00\").",
-                            rule="importo.formato", field=field) from None
+    elif isinstance(valore, Decimal):
+        d = valore
+    elif isinstance(valore, (int, float)):  # bool too
+        raise errors.RuleViolation("Gli importi si scrivono come stringhe decimali (es. \"1250.00\"), non come numeri.",
+                                   rule="importo.formato", field=field)
+    else:
+        raise errors.RuleViolation(_ILLEGGIBILE, rule="importo.formato", field=field)
     if not d.is_finite():
         raise errors.RuleViolation("Importo non valido.", rule="importo.formato", field=field)
     if d <= 0:
@@ -88,7 +98,8 @@ def verifica_codice_fiscale_ente(cf: str, field: str = "codice_fiscale") -> str:
 
 def verifica_cig(cig: str, field: str = "cig") -> str:
     if not (isinstance(cig, str) and CIG.fullmatch(cig)):
-        raise errors.RuleViolation("Il CIG è di 10 caratteri (lettere maiuscole e cifre).", rule="codice.cig", field=field)
+        raise errors.RuleViolation("Il CIG è di 10 caratteri (lettere maiuscole e cifre).", rule="codice.cig",
+                                   field=field)
     return cig
 
 

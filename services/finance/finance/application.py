@@ -21,12 +21,12 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.idempotency import run_once
 from ambiti_kit.tenancy import TenantApplication
+from ambiti_kit.values import euro
 
 from finance.domain.abilitazioni import verifica_abilitazione
 from finance.domain.ambito import ComposizioneAmbito, verifica_composizione_nota
 from finance.domain.budget import Budget
 from finance.domain.contributi import ContributiComunali
-from finance.domain.denaro import euro
 from finance.domain.fondi import Assegnazione, verifica_fondo
 from finance.domain.riparti import DatiRiferimento, Riparto
 from finance.domain.riparto import esegui_da_dict

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import tenant_of
+from ambiti_kit.values import importo
 
 from finance.api.deps import (IDEMPOTENT_RESPONSES, IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
                               risposta_idempotente)
 from finance.domain.budget import Budget
-from finance.domain.denaro import importo
 
 router = APIRouter(prefix="/budget", tags=["Budget"])
 

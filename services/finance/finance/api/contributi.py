@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.errors import RuleViolation
 from ambiti_kit.fields import testo
+from ambiti_kit.values import euro, importo
 
 from finance.api.deps import IMPORTO, Contabile, FinanceDep
 from finance.domain.contributi import ContributiComunali
-from finance.domain.denaro import euro, importo
 
 router = APIRouter(prefix="/contributi", tags=["Contributi dei Comuni"])
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.fields import testo
+from ambiti_kit.values import euro, importo
 
 from finance.api.deps import IMPORTO, Contabile, FinanceDep, Lettore
-from finance.domain.denaro import euro, importo
 from finance.domain.fondi import FONDI, MACRO_LIVELLI, Assegnazione, verifica_fondo
 
 router = APIRouter(tags=["Fondi"])

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.fields import testo
 from ambiti_kit.service import RuntimeDep
+from ambiti_kit.values import euro, importo, verifica_cig, verifica_codice_fiscale_ente, verifica_cup
 
 from finance.api.deps import (IDEMPOTENT_RESPONSES, IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
                               risposta_idempotente)
-from finance.domain.denaro import euro, importo, verifica_cig, verifica_codice_fiscale_ente, verifica_cup
 from finance.domain.stanziamento import Stanziamento
 from finance.projections.abilitazioni import del_fornitore
 
@@ -115,7 +115,7 @@ def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, run
     """Assume un impegno verso un beneficiario, entro il disponibile dello stanziamento (e, per un fornitore
     accreditato o affidatario, solo con un titolo valido per l'intervento)."""
     beneficiario = body.beneficiario.model_dump()
-    verifica_codice_fiscale_ente(beneficiario["codice_fiscale"])
+    verifica_codice_fiscale_ente(beneficiario["codice_fiscale"], "beneficiario.codice_fiscale")
     cig = verifica_cig(body.cig) if body.cig is not None else None
     cup = verifica_cup(body.cup) if body.cup is not None else None
     tenant = tenant_of(principal)

@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.errors import NotFound
 from ambiti_kit.service import RuntimeDep
+from ambiti_kit.values import euro
 
 from finance.api.deps import FinanceDep
 from finance.application import Finance
-from finance.domain.denaro import euro
 from finance.domain.storia import Movimento, Saldi, appartiene, dell_impegno, storia_impegno, tipo_di
 
 router = APIRouter(prefix="/stanziamenti", tags=["Storia dei pagamenti"])

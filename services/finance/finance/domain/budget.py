@@ -14,8 +14,8 @@ from eventsourcing.domain import event
 
 from ambiti_kit.errors import RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
+from ambiti_kit.values import ZERO, euro, positivo
 
-from finance.domain.denaro import ZERO, euro, positivo
 
 
 def chiave_linea(intervento: str, fondo: str, anno: int) -> str:

@@ -37,6 +37,7 @@ from eventsourcing.domain import event
 
 from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
+from ambiti_kit.values import verifica_istat_comune
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -48,7 +49,6 @@ DECIMALI_QUOTA_PRO_CAPITE = 4
 PRO_CAPITE, DELIBERATO = "pro_capite", "deliberato"
 METODI = (PRO_CAPITE, DELIBERATO)
 
-_ISTAT = re.compile(r"^\d{6}$")
 _NUMERO_DELIBERAZIONE = re.compile(r"^[1-9]\d*/\d{4}$")
 _CONTROLLO = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -161,10 +161,7 @@ def _verifica_comuni(comuni: Any, metodo: str, comuni_ambito: set[str] | None) -
         if not isinstance(comune, dict):
             raise RuleViolation("Ogni Comune è un oggetto {istat, nome, popolazione}.", rule="contributi.comuni",
                                 field=f"comuni.{i}")
-        istat = comune.get("istat")
-        if not isinstance(istat, str) or not _ISTAT.match(istat):
-            raise RuleViolation("Il codice ISTAT di un Comune ha 6 cifre.", rule="contributi.istat",
-                                field=f"comuni.{i}.istat")
+        istat = verifica_istat_comune(comune.get("istat"), f"comuni.{i}.istat")  # type: ignore[arg-type]
         nome = _testo(comune.get("nome"), rule="contributi.nome", field=f"comuni.{i}.nome", nome="Nome del Comune")
         popolazione = comune.get("popolazione")
         if popolazione is None and metodo == DELIBERATO:

@@ -16,8 +16,8 @@ from eventsourcing.domain import event
 
 from ambiti_kit.errors import RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
+from ambiti_kit.values import ZERO, euro, positivo
 
-from finance.domain.denaro import ZERO, euro, positivo
 
 #: The catalogue of funding sources (codes shared with planning's budget lines).
 FONDI = {

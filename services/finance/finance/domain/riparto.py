@@ -57,6 +57,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
+from ambiti_kit import values
 from ambiti_kit.errors import RuleViolation
 
 METODI = ("quote_arrotondate", "resto_maggiore")
@@ -64,8 +65,6 @@ MODALITA = ("integrazione", "prelievo")
 VERSIONE = 1
 CENTESIMO = Decimal("0.01")
 MAX_DECIMALI_PERCENTUALE = 10
-#: amounts from 1,000 billion euro up are refused as out of scale
-MASSIMO_IMPORTO = Decimal("1e12")
 
 
 # ---------------------------------------------------------------------------------- inputs
@@ -129,10 +128,10 @@ class Assegnazione:
             "id": self.id,
             "quota": str(self.quota),
             "percentuale": self.percentuale,
-            "importo_base": _euro(self.importo_base),
-            "integrazione": _euro(self.integrazione),
-            "prelievo": _euro(self.prelievo),
-            "importo": _euro(self.importo),
+            "importo_base": values.euro(self.importo_base),
+            "integrazione": values.euro(self.integrazione),
+            "prelievo": values.euro(self.prelievo),
+            "importo": values.euro(self.importo),
         }
 
 
@@ -182,11 +181,11 @@ class Risultato:
             "risultato": {
                 "assegnazioni": [a.come_dict() for a in self.assegnazioni],
                 "totali": {
-                    "da_ripartire": _euro(self.totale_da_ripartire),
-                    "ripartito": _euro(self.totale_ripartito),
-                    "integrazioni": _euro(self.totale_integrazioni),
-                    "prelievi": _euro(self.totale_prelievi),
-                    "residuo": _euro(self.residuo),
+                    "da_ripartire": values.euro(self.totale_da_ripartire),
+                    "ripartito": values.euro(self.totale_ripartito),
+                    "integrazioni": values.euro(self.totale_integrazioni),
+                    "prelievi": values.euro(self.totale_prelievi),
+                    "residuo": values.euro(self.residuo),
                 },
             },
         }
@@ -236,8 +235,7 @@ def esegui(
     minimo: Minimo | None = None,
 ) -> Risultato:
     """Run a riparto (see the module docstring). Bad input raises ``RuleViolation`` naming rule and field."""
-    totale = _importo(totale, "totale", positivo_regola="riparto.totale_positivo",
-                      positivo_msg="Il totale da ripartire deve essere maggiore di zero.")
+    totale = values.importo(totale, "totale")
     arr = _valida_arrotondamento(arrotondamento)
     crit = _valida_criteri(criteri)
     dest = _valida_destinatari(destinatari, crit)
@@ -245,8 +243,9 @@ def esegui(
     n = len(dest)
     if mn is not None and mn.modalita == "prelievo" and mn.importo * n > totale:
         raise RuleViolation(
-            f"Minimo irraggiungibile: {n} destinatari × {_euro(mn.importo)} € = {_euro(mn.importo * n)} € "
-            f"supera il totale di {_euro(totale)} €; con «prelievo» il minimo è pagato dal totale stesso.",
+            f"Minimo irraggiungibile: {n} destinatari × {values.euro(mn.importo)} € = "
+            f"{values.euro(mn.importo * n)} € "
+            f"supera il totale di {values.euro(totale)} €; con «prelievo» il minimo è pagato dal totale stesso.",
             rule="riparto.minimo_irraggiungibile", field="minimo.importo")
 
     quote = _quote(dest, crit)
@@ -276,7 +275,7 @@ def esegui(
             if m * n > somma_base:
                 raise RuleViolation(
                     f"Minimo irraggiungibile: con le percentuali arrotondate la somma delle quote è "
-                    f"{_euro(_da_centesimi(somma_base))} €, meno di {n} × {_euro(mn.importo)} €.",
+                    f"{values.euro(_da_centesimi(somma_base))} €, meno di {n} × {values.euro(mn.importo)} €.",
                     rule="riparto.minimo_irraggiungibile", field="minimo.importo")
             esatti = _preleva({i: Fraction(base[i]) for i in ids}, quote, Fraction(m))
             finale = {i: _arrotonda_intero(v) for i, v in esatti.items()}
@@ -431,8 +430,7 @@ def _valida_minimo(minimo: Minimo | None) -> Minimo | None:
         raise RuleViolation(f"Modalità del minimo sconosciuta {minimo.modalita!r}: «integrazione» (a carico di "
                             f"risorse aggiuntive) o «prelievo» (dagli altri destinatari).",
                             rule="riparto.modalita_minimo", field="minimo.modalita")
-    importo = _importo(minimo.importo, "minimo.importo", positivo_regola="riparto.minimo_positivo",
-                       positivo_msg="Il minimo per destinatario deve essere maggiore di zero.")
+    importo = values.importo(minimo.importo, "minimo.importo")
     return Minimo(importo, minimo.modalita)
 
 
@@ -456,18 +454,6 @@ def _numero(valore: object, field: str, regola: str, cosa: str) -> Decimal:
         raise RuleViolation(f"{cosa}: {valore!r} è fuori scala (al più 16 cifre intere e 12 decimali).",
                             rule="riparto.numero_fuori_scala", field=field)
     return d + 0  # no negative zero
-
-
-def _importo(valore: object, field: str, *, positivo_regola: str, positivo_msg: str) -> Decimal:
-    d = _numero(valore, field, "riparto.importo_formato", "Importo")
-    if d <= 0:
-        raise RuleViolation(positivo_msg, rule=positivo_regola, field=field)
-    if d != d.quantize(CENTESIMO):
-        raise RuleViolation(f"L'importo {valore} ha più di due decimali: gli importi sono in euro e centesimi.",
-                            rule="riparto.importo_centesimi", field=field)
-    if d >= MASSIMO_IMPORTO:
-        raise RuleViolation("Importo fuori scala.", rule="riparto.importo_massimo", field=field)
-    return d.quantize(CENTESIMO)
 
 
 def _indicatore(valore: object, field: str, id: str, nome: str) -> Decimal:
@@ -509,13 +495,13 @@ def parametri_come_dict(totale: Decimal, destinatari: Sequence[Destinatario], cr
                         arrotondamento: Arrotondamento, minimo: Minimo | None = None) -> dict[str, Any]:
     """The inputs of a riparto, JSON-safe (numbers as strings, weights as exact fractions "n/d")."""
     return {
-        "totale": _euro(Decimal(totale)),
+        "totale": values.euro(Decimal(totale)),
         "destinatari": [{"id": d.id, "indicatori": {k: format(Decimal(v), "f") for k, v in d.indicatori.items()}}
                         for d in destinatari],
         "criteri": [{"indicatore": c.indicatore, "peso": str(Fraction(c.peso))} for c in criteri],
         "arrotondamento": {"metodo": arrotondamento.metodo,
                            "decimali_percentuale": arrotondamento.decimali_percentuale},
-        "minimo": ({"importo": _euro(Decimal(minimo.importo)), "modalita": minimo.modalita}
+        "minimo": ({"importo": values.euro(Decimal(minimo.importo)), "modalita": minimo.modalita}
                    if minimo is not None else None),
     }
 
@@ -697,7 +683,3 @@ def _in_centesimi(d: Decimal) -> int:
 
 def _da_centesimi(c: int) -> Decimal:
     return Decimal(c).scaleb(-2)
-
-
-def _euro(d: Decimal) -> str:
-    return format(Decimal(d).quantize(CENTESIMO), "f")

@@ -24,8 +24,8 @@ from eventsourcing.domain import event
 
 from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
+from ambiti_kit.values import ZERO, euro, positivo
 
-from finance.domain.denaro import ZERO, euro, positivo
 
 RIDUZIONI = ("disimpegno", "economia")
 TIPI_ATTO = ("deliberazione", "determina")

@@ -15,7 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable
 
-from finance.domain.denaro import ZERO
+from ambiti_kit.values import ZERO
+
 from finance.domain.stanziamento import Stanziamento
 
 #: the kind of every event of a ledger, in the words of the history

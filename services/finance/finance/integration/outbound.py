@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ambiti_kit.mapping import EventTable, mapper
+from ambiti_kit.values import euro
 
 from finance.domain.budget import Budget
 from finance.domain.contributi import ContributiComunali
-from finance.domain.denaro import euro
 from finance.domain.fondi import Assegnazione
 from finance.domain.riparti import DatiRiferimento, Riparto
 from finance.domain.stanziamento import Stanziamento

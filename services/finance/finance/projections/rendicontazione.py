@@ -37,6 +37,8 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Literal, Mapping
 
+from ambiti_kit import values
+
 ZERO = Decimal("0.00")
 CENTESIMO = Decimal("0.01")
 CENTO = Decimal(100)
@@ -460,8 +462,8 @@ def rendiconto(ambito: str, assegnazioni: Iterable[Assegnato], stanziati: Iterab
 # -- wire form -----------------------------------------------------------------------------------
 
 def euro(d: Decimal | None) -> str | None:
-    """An amount on the wire: a string with two decimals (None stays None)."""
-    return None if d is None else str(d.quantize(CENTESIMO, rounding=ROUND_HALF_UP))
+    """An amount on the wire (the kit's ``euro``); a figure that does not apply (None) stays None."""
+    return None if d is None else values.euro(d)
 
 
 def _pct(d: Decimal | None) -> str | None:

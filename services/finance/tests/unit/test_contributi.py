@@ -151,7 +151,7 @@ NON_S09 = {"istat": "065116", "nome": "Salerno", "popolazione": 126_019}
 @pytest.mark.parametrize("modifica, rule, field", [
     ({"anno": 1999}, "contributi.anno", "anno"),
     ({"comuni": []}, "contributi.comuni", "comuni"),
-    ({"comuni": [{"istat": "65134", "nome": "Sapri", "popolazione": 6373}]}, "contributi.istat", "comuni.0.istat"),
+    ({"comuni": [{"istat": "65134", "nome": "Sapri", "popolazione": 6373}]}, "codice.istat", "comuni.0.istat"),
     ({"comuni": [{"istat": SAPRI, "nome": " ", "popolazione": 6373}]}, "contributi.nome", "comuni.0.nome"),
     ({"comuni": [{"istat": SAPRI, "nome": "Sapri", "popolazione": 0}]}, "contributi.popolazione",
      "comuni.0.popolazione"),

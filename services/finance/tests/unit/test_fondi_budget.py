@@ -6,8 +6,9 @@
 - ``Budget``: the lines of the approved version in force (only a newer version replaces them); a
   line never receives more than planned (``budget.capienza_linea``), an unknown line is refused
   (``budget.linea_esistente``), and the quadro reconciles: previsto = allocato + da allocare.
-- ``denaro``: amounts are ``Decimal`` cents from strings, never floats; CIG, CUP and the codice
-  fiscale of an organisation (11 digits with its check digit).
+
+Amounts, CIG, CUP and the codice fiscale of an organisation are the kit's (``ambiti_kit.values``,
+tested in ``shared/tests/unit/test_values.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from hypothesis import strategies as st
 
 from ambiti_kit.errors import RuleViolation
 from finance.domain.budget import Budget, chiave_linea
-from finance.domain.denaro import euro, importo, verifica_cig, verifica_codice_fiscale_ente, verifica_cup
 from finance.domain.fondi import FONDI, Assegnazione, atto, verifica_fondo, verifica_vincoli
 
 TENANT = "15-S09"
@@ -296,104 +296,3 @@ def test_funds_and_lines_refuse_zero_negative_and_sub_cent_amounts(amount: str) 
         Assegnazione.registra(TENANT, "FNA", 2025, d, DECRETO, {}, "a")
     assert info.value.rule == "importo.positivo"
     assert (a.totale, a.allocato, b.allocato) == (Decimal("1000.00"), Decimal("0.00"), {})
-
-
-# -- denaro -------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("valore", "atteso"), [
-    ("1250.00", "1250.00"), ("10", "10.00"), ("7.5", "7.50"), (" 0.01 ", "0.01"),
-    ("999999999999.99", "999999999999.99"),
-    (Decimal("3.1"), "3.10"), ("1E+2", "100.00"),
-])
-def test_importo_reads_decimal_strings_into_cents(valore: object, atteso: str) -> None:
-    d = importo(valore, "importo")
-    assert isinstance(d, Decimal) and d == Decimal(atteso) and str(d) == atteso
-
-
-@pytest.mark.parametrize(("valore", "rule"), [
-    (10.5, "importo.formato"), (0.1, "importo.formato"), (10.0, "importo.formato"), (True, "importo.formato"),
-    ("abc", "importo.formato"), ("", "importo.formato"), ("12,50", "importo.formato"), ("NaN", "importo.formato"),
-    ("Infinity", "importo.formato"), ("-Infinity", "importo.formato"), (None, "importo.formato"),
-    ("0", "importo.positivo"), ("0.00", "importo.positivo"), ("-0", "importo.positivo"),
-    ("-5.00", "importo.positivo"), ("-0.01", "importo.positivo"),
-    ("10.001", "importo.centesimi"), ("0.001", "importo.centesimi"), ("1E-3", "importo.centesimi"),
-    ("1e12", "importo.massimo"), ("1000000000000.00", "importo.massimo"),
-])
-def test_importo_refuses_floats_non_positive_sub_cent_and_non_numbers(valore: object, rule: str) -> None:
-    with pytest.raises(RuleViolation) as info:
-        importo(valore, "fattura.importo")
-    assert (info.value.rule, info.value.field) == (rule, "fattura.importo")
-
-
-@FAST
-@given(st.integers(1, 10**14 - 1))
-def test_any_positive_amount_in_cents_round_trips_exactly(n: int) -> None:
-    d = Decimal(n).scaleb(-2)
-    assert importo(str(d), "importo") == d and euro(importo(euro(d), "importo")) == euro(d) == str(d)
-
-
-@FAST
-@given(st.floats(allow_nan=True, allow_infinity=True))
-def test_no_float_is_ever_an_amount(x: float) -> None:
-    with pytest.raises(RuleViolation) as info:
-        importo(x, "importo")
-    assert info.value.rule == "importo.formato"
-
-
-def test_euro_writes_two_decimals_and_no_exponent() -> None:
-    assert [euro(Decimal(x)) for x in ("1", "1E+3", "0.1", "12345678.90", "0")] == [
-        "1.00", "1000.00", "0.10", "12345678.90", "0.00"]
-
-
-@pytest.mark.parametrize("cig", ["ZA12B3C4D5", "0123456789", "8765432ABC"])
-def test_a_cig_has_ten_upper_case_letters_or_digits(cig: str) -> None:
-    assert verifica_cig(cig) == cig
-
-
-@pytest.mark.parametrize("cig", ["ZA12B3C4D", "ZA12B3C4D56", "za12b3c4d5", "ZA12B3C4D-", "", "ZA12B3 C4D5"])
-def test_a_wrong_cig_is_refused(cig: str) -> None:
-    with pytest.raises(RuleViolation) as info:
-        verifica_cig(cig)
-    assert (info.value.rule, info.value.field) == ("impegno.cig", "cig")
-
-
-@pytest.mark.parametrize("cup", ["J51B21005460006", "E19J21010000001"])
-def test_a_cup_is_letter_two_digits_letter_eleven_digits(cup: str) -> None:
-    assert verifica_cup(cup) == cup
-
-
-@pytest.mark.parametrize("cup", ["J51B2100546000", "J51B210054600061", "151B21005460006", "JA1B21005460006",
-                                 "J5112100546000X", "j51b21005460006", ""])
-def test_a_wrong_cup_is_refused(cup: str) -> None:
-    with pytest.raises(RuleViolation) as info:
-        verifica_cup(cup)
-    assert (info.value.rule, info.value.field) == ("impegno.cup", "cup")
-
-
-@pytest.mark.parametrize("cf", ["00743110157", "80012000826", "02438750586"])
-def test_an_organisations_codice_fiscale_has_eleven_digits_and_its_check_digit(cf: str) -> None:
-    assert verifica_codice_fiscale_ente(cf) == cf
-
-
-@pytest.mark.parametrize("cf", ["00743110158", "00743110150", "0074311015", "007431101570", "0074311015A",
-                                "RSSMRA80A01H501U", "", "٠٠٧٤٣١١٠١٥٧", "００７４３１１０１５７"])
-def test_a_wrong_codice_fiscale_is_refused(cf: str) -> None:
-    with pytest.raises(RuleViolation) as info:
-        verifica_codice_fiscale_ente(cf)
-    assert (info.value.rule, info.value.field) == ("ente.codice_fiscale", "beneficiario.codice_fiscale")
-
-
-@FAST
-@given(st.from_regex(r"\A[0-9]{10}\Z"), st.integers(0, 9))
-def test_exactly_one_check_digit_completes_ten_digits(corpo: str, cifra: int) -> None:
-    validi = [d for d in range(10) if _valido(corpo + str(d))]
-    assert len(validi) == 1
-    assert _valido(corpo + str(cifra)) == (cifra == validi[0])
-
-
-def _valido(cf: str) -> bool:
-    try:
-        verifica_codice_fiscale_ente(cf)
-        return True
-    except RuleViolation:
-        return False

@@ -454,13 +454,13 @@ X = [Criterio("x", Fraction(1))]
 
 
 @pytest.mark.parametrize(("kwargs", "regola", "campo"), [
-    ({"totale": Decimal("0")}, "riparto.totale_positivo", "totale"),
-    ({"totale": Decimal("-5.00")}, "riparto.totale_positivo", "totale"),
-    ({"totale": Decimal("10.001")}, "riparto.importo_centesimi", "totale"),
-    ({"totale": 10.5}, "riparto.importo_formato", "totale"),
-    ({"totale": "dieci"}, "riparto.importo_formato", "totale"),
-    ({"totale": Decimal("NaN")}, "riparto.importo_formato", "totale"),
-    ({"totale": Decimal("1e12")}, "riparto.importo_massimo", "totale"),
+    ({"totale": Decimal("0")}, "importo.positivo", "totale"),
+    ({"totale": Decimal("-5.00")}, "importo.positivo", "totale"),
+    ({"totale": Decimal("10.001")}, "importo.centesimi", "totale"),
+    ({"totale": 10.5}, "importo.formato", "totale"),
+    ({"totale": "dieci"}, "importo.formato", "totale"),
+    ({"totale": Decimal("NaN")}, "importo.formato", "totale"),
+    ({"totale": Decimal("1e12")}, "importo.massimo", "totale"),
     ({"criteri": []}, "riparto.criteri_presenti", "criteri"),
     ({"criteri": [Criterio("x", Fraction(1, 2)), Criterio("y", Fraction(1, 3))]}, "riparto.pesi_somma_uno", "criteri"),
     ({"criteri": [Criterio("x", Fraction(3, 5)), Criterio("y", Fraction(0))]}, "riparto.peso_positivo",
@@ -494,8 +494,8 @@ X = [Criterio("x", Fraction(1))]
     ({"arrotondamento": Arrotondamento("resto_maggiore", 11)}, "riparto.decimali_percentuale",
      "arrotondamento.decimali_percentuale"),
     ({"minimo": Minimo(Decimal("10"), "a_carico_di_chi")}, "riparto.modalita_minimo", "minimo.modalita"),
-    ({"minimo": Minimo(Decimal("0"), "prelievo")}, "riparto.minimo_positivo", "minimo.importo"),
-    ({"minimo": Minimo(Decimal("1.005"), "prelievo")}, "riparto.importo_centesimi", "minimo.importo"),
+    ({"minimo": Minimo(Decimal("0"), "prelievo")}, "importo.positivo", "minimo.importo"),
+    ({"minimo": Minimo(Decimal("1.005"), "prelievo")}, "importo.centesimi", "minimo.importo"),
     ({"minimo": Minimo(Decimal("50.01"), "prelievo")}, "riparto.minimo_irraggiungibile", "minimo.importo"),
 ])
 def test_errori_con_regola_e_campo(kwargs, regola, campo) -> None:
@@ -710,7 +710,7 @@ def test_cli_come_modulo(dati_csv) -> None:
     proc = subprocess.run([sys.executable, "-m", "finance.cli", "riparto", "--dati", str(dati_csv), "--totale", "0",
                            "--criterio", "popolazione=1", "--metodo", "resto_maggiore"],
                           capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 2 and "riparto.totale_positivo" in proc.stderr
+    assert proc.returncode == 2 and "importo.positivo" in proc.stderr
 
 
 def test_euro_it() -> None:

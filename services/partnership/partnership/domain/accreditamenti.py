@@ -21,11 +21,10 @@ from eventsourcing.domain import event
 
 from ambiti_kit.errors import Conflict, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate
+from ambiti_kit.values import importo, positivo, verifica_cig
 
 from partnership.domain.valori import (
-    importo,
     verifica_atto,
-    verifica_cig,
     verifica_codice_intervento,
     verifica_nomenclatura,
     verifica_periodo,
@@ -158,12 +157,12 @@ class Affidamento(TenantAggregate):
         self.atto = atto
 
     @classmethod
-    def aggiudica(cls, tenant_id: str, ente: dict, piano_id: uuid.UUID, intervento: str, importo_: object,
+    def aggiudica(cls, tenant_id: str, ente: dict, piano_id: uuid.UUID, intervento: str, importo: Decimal,
                   cig: str | None, valido_dal: date, valido_al: date, modalita: str, atto: dict, autore: str, *,
                   accreditamento: Accreditamento | None = None, procedura: "object | None" = None) -> "Affidamento":
         """Award; through ``accreditamento`` (which must cover it) or a co-progettazione's convenzione."""
         verifica_codice_intervento(intervento)
-        totale = importo(importo_)
+        positivo(importo)
         if cig is not None:
             verifica_cig(cig)
         verifica_periodo(valido_dal, valido_al, "affidamento.periodo")
@@ -185,7 +184,7 @@ class Affidamento(TenantAggregate):
             if ente["codice_fiscale"] not in [c["codice_fiscale"] for c in convenzione["contraenti"]]:
                 raise RuleViolation("L'ente non è parte della convenzione.", rule="affidamento.convenzione_parte",
                                     field="procedura_id")
-        return cls(tenant_id=tenant_id, ente=ente, piano_id=piano_id, intervento=intervento, importo=totale, cig=cig,
+        return cls(tenant_id=tenant_id, ente=ente, piano_id=piano_id, intervento=intervento, importo=importo, cig=cig,
                    valido_dal=valido_dal, valido_al=valido_al, modalita=modalita,
                    accreditamento_id=accreditamento.id if accreditamento is not None else None,
                    procedura_id=getattr(procedura, "id", None), atto=verifica_atto(atto), aggiudicato_da=autore)

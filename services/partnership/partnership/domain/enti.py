@@ -20,8 +20,9 @@ from eventsourcing.domain import event
 
 from ambiti_kit.errors import Conflict, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
+from ambiti_kit.values import verifica_codice_fiscale_ente, verifica_istat_comune
 
-from partnership.domain.valori import verifica_codice_fiscale_ente, verifica_testo_libero
+from partnership.domain.valori import verifica_testo_libero
 
 TIPI = ("ets", "pubblico", "sindacato")
 #: the seven sections of the Registro Unico Nazionale del Terzo Settore (art. 46 D.Lgs. 117/2017)
@@ -72,9 +73,8 @@ def verifica_dati(dati: dict[str, Any]) -> dict[str, Any]:
         raise RuleViolation("La categoria si indica solo per gli enti pubblici.", rule="ente.categoria_solo_pubblici",
                             field="categoria")
     comune = dati.get("comune_sede")
-    if comune is not None and not re.fullmatch(r"\d{6}", comune):
-        raise RuleViolation("Il Comune di sede è un codice ISTAT di 6 cifre.", rule="ente.comune_sede",
-                            field="comune_sede")
+    if comune is not None:
+        verifica_istat_comune(comune, "comune_sede")
     return {"tipo": tipo, "denominazione": denominazione, "forma_giuridica": forma, "runts": runts,
             "categoria": categoria, "comune_sede": comune}
 

@@ -24,8 +24,9 @@ from eventsourcing.domain import event
 
 from ambiti_kit.errors import Conflict, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate
+from ambiti_kit.values import euro, importo, positivo
 
-from partnership.domain.valori import euro, importo, verifica_atto, verifica_testo_libero
+from partnership.domain.valori import verifica_atto, verifica_testo_libero
 
 TIPI = ("co_programmazione", "co_progettazione")
 FASI = ("avviso_pubblicato", "ammissione", "sessioni", "progetto_condiviso", "convenzione_stipulata")
@@ -218,7 +219,7 @@ class Procedura(TenantAggregate):
                                     field="capofila")
         if not 1 <= durata_mesi <= 120:
             raise RuleViolation("La durata è tra 1 e 120 mesi.", rule="convenzione.durata", field="durata_mesi")
-        totale = importo(importo_totale)
+        totale = positivo(importo_totale)
         righe = verifica_budget(totale, budget, decorrenza, durata_mesi)
         contraenti = [{"codice_fiscale": cf, "denominazione": self.manifestazioni[cf]["denominazione"]}
                       for cf in enti]

@@ -17,9 +17,9 @@ from eventsourcing.domain import event
 
 from ambiti_kit.errors import Conflict, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate
+from ambiti_kit.values import verifica_istat_comune
 
 from partnership.domain.valori import (
-    ISTAT_COMUNE,
     verifica_area,
     verifica_codice_intervento,
     verifica_nomenclatura,
@@ -50,9 +50,7 @@ def verifica_intervento(intervento: dict, field: str = "intervento") -> dict:
         raise RuleViolation("L'intervento proposto copre almeno un Comune.", rule="proposta.comuni",
                             field=f"{field}.comuni")
     for i, istat in enumerate(comuni):
-        if not ISTAT_COMUNE.match(istat):
-            raise RuleViolation(f"Codice ISTAT non valido: {istat!r}.", rule="proposta.istat_comune",
-                                field=f"{field}.comuni.{i}")
+        verifica_istat_comune(istat, f"{field}.comuni.{i}")
     if len(set(comuni)) != len(comuni):
         raise RuleViolation("Ogni Comune compare una volta.", rule="proposta.comuni_unici", field=f"{field}.comuni")
     utenti = intervento.get("utenti_attesi")
@@ -92,8 +90,7 @@ class Tavolo(TenantAggregate):
 
     def aggiungi_staff_comune(self, istat: str, ruolo: str, area: str, autore: str) -> str:
         """A Comune's staff member joins, by role: no person's name is recorded."""
-        if not ISTAT_COMUNE.match(istat):
-            raise RuleViolation("Il Comune è un codice ISTAT di 6 cifre.", rule="tavolo.istat_comune", field="istat")
+        verifica_istat_comune(istat, "istat")
         if ruolo not in RUOLI_STAFF:
             raise RuleViolation(f"Ruolo non ammesso: {ruolo!r} (ammessi: {', '.join(RUOLI_STAFF)}).",
                                 rule="tavolo.ruolo_staff", field="ruolo")

@@ -1,20 +1,17 @@
-"""Values shared by partnership's aggregates: acts, amounts, codes, and the guard on free text.
+"""Values shared by partnership's aggregates: acts, classifications, areas, and the guard on free text.
 
-Amounts are ``Decimal`` end to end and strings with two decimals on the wire. Free texts
-(minutes, reasons, summaries) are refused when they carry a person's codice fiscale: no
-personal data enters this service, only organisations' 11-digit codes.
+Amounts, an organisation's codice fiscale, CIG and ISTAT codes are the kit's
+(``ambiti_kit.values``). Free texts (minutes, reasons, summaries) are refused when they carry
+a person's codice fiscale: no personal data enters this service, only organisations' 11-digit codes.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ambiti_kit.errors import RuleViolation
-from ambiti_kit.fields import codice_fiscale_ente_valido
 
-CENTESIMO = Decimal("0.01")
 #: acts that carry a step of a procedure, an accreditation or an award
 TIPI_ATTO = ("determina", "deliberazione", "decreto", "avviso", "protocollo", "verbale", "convenzione")
 #: thematic areas of tavoli, members and proposals (the usual areas of a Piano di Zona)
@@ -26,20 +23,9 @@ MACRO_LIVELLI = ("1", "2", "3", "4", "5")
 CODICE_NOMENCLATORE = re.compile(r"^[A-I]\d{1,2}(\.\d{1,2})?$")
 #: an intervento's code in the Piano (the same pattern planning uses)
 CODICE_INTERVENTO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
-ISTAT_COMUNE = re.compile(r"^\d{6}$")
-CIG = re.compile(r"^[A-Z0-9]{10}$")
 #: a person's codice fiscale (16 characters, omocodia letters allowed in the digit places)
 CODICE_FISCALE_PERSONA = re.compile(r"[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z]"
                                     r"[0-9LMNPQRSTUV]{3}[A-Z]", re.IGNORECASE)
-
-
-def verifica_codice_fiscale_ente(cf: str, field: str = "codice_fiscale") -> str:
-    """An organisation's codice fiscale (11 digits, Luhn check digit); a person's 16-character one is refused."""
-    if not codice_fiscale_ente_valido(cf):
-        raise RuleViolation("Il codice fiscale di un ente ha 11 cifre, l'ultima di controllo "
-                            "(i codici fiscali delle persone non si registrano).", rule="ente.codice_fiscale",
-                            field=field)
-    return cf
 
 
 def verifica_testo_libero(testo: str, field: str) -> str:
@@ -60,32 +46,6 @@ def verifica_atto(atto: dict, field: str = "atto") -> dict:
     if not isinstance(atto.get("data"), date):
         raise RuleViolation("Un atto ha una data.", rule="atto.data", field=f"{field}.data")
     return {"tipo": atto["tipo"], "numero": str(atto["numero"]).strip(), "data": atto["data"]}
-
-
-def importo(valore: object, field: str = "importo") -> Decimal:
-    """A positive amount in euro with at most two decimals, from a string or a Decimal (never a float)."""
-    if isinstance(valore, (float, bool)):
-        raise RuleViolation("Gli importi si scrivono come stringhe decimali (es. \"1250.00\").",
-                            rule="importo.formato", field=field)
-    testo = str(valore).strip()
-    try:
-        d = Decimal(testo) if testo.isascii() and "_" not in testo else None
-    except InvalidOperation:
-        d = None
-    if d is None or not d.is_finite():
-        raise RuleViolation(f"Importo non valido: {valore!r}.", rule="importo.formato", field=field)
-    if d <= 0:
-        raise RuleViolation("L'importo deve essere maggiore di zero.", rule="importo.positivo", field=field)
-    if d.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise RuleViolation("L'importo ha al massimo due decimali.", rule="importo.centesimi", field=field)
-    if d >= Decimal("1e12"):
-        raise RuleViolation("Importo fuori scala.", rule="importo.massimo", field=field)
-    return d.quantize(CENTESIMO)
-
-
-def euro(d: Decimal) -> str:
-    """An amount on the wire: two decimals, no exponent."""
-    return str(Decimal(d).quantize(CENTESIMO, rounding=ROUND_HALF_UP))
 
 
 def verifica_nomenclatura(nomenclatura: dict, field: str = "nomenclatura") -> dict:
@@ -121,10 +81,3 @@ def verifica_area(area: str, field: str = "area") -> str:
 def verifica_periodo(dal: date, al: date, rule: str, field: str = "valido_al") -> None:
     if al < dal:
         raise RuleViolation("La fine del periodo non precede l'inizio.", rule=rule, field=field)
-
-
-def verifica_cig(cig: str, field: str = "cig") -> str:
-    if not CIG.match(cig):
-        raise RuleViolation("Il CIG è di 10 caratteri (lettere maiuscole e cifre).", rule="affidamento.cig",
-                            field=field)
-    return cig

@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from ambiti_kit.mapping import EventTable, mapper
+from ambiti_kit.values import euro
 
 from partnership.domain.accreditamenti import Accreditamento, Affidamento
 from partnership.domain.enti import Ente
 from partnership.domain.procedure import Procedura
 from partnership.domain.tavoli import Tavolo
-from partnership.domain.valori import euro
 
 SOURCE = "/ambiti/partnership"
 SCHEMAS = "https://contracts.ambiti.example/partnership"

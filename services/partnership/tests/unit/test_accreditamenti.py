@@ -65,15 +65,15 @@ def test_state_over_time_renewal_and_revocation() -> None:
 
 
 def aggiudica(**kw: object) -> Affidamento:
-    args = {"ente": FARO, "piano_id": PIANO, "intervento": "A1.2", "importo_": "50000", "cig": "ZA12345678",
+    args = {"ente": FARO, "piano_id": PIANO, "intervento": "A1.2", "importo": Decimal("50000.00"), "cig": "ZA12345678",
             "valido_dal": date(2026, 2, 1), "valido_al": date(2026, 11, 30), "modalita": "gara", "atto": ATTO,
             "autore": "amm", **kw}
     return Affidamento.aggiudica("15-S09", **args)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("kw, rule, field", [
-    ({"importo_": "0"}, "importo.positivo", "importo"),
-    ({"cig": "Z123"}, "affidamento.cig", "cig"),
+    ({"importo": Decimal("0")}, "importo.positivo", "importo"),
+    ({"cig": "Z123"}, "codice.cig", "cig"),
     ({"valido_al": date(2026, 1, 1)}, "affidamento.periodo", "valido_al"),
     ({"modalita": "proroga"}, "affidamento.modalita", "modalita"),
     ({"modalita": "accreditamento"}, "affidamento.accreditamento_richiesto", "accreditamento_id"),

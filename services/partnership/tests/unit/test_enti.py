@@ -42,7 +42,7 @@ def test_only_valid_organisation_codici_fiscali(cf: str) -> None:
      "ente.runts_solo_ets", "runts"),
     ({"tipo": "pubblico", "runts": None, "categoria": "ospedale"}, "ente.categoria", "categoria"),
     ({"categoria": "asl"}, "ente.categoria_solo_pubblici", "categoria"),
-    ({"comune_sede": "65134"}, "ente.comune_sede", "comune_sede"),
+    ({"comune_sede": "65134"}, "codice.istat", "comune_sede"),
     ({"denominazione": "Studio di RSSMRA80A01H703X"}, "dati_personali.codice_fiscale", "denominazione"),
 ])
 def test_registry_rules(dati: dict, rule: str, field: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 from eventsourcing.persistence import Notification
 
@@ -62,7 +63,7 @@ def test_accreditation_and_award_carry_exactly_the_fields_finance_reads() -> Non
         "accreditamento_id": str(a.id), "ambito": "15-S09", "revocato_il": "2026-09-01",
         "motivo": "Gravi inadempienze"})
     piano_id = uuid.uuid4()
-    f = Affidamento.aggiudica("15-S09", FARO, piano_id, "A1.2", "50000", None, date(2026, 2, 1),
+    f = Affidamento.aggiudica("15-S09", FARO, piano_id, "A1.2", Decimal("50000.00"), None, date(2026, 2, 1),
                               date(2026, 11, 30), "gara", ATTO, "amm")
     [aggiudicato] = wire(f)
     assert (aggiudicato.type, aggiudicato.data) == ("partnership.affidamento.aggiudicato", {

@@ -47,7 +47,7 @@ def test_members_are_enti_by_codice_fiscale_and_comuni_staff_by_role_once_each()
     assert (caught.value.rule, caught.value.field) == ("tavolo.ruolo_staff", "ruolo")
     with pytest.raises(RuleViolation) as caught:
         t.aggiungi_staff_comune("65134", "educatore", "anziani", "c")
-    assert caught.value.rule == "tavolo.istat_comune"
+    assert caught.value.rule == "codice.istat"
     t.rimuovi_membro("065134:assistente_sociale", "trasferita ad altro servizio", "c")
     assert list(t.membri) == ["00743110157"]
     with pytest.raises(RuleViolation) as caught:
@@ -93,7 +93,7 @@ def test_a_meeting_is_convened_with_an_agenda_then_held_with_attendance_of_membe
     ({"nomenclatura": {"sistema": "altro", "codice": "1"}}, "nomenclatura.sistema",
      "intervento.nomenclatura.sistema"),
     ({"comuni": []}, "proposta.comuni", "intervento.comuni"),
-    ({"comuni": ["65134"]}, "proposta.istat_comune", "intervento.comuni.0"),
+    ({"comuni": ["65134"]}, "codice.istat", "intervento.comuni.0"),
     ({"comuni": ["065134", "065134"]}, "proposta.comuni_unici", "intervento.comuni"),
     ({"utenti_attesi": -1}, "proposta.utenti_attesi", "intervento.utenti_attesi"),
 ])

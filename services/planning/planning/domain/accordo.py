@@ -13,8 +13,8 @@ from datetime import date
 from eventsourcing.domain import event
 
 from ambiti_kit.errors import Conflict, Forbidden, RuleViolation
-from ambiti_kit.fields import codice_fiscale_ente_valido
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
+from ambiti_kit.values import verifica_codice_fiscale_ente
 
 ASL = "ASL"
 
@@ -75,10 +75,7 @@ class AccordoDiProgramma(TenantAggregate):
 
     def aderisci(self, codice_fiscale: str, denominazione: str, autore: str) -> None:
         """A third-sector body adheres (it does not sign and is not required)."""
-        if not codice_fiscale_ente_valido(codice_fiscale):
-            raise RuleViolation("Il codice fiscale di un ente ha 11 cifre, l'ultima di controllo.",
-                                rule="ente.codice_fiscale",
-                                field="codice_fiscale")
+        verifica_codice_fiscale_ente(codice_fiscale, "codice_fiscale")
         if codice_fiscale in self.adesioni:
             raise Conflict("L'ente ha già aderito.", rule="accordo.adesione_unica")
         self._adesione(tenant_id=self.tenant_id, codice_fiscale=codice_fiscale, denominazione=denominazione,

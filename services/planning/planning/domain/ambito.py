@@ -6,7 +6,6 @@ new event, so the composition in force at any past date stays readable.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
 
@@ -14,8 +13,7 @@ from eventsourcing.domain import event
 
 from ambiti_kit.errors import RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
-
-ISTAT_COMUNE = re.compile(r"^\d{6}$")
+from ambiti_kit.values import verifica_istat_comune
 
 
 def verifica_composizione(capofila: str, comuni: list[dict]) -> None:
@@ -24,9 +22,7 @@ def verifica_composizione(capofila: str, comuni: list[dict]) -> None:
     if not comuni:
         raise RuleViolation("Un Ambito comprende almeno un Comune.", rule="ambito.comuni_presenti", field="comuni")
     for i, c in enumerate(comuni):
-        if not ISTAT_COMUNE.match(c["istat"]):
-            raise RuleViolation(f"Codice ISTAT non valido: {c['istat']!r}.", rule="ambito.istat_comune",
-                                field=f"comuni.{i}.istat")
+        verifica_istat_comune(c["istat"], f"comuni.{i}.istat")
         if c["popolazione"] < 0:
             raise RuleViolation("La popolazione non può essere negativa.", rule="ambito.popolazione",
                                 field=f"comuni.{i}.popolazione")

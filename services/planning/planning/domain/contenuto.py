@@ -2,16 +2,18 @@
 
 An intervento carries a nomenclature code, the Comuni it covers, the expected users and
 its budget lines (fund × year × amount) that finance will allocate. Amounts travel as
-decimal strings with at most two decimals ("125000.00"), never floats.
+decimal strings with at most two decimals ("125000.00"), never floats, and are read by the
+kit's ``importo``.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ambiti_kit.errors import RuleViolation
+from ambiti_kit.values import importo
 
 #: Funding sources a budget line may name (finance's catalogue uses the same codes).
 FONDI = ("FNPS", "FNA", "QSFP", "DOPO_DI_NOI", "PNRR_M5C2", "REGIONALE", "FSE_PLUS", "COFINANZIAMENTO_COMUNALE")
@@ -21,18 +23,6 @@ MACRO_LIVELLI = ("1", "2", "3", "4", "5")
 #: A code of the interregional service grid (nomenclatore): area letter and number, e.g. ``A1`` or ``D2.03``.
 CODICE_NOMENCLATORE = re.compile(r"^[A-I]\d{1,2}(\.\d{1,2})?$")
 CODICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
-
-
-def importo(valore: str, field: str) -> Decimal:
-    try:
-        d = Decimal(valore)
-    except (InvalidOperation, TypeError):
-        raise RuleViolation(f"Importo non valido: {valore!r}.", rule="importo.formato", field=field) from None
-    if not d.is_finite() or d <= 0:
-        raise RuleViolation("L'importo deve essere positivo.", rule="importo.positivo", field=field)
-    if d.as_tuple().exponent < -2:
-        raise RuleViolation("L'importo ha al massimo due decimali.", rule="importo.centesimi", field=field)
-    return d
 
 
 def verifica_contenuto(aree: list[dict], anno_inizio: int, anno_fine: int, comuni_ambito: set[str]) -> None:

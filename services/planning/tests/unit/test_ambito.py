@@ -30,7 +30,7 @@ def test_registration_and_update_are_events_that_carry_the_tenant() -> None:
 
 @pytest.mark.parametrize("capofila, comuni, rule", [
     ("065134", [], "ambito.comuni_presenti"),
-    ("065134", [{"istat": "65134", "nome": "Sapri", "popolazione": 1}], "ambito.istat_comune"),
+    ("065134", [{"istat": "65134", "nome": "Sapri", "popolazione": 1}], "codice.istat"),
     ("065134", [{"istat": "065134", "nome": "Sapri", "popolazione": -1}], "ambito.popolazione"),
     ("065134", COMUNI + COMUNI[:1], "ambito.comuni_unici"),
     ("065999", COMUNI, "ambito.capofila_membro"),
