@@ -299,7 +299,7 @@ def test_bad_input_is_refused_naming_the_rule_and_nothing_is_stored(fin1: dict, 
             assert_problem(f.muovi(impegni, f.impegno(sid, importo), expect=None), 422, rule, "importo")
         for importo in (10.5, 10, "10,50", "dieci", "1e3", None):
             assert_problem(f.muovi(impegni, f.impegno(sid, importo), expect=None), 422,
-                           "string_type" if not isinstance(importo, str) else "string_pattern_mismatch", "importo")
+                           "tipo.stringa" if not isinstance(importo, str) else "importo.formato", "importo")
         # identifiers
         assert_problem(f.muovi(impegni, f.impegno(sid, "10.00", cig="ZA12B3C4D"), expect=None), 422,
                        "codice.cig", "cig")
@@ -320,7 +320,7 @@ def test_bad_input_is_refused_naming_the_rule_and_nothing_is_stored(fin1: dict, 
             "fondo": "FONDO_INVENTATO", "annualita": 2025, "importo": "10.00", "atto": DECRETO}), 422,
             "fondo.noto", "fondo")
         assert_problem(f.call("POST", "/assegnazioni", expect=None, json={
-            "fondo": "FNPS", "annualita": 2025, "importo": 10.5, "atto": DECRETO}), 422, "string_type", "importo")
+            "fondo": "FNPS", "annualita": 2025, "importo": 10.5, "atto": DECRETO}), 422, "tipo.stringa", "importo")
         assert_problem(f.call("POST", "/assegnazioni", expect=None, json={
             "fondo": "FNPS", "annualita": 2025, "importo": "0", "atto": {**DECRETO, "numero": "999"}}), 422,
             "importo.positivo", "importo")

@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import tenant_of
-from ambiti_kit.values import importo
+from ambiti_kit.fields import Importo, StrictIn
 
-from finance.api.deps import (IDEMPOTENT_RESPONSES, IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
+from finance.api.deps import (IDEMPOTENT_RESPONSES, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
                               risposta_idempotente)
 from finance.domain.budget import Budget
 
@@ -36,14 +36,12 @@ class BudgetRead(BaseModel):
                    righe=budget.quadro(), aperto_il=budget.created_on)
 
 
-class AllocazioneWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
+class AllocazioneWrite(StrictIn):
     intervento: str = Field(max_length=20, examples=["A.1.1"])
     fondo: str = Field(max_length=40, examples=["FNPS"])
     anno: int = Field(ge=2000, le=2100, description="Anno della linea del Piano.")
     annualita: int = Field(ge=2000, le=2100, description="Annualità del fondo da cui si attinge.")
-    importo: str = IMPORTO
+    importo: Importo
 
 
 @router.get("/{piano_id}", response_model=BudgetRead)
@@ -58,4 +56,4 @@ def alloca(piano_id: uuid.UUID, body: AllocazioneWrite, app: FinanceDep, princip
     """Alloca parte di un'annualità di un fondo a una linea del Piano vigente (apre o incrementa lo stanziamento)."""
     return risposta_idempotente(response, app.alloca(
         tenant_of(principal), piano_id, body.intervento, body.fondo, body.anno, body.annualita,
-        importo(body.importo, "importo"), principal.subject, chiave, body.model_dump(mode="json")))
+        body.importo, principal.subject, chiave, body.model_dump(mode="json")))

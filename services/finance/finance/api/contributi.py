@@ -8,14 +8,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.errors import RuleViolation
-from ambiti_kit.fields import testo
-from ambiti_kit.values import euro, importo
+from ambiti_kit.fields import Importo, IstatComune, StrictIn, testo
+from ambiti_kit.values import euro
 
-from finance.api.deps import IMPORTO, Contabile, FinanceDep
+from finance.api.deps import Contabile, FinanceDep
 from finance.domain.contributi import ContributiComunali
 
 router = APIRouter(prefix="/contributi", tags=["Contributi dei Comuni"])
@@ -25,21 +25,17 @@ Lettore = Annotated[Principal, Depends(require_roles(
     "coordinatore", "amministrativo", "revisore", "componente_comitato", "referente_asl"))]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-class Scadenza(_In):
+class Scadenza(StrictIn):
     data: date = Field(strict=False, examples=["2026-06-30"])
     percentuale: str = Field(pattern=r"^\d{1,3}(\.\d{1,2})?$", examples=["50"])
 
 
-class QuotaDeliberata(_In):
-    istat: str = Field(pattern=r"^\d{6}$")
-    importo: str = IMPORTO
+class QuotaDeliberata(StrictIn):
+    istat: IstatComune
+    importo: Importo
 
 
-class ContributiWrite(_In):
+class ContributiWrite(StrictIn):
     metodo: Literal["pro_capite", "deliberato"]
     scadenze: list[Scadenza] = Field(min_length=1, max_length=12)
     quota_pro_capite: str | None = Field(None, pattern=r"^\d{1,6}(\.\d{1,4})?$", examples=["4.50"],
@@ -49,14 +45,14 @@ class ContributiWrite(_In):
     deliberazione_numero: str | None = Field(None, pattern=r"^\d+/\d{4}$", examples=["3/2026"])
 
 
-class VersamentoWrite(_In):
-    istat: str = Field(pattern=r"^\d{6}$")
-    importo: str = IMPORTO
+class VersamentoWrite(StrictIn):
+    istat: IstatComune
+    importo: Importo
     data: date = Field(strict=False)
     riferimento: testo(1, 60) = Field(examples=["Reversale 412/2026"])
 
 
-class StornoWrite(_In):
+class StornoWrite(StrictIn):
     data: date = Field(strict=False)
     motivo: testo(3, 300)
 
@@ -84,8 +80,7 @@ def determina(anno: int, body: ContributiWrite, app: FinanceDep, principal: Cont
         if body.riparto is None or body.quota_pro_capite is not None:
             raise RuleViolation("Il metodo deliberato indica il riparto approvato e nessuna quota pro capite.",
                                 rule="contributi.metodo", field="riparto")
-        riparto = [{"istat": q.istat, "importo": importo(q.importo, f"riparto.{i}.importo")}
-                   for i, q in enumerate(body.riparto)]
+        riparto = [{"istat": q.istat, "importo": q.importo} for q in body.riparto]
         c = app.determina_contributi(tenant_of(principal), anno, scadenze, principal.subject, riparto=riparto,
                                      deliberazione_id=body.deliberazione_id,
                                      deliberazione_numero=body.deliberazione_numero)
@@ -103,7 +98,7 @@ def leggi(anno: int, app: FinanceDep, principal: Lettore,
 @router.post("/{anno}/versamenti", status_code=status.HTTP_201_CREATED)
 def versa(anno: int, body: VersamentoWrite, app: FinanceDep, principal: Contabile) -> dict[str, Any]:
     """Registra un versamento di un Comune (il riferimento della reversale è unico: niente doppioni)."""
-    c = app.registra_versamento(tenant_of(principal), anno, body.istat, importo(body.importo, "importo"), body.data,
+    c = app.registra_versamento(tenant_of(principal), anno, body.istat, body.importo, body.data,
                                 body.riferimento, principal.subject)
     return situazione(c, body.data)
 

@@ -1,12 +1,10 @@
-"""Dependencies shared by the finance routers: the application, who may do what, money fields."""
+"""Dependencies shared by the finance routers: the application, who may do what, the money moves' key."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends
-from pydantic import Field
-
 from ambiti_kit.auth import Principal, require_roles
 from ambiti_kit.idempotency import IDEMPOTENT_RESPONSES, IdempotencyKey, idempotent_answer
 from ambiti_kit.service import RuntimeDep
@@ -24,15 +22,10 @@ Contabile = Annotated[Principal, Depends(require_roles("amministrativo", "coordi
 Lettore = Annotated[Principal, Depends(require_roles(
     "coordinatore", "amministrativo", "revisore", "componente_comitato", "referente_asl"))]
 
-#: Euro as a decimal string with at most two decimals; the domain also refuses zero and negatives.
-IMPORTO = Field(pattern=r"^-?[0-9]{1,13}(\.[0-9]+)?$", examples=["125000.00"],
-                description="Euro, stringa decimale con al più due decimali (mai un numero in virgola mobile).")
-
-
 #: Money moves: the Idempotency-Key header (required; 428 without it), the 201/200 answer, and their OpenAPI
 #: (``responses=IDEMPOTENT_RESPONSES`` on every route that takes ``ChiaveIdempotenza``). All from the kit.
 ChiaveIdempotenza = IdempotencyKey
 risposta_idempotente = idempotent_answer
 
-__all__ = ["IDEMPOTENT_RESPONSES", "IMPORTO", "ChiaveIdempotenza", "Contabile", "FinanceDep", "Lettore", "finance",
+__all__ = ["IDEMPOTENT_RESPONSES", "ChiaveIdempotenza", "Contabile", "FinanceDep", "Lettore", "finance",
            "risposta_idempotente"]

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import tenant_of
-from ambiti_kit.fields import testo
-from ambiti_kit.values import euro, importo
+from ambiti_kit.fields import Importo, StrictIn, testo
+from ambiti_kit.values import euro
 
-from finance.api.deps import IMPORTO, Contabile, FinanceDep, Lettore
+from finance.api.deps import Contabile, FinanceDep, Lettore
 from finance.domain.fondi import FONDI, MACRO_LIVELLI, Assegnazione, verifica_fondo
 
 router = APIRouter(tags=["Fondi"])
@@ -31,11 +31,7 @@ ATTO_ESEMPIO = {"tipo": "decreto", "numero": "312", "data": "2024-11-14",
                 "ente": "Ministero del Lavoro e delle Politiche Sociali"}
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-class AttoAssegnazione(_In):
+class AttoAssegnazione(StrictIn):
     """The act that assigns (or adds to) the annualità."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [ATTO_ESEMPIO]})
@@ -46,7 +42,7 @@ class AttoAssegnazione(_In):
     ente: testo(2, 200) = Field(examples=["Ministero del Lavoro e delle Politiche Sociali"])
 
 
-class VincoliIn(_In):
+class VincoliIn(StrictIn):
     """The fund's constraints: a minimum share for services, and which macro-livelli count as services."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
@@ -59,7 +55,7 @@ class VincoliIn(_In):
         description="I macro-livelli FNPS che contano come servizi.")
 
 
-class AssegnazioneWrite(_In):
+class AssegnazioneWrite(StrictIn):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"fondo": "FNPS", "annualita": 2024, "importo": "125000.00", "atto": ATTO_ESEMPIO,
          "vincoli": {"quota_servizi_percentuale": "40", "macro_livelli_servizi": ["1", "2", "3"]}},
@@ -70,7 +66,7 @@ class AssegnazioneWrite(_In):
 
     fondo: CodiceFondo
     annualita: Annualita
-    importo: str = IMPORTO
+    importo: Importo
     atto: AttoAssegnazione
     vincoli: VincoliIn = Field(default_factory=VincoliIn)
 
@@ -111,7 +107,7 @@ def catalogo(principal: Lettore) -> list[dict[str, str]]:
 def registra(body: AssegnazioneWrite, app: FinanceDep, principal: Contabile, response: Response) -> AssegnazioneRead:
     """Registra l'assegnazione di un'annualità di un fondo con il suo atto (un nuovo atto la integra)."""
     assegnazione, created = app.registra_assegnazione(
-        tenant_of(principal), body.fondo, body.annualita, importo(body.importo, "importo"),
+        tenant_of(principal), body.fondo, body.annualita, body.importo,
         body.atto.model_dump(), body.vincoli.model_dump(exclude_defaults=True), principal.subject)
     response.status_code = 201 if created else 200
     return AssegnazioneRead.of(assegnazione)

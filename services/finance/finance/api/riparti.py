@@ -7,23 +7,19 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.errors import RuleViolation
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import Importo, StrictIn, testo
 
-from finance.api.deps import IMPORTO, Contabile, FinanceDep, Lettore
+from finance.api.deps import Contabile, FinanceDep, Lettore
 from finance.domain.riparti import DatiRiferimento, Riparto
 
 router = APIRouter(tags=["Riparti"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-class DatiWrite(_In):
+class DatiWrite(StrictIn):
     nome: str = Field(pattern=r"^[a-z0-9_-]{2,40}$", examples=["popolazione"])
     data_riferimento: date = Field(strict=False, examples=["2025-01-01"])
     fonte: testo(3, 300) = Field(examples=["ISTAT, popolazione residente al 1° gennaio 2025"])
@@ -31,36 +27,36 @@ class DatiWrite(_In):
                      "destinatario; separatore , o ;, punto decimale.")
 
 
-class CriterioIn(_In):
+class CriterioIn(StrictIn):
     indicatore: str = Field(max_length=40, examples=["popolazione"])
     peso: str = Field(max_length=20, examples=["2/5"], description="Frazione («2/5») o decimale («0.4»).")
 
 
-class ArrotondamentoIn(_In):
+class ArrotondamentoIn(StrictIn):
     metodo: Literal["quote_arrotondate", "resto_maggiore"]
     decimali_percentuale: int = Field(2, ge=0, le=10)
 
 
-class MinimoIn(_In):
-    importo: str = IMPORTO
+class MinimoIn(StrictIn):
+    importo: Importo
     modalita: Literal["integrazione", "prelievo"]
 
 
-class DestinatarioIn(_In):
+class DestinatarioIn(StrictIn):
     id: str = Field(max_length=40)
     indicatori: dict[str, str]
 
 
-class AttoIn(_In):
+class AttoIn(StrictIn):
     tipo: testo(2, 60) = Field(examples=["decreto"])
     numero: testo(1, 40)
     data: date = Field(strict=False)
 
 
-class RipartoWrite(_In):
+class RipartoWrite(StrictIn):
     oggetto: testo(3, 300) = Field(examples=["Riparto FNPS 2025 tra i Comuni dell'Ambito"])
     atto: AttoIn | None = None
-    totale: str = IMPORTO
+    totale: Importo
     criteri: list[CriterioIn] = Field(min_length=1, max_length=10)
     arrotondamento: ArrotondamentoIn
     minimo: MinimoIn | None = None

@@ -12,14 +12,14 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import tenant_of
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import Cig, CodiceFiscaleEnte, Cup, Importo, IstatComune, StrictIn, testo
 from ambiti_kit.service import RuntimeDep
-from ambiti_kit.values import euro, importo, verifica_cig, verifica_codice_fiscale_ente, verifica_cup
+from ambiti_kit.values import euro
 
-from finance.api.deps import (IDEMPOTENT_RESPONSES, IMPORTO, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
+from finance.api.deps import (IDEMPOTENT_RESPONSES, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
                               risposta_idempotente)
 from finance.domain.stanziamento import Stanziamento
 from finance.projections.abilitazioni import del_fornitore
@@ -27,50 +27,46 @@ from finance.projections.abilitazioni import del_fornitore
 router = APIRouter(prefix="/stanziamenti", tags=["Impegni, liquidazioni e mandati"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-class Beneficiario(_In):
+class Beneficiario(StrictIn):
     denominazione: testo(2, 200) = Field(examples=["Cooperativa Sociale Il Faro"])
-    codice_fiscale: str = Field(max_length=16, examples=["00743110157"])
+    codice_fiscale: CodiceFiscaleEnte
 
 
-class AttoRef(_In):
+class AttoRef(StrictIn):
     tipo: Literal["deliberazione", "determina"]
     numero: testo(1, 40) = Field(examples=["12/2026"])
     data: date = Field(strict=False)
 
 
-class ImpegnoWrite(_In):
-    importo: str = IMPORTO
+class ImpegnoWrite(StrictIn):
+    importo: Importo
     beneficiario: Beneficiario
-    cig: str | None = Field(None, max_length=20, description="CIG (10 caratteri) se c'è un contratto.")
-    cup: str | None = Field(None, max_length=20, description="CUP (15 caratteri) per i progetti d'investimento.")
+    cig: Cig | None = Field(None, description="CIG (10 caratteri) se c'è un contratto.")
+    cup: Cup | None = Field(None, description="CUP (15 caratteri) per i progetti d'investimento.")
     atto: AttoRef
     oggetto: testo(3, 300)
-    comune: str | None = Field(None, pattern=r"^\d{6}$", description="Il Comune per cui si spende (ISTAT); "
-                               "se omesso, la spesa è dell'intero Ambito.")
+    comune: IstatComune | None = Field(None, description="Il Comune per cui si spende (ISTAT); "
+                                       "se omesso, la spesa è dell'intero Ambito.")
 
 
-class RiduzioneWrite(_In):
-    importo: str = IMPORTO
+class RiduzioneWrite(StrictIn):
+    importo: Importo
     tipo: Literal["disimpegno", "economia"]
     motivo: testo(3, 500)
 
 
-class Fattura(_In):
+class Fattura(StrictIn):
     numero: testo(1, 40) = Field(examples=["FT-2026/118"])
     data: date = Field(strict=False)
 
 
-class LiquidazioneWrite(_In):
-    importo: str = IMPORTO
+class LiquidazioneWrite(StrictIn):
+    importo: Importo
     fattura: Fattura
 
 
-class MandatoWrite(_In):
-    importo: str = IMPORTO
+class MandatoWrite(StrictIn):
+    importo: Importo
     data: date = Field(strict=False)
 
 
@@ -115,13 +111,10 @@ def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, run
     """Assume un impegno verso un beneficiario, entro il disponibile dello stanziamento (e, per un fornitore
     accreditato o affidatario, solo con un titolo valido per l'intervento)."""
     beneficiario = body.beneficiario.model_dump()
-    verifica_codice_fiscale_ente(beneficiario["codice_fiscale"], "beneficiario.codice_fiscale")
-    cig = verifica_cig(body.cig) if body.cig is not None else None
-    cup = verifica_cup(body.cup) if body.cup is not None else None
     tenant = tenant_of(principal)
     abilitazioni = del_fornitore(runtime.read_model, tenant, beneficiario["codice_fiscale"])
     return risposta_idempotente(response, app.impegna(
-        tenant, stanziamento_id, importo(body.importo, "importo"), beneficiario, cig, cup,
+        tenant, stanziamento_id, body.importo, beneficiario, body.cig, body.cup,
         body.atto.model_dump(), body.oggetto, body.comune, principal.subject, chiave, body.model_dump(mode="json"),
         abilitazioni=abilitazioni))
 
@@ -131,7 +124,7 @@ def riduci(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: RiduzioneWri
            principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Riduce un impegno (disimpegno o economia) con la sua motivazione."""
     return risposta_idempotente(response, app.riduci_impegno(
-        tenant_of(principal), stanziamento_id, impegno_id, importo(body.importo, "importo"), body.tipo, body.motivo,
+        tenant_of(principal), stanziamento_id, impegno_id, body.importo, body.tipo, body.motivo,
         principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
 
 
@@ -140,7 +133,7 @@ def liquida(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: Liquidazion
             principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Liquida una fattura su un impegno, entro quanto resta dell'impegno."""
     return risposta_idempotente(response, app.liquida(
-        tenant_of(principal), stanziamento_id, impegno_id, body.fattura.model_dump(), importo(body.importo, "importo"),
+        tenant_of(principal), stanziamento_id, impegno_id, body.fattura.model_dump(), body.importo,
         principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
 
 
@@ -149,7 +142,7 @@ def paga(stanziamento_id: uuid.UUID, liquidazione_id: uuid.UUID, body: MandatoWr
          principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
     """Emette un mandato di pagamento su una liquidazione, entro quanto resta da pagare."""
     return risposta_idempotente(response, app.paga(
-        tenant_of(principal), stanziamento_id, liquidazione_id, importo(body.importo, "importo"), body.data,
+        tenant_of(principal), stanziamento_id, liquidazione_id, body.importo, body.data,
         principal.subject, chiave, {"liquidazione_id": str(liquidazione_id), **body.model_dump(mode="json")}))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -12,14 +11,12 @@ from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import Principal, tenant_of
 from ambiti_kit.errors import NotFound
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import Cig, Importo, StrictIn, testo
 
 from partnership.api.deps import (
     CODICE_INTERVENTO,
-    IMPORTO,
     Atti,
     AttoIn,
-    In,
     LettoreOReferente,
     NomenclaturaIn,
     PartnershipDep,
@@ -32,13 +29,13 @@ from partnership.domain.accreditamenti import UNITA, Accreditamento, Affidamento
 router = APIRouter(tags=["Accreditamento e affidamenti"])
 
 
-class TariffaIn(In):
+class TariffaIn(StrictIn):
     prestazione: testo(3, 200) = Field(examples=["Assistenza domiciliare socio-assistenziale"])
     unita: Literal[UNITA]  # type: ignore[valid-type]
-    importo: str = IMPORTO
+    importo: Importo
 
 
-class AccreditamentoCreate(In):
+class AccreditamentoCreate(StrictIn):
     ente_id: uuid.UUID = Field(strict=False)
     intervento: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$", examples=["A1.2"])
     servizio: NomenclaturaIn | None = None
@@ -48,23 +45,23 @@ class AccreditamentoCreate(In):
     atto: AttoIn
 
 
-class RinnovoWrite(In):
+class RinnovoWrite(StrictIn):
     valido_al: date = Field(strict=False)
     atto: AttoIn
 
 
-class RevocaWrite(In):
+class RevocaWrite(StrictIn):
     revocato_il: date = Field(strict=False)
     motivo: testo(5, 2_000)
     atto: AttoIn
 
 
-class AffidamentoCreate(In):
+class AffidamentoCreate(StrictIn):
     ente_id: uuid.UUID = Field(strict=False)
     piano_id: uuid.UUID = Field(strict=False)
     intervento: str = CODICE_INTERVENTO
-    importo: str = IMPORTO
-    cig: str | None = Field(None, pattern=r"^[A-Z0-9]{10}$")
+    importo: Importo
+    cig: Cig | None = None
     valido_dal: date = Field(strict=False)
     valido_al: date = Field(strict=False)
     modalita: Literal["accreditamento", "convenzione", "gara", "affidamento_diretto"]
@@ -135,7 +132,7 @@ def rilascia(body: AccreditamentoCreate, app: PartnershipDep, principal: Atti, r
     a = app.rilascia_accreditamento(
         tenant_of(principal), body.ente_id, body.intervento,
         body.servizio.model_dump() if body.servizio else None, body.valido_dal, body.valido_al,
-        [{**t.model_dump(), "importo": t.importo} for t in body.tariffe], body.atto.model_dump(), principal.subject)
+        [t.model_dump() for t in body.tariffe], body.atto.model_dump(), principal.subject)
     response.headers["Location"] = str(request.url_for("leggi_accreditamento", accreditamento_id=a.id))
     return AccreditamentoRead.of(a)
 
@@ -179,7 +176,7 @@ def revoca(accreditamento_id: uuid.UUID, body: RevocaWrite, app: PartnershipDep,
 def aggiudica(body: AffidamentoCreate, app: PartnershipDep, principal: Atti, request: Request,
               response: Response) -> AffidamentoRead:
     """Affida un intervento del Piano a un ente (finance ne trae gli impegni)."""
-    a = app.aggiudica(tenant_of(principal), body.ente_id, body.piano_id, body.intervento, Decimal(body.importo),
+    a = app.aggiudica(tenant_of(principal), body.ente_id, body.piano_id, body.intervento, body.importo,
                       body.cig, body.valido_dal, body.valido_al, body.modalita, body.accreditamento_id,
                       body.procedura_id, body.atto.model_dump(), principal.subject)
     response.headers["Location"] = str(request.url_for("leggi_affidamento", affidamento_id=a.id))

@@ -6,10 +6,10 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import Principal, require_roles, tenant_of
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import StrictIn, testo
 from ambiti_kit.service import RuntimeDep
 
 from partnership.application import Partnership
@@ -30,18 +30,10 @@ LETTORI = ("coordinatore", "amministrativo", "revisore", "referente_asl")
 LettoreOReferente = Annotated[Principal, Depends(require_roles(*LETTORI, "referente_ets"))]
 Referente = Annotated[Principal, Depends(require_roles("referente_ets"))]
 
-CODICE_FISCALE = Field(pattern=r"^\d{11}$", examples=["00743110157"],
-                       description="Codice fiscale dell'ente: 11 cifre (mai quello di una persona).")
-IMPORTO = Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,2})?$", examples=["125000.00"],
-                description="Euro, stringa decimale con al più due decimali.")
 CODICE_INTERVENTO = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$", examples=["A1.2"])
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-class AttoIn(In):
+class AttoIn(StrictIn):
     tipo: Literal["determina", "deliberazione", "decreto", "avviso", "protocollo", "verbale", "convenzione"]
     numero: testo(1, 40) = Field(examples=["145"])
     data: date = Field(strict=False, examples=["2026-03-02"])
@@ -53,7 +45,7 @@ class AttoRead(BaseModel):
     data: date
 
 
-class NomenclaturaIn(In):
+class NomenclaturaIn(StrictIn):
     sistema: Literal["fnps_macrolivello", "nomenclatore"]
     codice: str = Field(max_length=10, examples=["2"])
 

@@ -11,12 +11,10 @@ from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.errors import NotFound
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import CodiceFiscaleEnte, IstatComune, StrictIn, testo
 
 from partnership.api.deps import (
-    CODICE_FISCALE,
     Coordinatore,
-    In,
     LettoreOReferente,
     PartnershipDep,
     Referente,
@@ -28,25 +26,26 @@ from partnership.domain.enti import SEZIONI_RUNTS, Ente
 router = APIRouter(prefix="/enti", tags=["Registro degli enti"])
 
 
-class RuntsIn(In):
+class RuntsIn(StrictIn):
     sezione: Literal[SEZIONI_RUNTS]  # type: ignore[valid-type]
     numero_repertorio: str = Field(pattern=r"^\d{1,10}$", examples=["104578"])
 
 
-class EnteDati(In):
+class EnteDati(StrictIn):
     tipo: Literal["ets", "pubblico", "sindacato"]
     denominazione: testo(2, 200) = Field(examples=["Cooperativa sociale Il Faro"])
     forma_giuridica: testo(2, 100) | None = Field(None, examples=["cooperativa sociale"])
     runts: RuntsIn | None = None
     categoria: Literal["asl", "centro_impiego", "scuola", "uepe", "comune", "provincia", "ussm", "altro"] | None = None
-    comune_sede: str | None = Field(None, pattern=r"^\d{6}$", examples=["065134"])
+    comune_sede: IstatComune | None = None
 
 
 class EnteCreate(EnteDati):
-    codice_fiscale: str = CODICE_FISCALE
+    codice_fiscale: CodiceFiscaleEnte = Field(
+        description="Codice fiscale dell'ente: 11 cifre, l'ultima di controllo (mai quello di una persona).")
 
 
-class ReferenteWrite(In):
+class ReferenteWrite(StrictIn):
     subject: str = Field(pattern=r"^[A-Za-z0-9._@:+-]{3,128}$", examples=["referente_ets@15-S09"],
                          description="Il subject (claim 'sub') del token del referente.")
 

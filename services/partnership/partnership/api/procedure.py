@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
@@ -12,14 +11,11 @@ from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.errors import Forbidden, NotFound, RuleViolation
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import CodiceFiscaleEnte, Importo, StrictIn, testo
 
 from partnership.api.deps import (
-    CODICE_FISCALE,
-    IMPORTO,
     Atti,
     AttoIn,
-    In,
     LettoreOReferente,
     PartnershipDep,
     ente_del_referente,
@@ -30,7 +26,7 @@ from partnership.domain.procedure import Procedura
 router = APIRouter(prefix="/procedure", tags=["Co-programmazione e co-progettazione"])
 
 
-class AvvisoCreate(In):
+class AvvisoCreate(StrictIn):
     tipo: Literal["co_programmazione", "co_progettazione"]
     oggetto: testo(3, 300) = Field(examples=["Co-progettazione dei servizi di assistenza domiciliare"])
     scadenza_manifestazioni: date = Field(strict=False, examples=["2026-04-30"])
@@ -39,7 +35,7 @@ class AvvisoCreate(In):
     atto: AttoIn
 
 
-class ManifestazioneCreate(In):
+class ManifestazioneCreate(StrictIn):
     ente_id: uuid.UUID | None = Field(None, strict=False,
                                       description="L'ente (omesso quando la invia il referente del proprio ente).")
     sintesi_documenti: str = Field(min_length=3, max_length=5_000,
@@ -48,36 +44,37 @@ class ManifestazioneCreate(In):
     atto: AttoIn = Field(description="Il protocollo di ricezione.")
 
 
-class AmmissioneWrite(In):
-    codice_fiscale: str = CODICE_FISCALE
+class AmmissioneWrite(StrictIn):
+    codice_fiscale: CodiceFiscaleEnte
     ammesso: bool
     motivazione: testo(5, 2_000)
     atto: AttoIn
 
 
-class SessioneCreate(In):
+class SessioneCreate(StrictIn):
     data: date = Field(strict=False)
-    partecipanti: list[str] = Field(min_length=1, max_length=100, description="Codici fiscali degli enti ammessi.")
+    partecipanti: list[CodiceFiscaleEnte] = Field(min_length=1, max_length=100,
+                                                  description="Codici fiscali degli enti ammessi.")
     verbale: str = Field(min_length=10, max_length=20_000)
     tavolo_id: uuid.UUID | None = Field(None, strict=False)
     atto: AttoIn
 
 
-class ProgettoWrite(In):
+class ProgettoWrite(StrictIn):
     titolo: testo(3, 300)
     sintesi: str = Field(min_length=3, max_length=20_000)
     atto: AttoIn
 
 
-class RigaBudget(In):
+class RigaBudget(StrictIn):
     anno: int = Field(ge=2000, le=2100)
-    importo: str = IMPORTO
+    importo: Importo
 
 
-class ConvenzioneWrite(In):
-    enti: list[str] = Field(min_length=1, max_length=20, description="Un ente, o gli enti dell'ATS.")
-    capofila: str | None = Field(None, pattern=r"^\d{11}$", description="Il capofila dell'ATS.")
-    importo: str = IMPORTO
+class ConvenzioneWrite(StrictIn):
+    enti: list[CodiceFiscaleEnte] = Field(min_length=1, max_length=20, description="Un ente, o gli enti dell'ATS.")
+    capofila: CodiceFiscaleEnte | None = Field(None, description="Il capofila dell'ATS.")
+    importo: Importo
     decorrenza: date = Field(strict=False)
     durata_mesi: int = Field(ge=1, le=120)
     budget: list[RigaBudget] = Field(min_length=1, max_length=10)
@@ -203,5 +200,5 @@ def stipula_convenzione(procedura_id: uuid.UUID, body: ConvenzioneWrite, app: Pa
                         principal: Atti) -> ProceduraRead:
     """Stipula la convenzione con un ente ammesso o con un'ATS di enti ammessi, con il budget per anno."""
     return ProceduraRead.of(app.stipula_convenzione(
-        tenant_of(principal), procedura_id, body.enti, body.capofila, Decimal(body.importo), body.decorrenza,
+        tenant_of(principal), procedura_id, body.enti, body.capofila, body.importo, body.decorrenza,
         body.durata_mesi, [r.model_dump() for r in body.budget], _atto(body.atto), principal.subject))

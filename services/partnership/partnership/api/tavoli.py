@@ -11,12 +11,11 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from ambiti_kit.auth import Principal, tenant_of
 from ambiti_kit.errors import NotFound
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import IstatComune, StrictIn, testo
 
 from partnership.api.deps import (
     CODICE_INTERVENTO,
     Coordinatore,
-    In,
     LettoreOReferente,
     NomenclaturaIn,
     PartnershipDep,
@@ -32,49 +31,49 @@ router = APIRouter(prefix="/tavoli", tags=["Tavoli"])
 Area = Literal[AREE_TEMATICHE]  # type: ignore[valid-type]
 
 
-class TavoloCreate(In):
+class TavoloCreate(StrictIn):
     tipo: Literal["tematico", "tecnico", "partenariato"]
     nome: testo(3, 200) = Field(examples=["Tavolo tematico anziani e non autosufficienza"])
     area: Area
 
 
-class MembroEnteCreate(In):
+class MembroEnteCreate(StrictIn):
     tipo: Literal["ente"]
     ente_id: uuid.UUID = Field(strict=False)
     area: Area
 
 
-class MembroStaffCreate(In):
+class MembroStaffCreate(StrictIn):
     tipo: Literal["comune"]
-    istat: str = Field(pattern=r"^\d{6}$", examples=["065134"])
+    istat: IstatComune
     ruolo: Literal[RUOLI_STAFF]  # type: ignore[valid-type]
     area: Area
 
 
-class MembroRemove(In):
+class MembroRemove(StrictIn):
     motivo: testo(5, 500)
 
 
-class RiunioneCreate(In):
+class RiunioneCreate(StrictIn):
     data: AwareDatetime = Field(strict=False, examples=["2026-05-12T10:00:00+02:00"])
     luogo: testo(2, 200) = Field(examples=["Sala consiliare, Comune di Sapri"])
     ordine_del_giorno: list[testo(3, 300)] = Field(min_length=1, max_length=30)
 
 
-class RiunioneTenutaWrite(In):
+class RiunioneTenutaWrite(StrictIn):
     presenti: list[str] = Field(max_length=200, description="Chiavi dei membri presenti.")
     verbale: str = Field(min_length=10, max_length=20_000)
 
 
-class InterventoProposto(In):
+class InterventoProposto(StrictIn):
     codice: str = CODICE_INTERVENTO
     titolo: testo(3, 200)
     nomenclatura: NomenclaturaIn
-    comuni: list[str] = Field(min_length=1, max_length=400, examples=[["065134", "065154"]])
+    comuni: list[IstatComune] = Field(min_length=1, max_length=400, examples=[["065134", "065154"]])
     utenti_attesi: int = Field(ge=0, le=10_000_000)
 
 
-class PropostaCreate(In):
+class PropostaCreate(StrictIn):
     titolo: testo(3, 200)
     descrizione: str = Field(min_length=3, max_length=5_000)
     area: Area

@@ -7,11 +7,11 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.errors import Forbidden
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import CodiceFiscaleEnte, StrictIn, testo
 
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
 from planning.domain.accordo import ASL, AccordoDiProgramma
@@ -22,17 +22,13 @@ router = APIRouter(prefix="/piani/{piano_id}/accordo", tags=["Accordo di Program
 Firmatario = Annotated[Principal, Depends(require_roles("componente_comitato", "referente_asl"))]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-class AccordoCreate(_In):
+class AccordoCreate(StrictIn):
     firmatari: list[str] | None = Field(None, max_length=400, description=(
         "Codici ISTAT dei Comuni e/o 'ASL' tenuti a firmare; se omesso, tutti i Comuni dell'Ambito e l'ASL."))
 
 
-class AdesioneCreate(_In):
-    codice_fiscale: str = Field(pattern=r"^\d{11}$", examples=["00743110157"])
+class AdesioneCreate(StrictIn):
+    codice_fiscale: CodiceFiscaleEnte
     denominazione: testo(3, 200)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import tenant_of
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import IstatComune, StrictIn, testo
 
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
 from planning.domain.ambito import Ambito
@@ -16,20 +16,16 @@ from planning.domain.ambito import Ambito
 router = APIRouter(prefix="/ambito", tags=["Ambito"])
 
 
-class ComuneIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-    istat: str = Field(pattern=r"^\d{6}$", examples=["065134"])
+class ComuneIn(StrictIn):
+    istat: IstatComune
     nome: testo(1, 120) = Field(examples=["Sapri"])
     popolazione: int = Field(ge=0, le=5_000_000, examples=[6373])
 
 
-class AmbitoWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class AmbitoWrite(StrictIn):
     nome: testo(3, 200)
-    capofila_istat: str = Field(pattern=r"^\d{6}$")
-    popolazione_al: date = Field(description="Data di riferimento della popolazione (1° gennaio).")
+    capofila_istat: IstatComune
+    popolazione_al: date = Field(strict=False, description="Data di riferimento della popolazione (1° gennaio).")
     comuni: list[ComuneIn] = Field(min_length=1, max_length=400)
 
 
@@ -49,7 +45,9 @@ class AmbitoRead(BaseModel):
                    comuni=[ComuneIn(**c) for c in ambito.comuni], versione=ambito.version)
 
 
-@router.put("", response_model=AmbitoRead)
+@router.put("", response_model=AmbitoRead, responses={
+    201: {"model": AmbitoRead, "description": "Registrata: la prima composizione dell'Ambito."},
+    200: {"description": "Aggiornata: una nuova composizione (nuova versione)."}})
 def registra_ambito(body: AmbitoWrite, app: PlanningDep, principal: Coordinatore, response: Response) -> AmbitoRead:
     """Registra (o aggiorna) la composizione dell'Ambito: Comuni, capofila e popolazione."""
     ambito, created = app.registra_ambito(tenant_of(principal), body.nome, body.capofila_istat, body.popolazione_al,

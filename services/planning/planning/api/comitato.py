@@ -6,10 +6,10 @@ from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import tenant_of
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import StrictIn, testo
 
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
 from planning.domain.comitato import Comitato, pesi_percentuali
@@ -19,21 +19,17 @@ router = APIRouter(prefix="/comitato", tags=["Comitato Istituzionale"])
 Frazione = Field(pattern=r"^\d{1,4}/\d{1,4}$", examples=["1/2"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-class SogliaIn(_In):
+class SogliaIn(StrictIn):
     frazione: str = Frazione
     stretta: bool = Field(False, description="true: «più di» la frazione; false: «almeno».")
 
 
-class QuorumIn(_In):
+class QuorumIn(StrictIn):
     pesi: SogliaIn | None = Field(description="Quota della popolazione (pesi) che deve essere presente.")
     membri: SogliaIn | None = Field(description="Quota dei componenti che deve essere presente.")
 
 
-class RegolaIn(_In):
+class RegolaIn(StrictIn):
     famiglia: Literal["per_testa", "ponderata", "doppia_maggioranza"]
     base: Literal["presenti", "votanti"] = "presenti"
     consultivi_contano: bool = False
@@ -45,13 +41,13 @@ class RegolaIn(_In):
         description="Numero legale per convocazione (1ª obbligatoria, 2ª facoltativa).")
 
 
-class ConsultivoIn(_In):
+class ConsultivoIn(StrictIn):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,19}$", examples=["ASL"])
     nome: testo(2, 200) = Field(examples=["ASL Salerno – Distretto 71"])
     peso: int = Field(0, ge=0, le=100_000_000)
 
 
-class ComitatoWrite(_In):
+class ComitatoWrite(StrictIn):
     regola: RegolaIn
     consultivi: list[ConsultivoIn] = Field(default_factory=list, max_length=20)
 
@@ -79,7 +75,9 @@ class ComitatoRead(BaseModel):
                    regola=comitato.regola, versione=comitato.version)
 
 
-@router.put("", response_model=ComitatoRead)
+@router.put("", response_model=ComitatoRead, responses={
+    201: {"model": ComitatoRead, "description": "Configurato per la prima volta."},
+    200: {"description": "Configurazione aggiornata (nuova versione)."}})
 def configura(body: ComitatoWrite, app: PlanningDep, principal: Coordinatore, response: Response) -> ComitatoRead:
     """Configura il Comitato: un componente per Comune (peso = popolazione), i consultivi e la regola di voto."""
     regola = body.regola.model_dump()

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import Principal, require_roles, tenant_of
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import Importo, StrictIn, testo
 from ambiti_kit.service import RuntimeDep
 
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
@@ -23,18 +23,14 @@ Oggetto = testo(3, 300)
 Revisore = Annotated[Principal, Depends(require_roles("coordinatore", "revisore", "componente_comitato"))]
 
 
-class Riferimenti(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    anno: int | None = Field(None, ge=2000, le=2100, strict=True)
-    importo: str | None = Field(None, pattern=r"^\d{1,12}(\.\d{1,2})?$", description="Euro, stringa decimale.")
+class Riferimenti(StrictIn):
+    anno: int | None = Field(None, ge=2000, le=2100)
+    importo: Importo | None = None
     nominativo: testo(3, 200) | None = None
-    rettifica_di: uuid.UUID | None = None
+    rettifica_di: uuid.UUID | None = Field(None, strict=False)
 
 
-class DeliberazioneCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
+class DeliberazioneCreate(StrictIn):
     tipo: Literal["approvazione_bilancio", "criteri_riparto_costi", "nomina_coordinatore", "rettifica"]
     oggetto: Oggetto = Field(examples=["Criteri di ripartizione dei costi 2026"])
     testo: str = Field(min_length=3, max_length=20_000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")

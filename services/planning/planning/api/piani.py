@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import tenant_of
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import Importo, IstatComune, StrictIn, testo
 
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
 from planning.domain.piano import PianoDiZona
@@ -18,57 +18,51 @@ from planning.domain.piano import PianoDiZona
 router = APIRouter(prefix="/piani", tags=["Piano di Zona"])
 
 Codice = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$", examples=["A1"])
-Importo = Field(pattern=r"^\d{1,12}(\.\d{1,2})?$", description="Euro, come stringa con al più due decimali.",
-                examples=["125000.00"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-class PianoCreate(_In):
+class PianoCreate(StrictIn):
     titolo: testo(3, 200) = Field(examples=["Piano Sociale di Zona 2025–2027"])
     anno_inizio: int = Field(ge=2000, le=2100, examples=[2025])
     anno_fine: int = Field(ge=2000, le=2100, examples=[2027])
 
 
-class Nomenclatura(_In):
+class Nomenclatura(StrictIn):
     sistema: Literal["fnps_macrolivello", "nomenclatore"]
     codice: str = Field(max_length=10, examples=["2"])
 
 
-class LineaBudget(_In):
+class LineaBudget(StrictIn):
     fondo: str = Field(max_length=40, examples=["FNPS"])
     anno: int = Field(ge=2000, le=2100)
-    importo: str = Importo
+    importo: Importo
 
 
-class Intervento(_In):
+class Intervento(StrictIn):
     codice: str = Codice
     titolo: testo(3, 200)
     nomenclatura: Nomenclatura
-    comuni: list[str] = Field(max_length=400, examples=[["065134", "065157"]])
+    comuni: list[IstatComune] = Field(max_length=400, examples=[["065134", "065157"]])
     utenti_attesi: int = Field(ge=0, le=10_000_000)
     linee_budget: list[LineaBudget] = Field(default_factory=list, max_length=100)
 
 
-class Obiettivo(_In):
+class Obiettivo(StrictIn):
     codice: str = Codice
     titolo: testo(3, 300)
     interventi: list[Intervento] = Field(default_factory=list, max_length=200)
 
 
-class Area(_In):
+class Area(StrictIn):
     codice: str = Codice
     titolo: testo(3, 200)
     obiettivi: list[Obiettivo] = Field(default_factory=list, max_length=100)
 
 
-class ContenutoWrite(_In):
+class ContenutoWrite(StrictIn):
     aree: list[Area] = Field(max_length=50)
 
 
-class VersioneCreate(_In):
+class VersioneCreate(StrictIn):
     tipo: Literal["aggiornamento_annuale", "piano_non_autosufficienza"]
     riferimento: int = Field(ge=1, description="La versione approvata da cui parte.")
     titolo: testo(3, 200) = Field(examples=["Aggiornamento annuale 2026"])

@@ -6,9 +6,10 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ambiti_kit.auth import tenant_of
+from ambiti_kit.fields import StrictIn
 
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
 from planning.api.piani import VersioneRead, versione_read
@@ -17,9 +18,7 @@ from planning.domain.proposte import PropostaTavolo
 router = APIRouter(tags=["Proposte dei tavoli"])
 
 
-class RecepimentoWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
+class RecepimentoWrite(StrictIn):
     area: str = Field(max_length=20, description="Codice dell'area della versione in cui inserire l'intervento.")
     obiettivo: str = Field(max_length=20, description="Codice dell'obiettivo di quell'area.")
 

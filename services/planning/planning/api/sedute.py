@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from ambiti_kit.auth import Principal, require_roles, tenant_of
-from ambiti_kit.fields import testo
+from ambiti_kit.fields import StrictIn, testo
 
 from planning.api.deliberazioni import DeliberazioneRead
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
@@ -22,11 +22,7 @@ router = APIRouter(prefix="/sedute", tags=["Sedute del Comitato"])
 Votatore = Annotated[Principal, Depends(require_roles("componente_comitato", "coordinatore"))]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
-
-
-class SedutaCreate(_In):
+class SedutaCreate(StrictIn):
     oggetto: testo(3, 200) = Field(examples=["Approvazione del Piano Sociale di Zona 2025–2027"])
     luogo: testo(2, 200) = Field(examples=["Sala consiliare, Comune di Sapri"])
     prima_convocazione: AwareDatetime = Field(strict=False)
@@ -35,22 +31,22 @@ class SedutaCreate(_In):
                                                description="Le proposte di deliberazione da votare.")
 
 
-class PresenzaWrite(_In):
+class PresenzaWrite(StrictIn):
     presente: bool
     rappresentante: testo(2, 200) | None = Field(None, examples=["Sindaco Mario Rossi"],
                                                 description="Chi rappresenta il Comune (sindaco o delegato).")
     delega_a: str | None = Field(None, description="Componente presente a cui il voto è delegato.")
 
 
-class AperturaWrite(_In):
+class AperturaWrite(StrictIn):
     convocazione: Literal[1, 2]
 
 
-class VotazioneWrite(_In):
+class VotazioneWrite(StrictIn):
     proposta_id: uuid.UUID = Field(strict=False)
 
 
-class VotoWrite(_In):
+class VotoWrite(StrictIn):
     componente: str = Field(examples=["065134"], description="Il componente per cui si vota (codice ISTAT).")
     voto: Literal["favorevole", "contrario", "astenuto"]
 
