@@ -103,10 +103,11 @@ WRITES = {
     "partnership": ("POST", "/enti", "coordinatore", ENTE),
     "monitoring": ("PUT", "/personale", "coordinatore", DOTAZIONE),
 }
-#: service -> (a text field, its limit) for the over-long value (monitoring's DotazioneScritta has no limits yet)
-LIMITED = {"planning": ("titolo", 200), "finance": ("fondo", 40), "partnership": ("denominazione", 200)}
-#: service -> an unknown field is refused (monitoring's /personale ignores unknown fields; /prestazioni refuses them)
-STRICT = ("planning", "finance", "partnership")
+#: service -> (a text field, its limit) for the over-long value
+LIMITED = {"planning": ("titolo", 200), "finance": ("fondo", 40), "partnership": ("denominazione", 200),
+           "monitoring": ("fte", 12)}
+#: every service refuses an unknown field
+STRICT = ("planning", "finance", "partnership", "monitoring")
 
 
 @pytest.mark.parametrize("service", list(WRITES))

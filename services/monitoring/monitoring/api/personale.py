@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from ambiti_kit.auth import tenant_of
+from ambiti_kit.fields import IstatComune, StrictIn, testo
 from ambiti_kit.listing import LIST_RESPONSES, Pagina, PaginazioneDep
 
 from monitoring.api.deps import Comune, Gestore, Leps, Lettore, MonitoringDep, ReadModelDep
@@ -25,14 +26,17 @@ Profilo = Literal[PROFILI]  # type: ignore[valid-type]
 Area = Literal[AREE]  # type: ignore[valid-type]
 
 
-class DotazioneScritta(BaseModel):
-    comune: str
-    profilo: str
-    area: str
-    fte: str
-    #: hours per week on the Piano, decimal string
-    ore_settimanali_piano: str
-    motivo: str | None = None
+class DotazioneScritta(StrictIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "comune": "065134", "profilo": "assistente_sociale", "area": "famiglia_minori", "fte": "2.50",
+        "ore_settimanali_piano": "36.00"}]})
+
+    comune: IstatComune
+    profilo: Profilo
+    area: Area
+    fte: str = Field(max_length=12, description="Unità equivalenti a tempo pieno, stringa decimale (es. \"2.50\").")
+    ore_settimanali_piano: str = Field(max_length=12, description="Ore settimanali sul Piano, stringa decimale.")
+    motivo: testo(3, 500) | None = Field(None, description="Obbligatorio quando si aggiorna una dotazione.")
 
 
 class DotazioneRegistrata(BaseModel):

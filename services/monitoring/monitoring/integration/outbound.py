@@ -9,12 +9,11 @@ for any integrator (SIOSS-style feeds).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Callable
 
-from eventsourcing.persistence import Notification
-
-from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.mapping import mapper
+from ambiti_kit.values import euro
 
 from monitoring.domain.personale import Dotazione
 from monitoring.domain.prestazioni import Prestazione
@@ -29,7 +28,8 @@ DOTAZIONE_AGGIORNATA = "monitoring.dotazione.aggiornata"
 
 
 def _d(value: Decimal) -> str:
-    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """Hours, FTEs and amounts: two decimals, as euro amounts are written."""
+    return euro(value)
 
 
 def _figure(e: Any) -> dict[str, Any]:
@@ -53,10 +53,4 @@ MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
 }
 
 
-def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
-    mapped = MAPPING.get(type(domain_event))
-    if mapped is None:
-        return None
-    type_, data = mapped
-    return CloudEvent.of(domain_event, notification, type=type_, source=SOURCE, schemas=SCHEMAS,
-                         data=data(domain_event))
+to_integration_event = mapper(MAPPING, source=SOURCE, schemas=SCHEMAS)

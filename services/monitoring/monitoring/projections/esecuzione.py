@@ -40,6 +40,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from ambiti_kit.auth import regione_of
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.readmodel import ReadModel
+from ambiti_kit.values import euro
 
 _log = logging.getLogger("monitoring.projections")
 
@@ -71,7 +72,6 @@ EFFETTI: dict[str, tuple[str, int]] = {
 MOVIMENTI = (STANZIAMENTO_INCREMENTATO, IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, LIQUIDAZIONE_DISPOSTA, MANDATO_EMESSO)
 
 ZERO = Decimal("0.00")
-CENTESIMO = Decimal("0.01")
 #: rates are ratios (0.6250 = 62.50 %) with four decimals, rounded half up
 DECIMALI_TASSO = Decimal("0.0001")
 
@@ -185,11 +185,6 @@ def tasso_impegno(impegnato: Decimal, assegnato: Decimal) -> Decimal | None:
 def tasso_pagamento(pagato: Decimal, impegnato: Decimal) -> Decimal | None:
     """Payment rate: ``pagato / impegnato`` (the share of the net commitments paid)."""
     return tasso(pagato, impegnato)
-
-
-def euro(importo: Decimal) -> str:
-    """An amount as the API shows it: a string with two decimals, no exponent."""
-    return str(importo.quantize(CENTESIMO, rounding=ROUND_HALF_UP))
 
 
 def testo(valore: Decimal | None) -> str | None:

@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict
 
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.readmodel import ReadModel
+from ambiti_kit.values import euro
 
-from monitoring.projections.esecuzione import IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, MANDATO_EMESSO, euro
+from monitoring.projections.esecuzione import IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, MANDATO_EMESSO
 
 _log = logging.getLogger("monitoring.projections")
 
