@@ -46,11 +46,20 @@ class DateAsISO(Transcoding):
 class TenantAggregate(Aggregate):
     """Base of aggregates owned by one Ambito.
 
-    Subclasses set ``tenant_id`` in ``__init__`` and every event they declare carries a
-    ``tenant_id`` field: the audit chain files each stored event under that tenant.
+    Subclasses set ``tenant_id`` in their created event (``__init__``). Every event of a tenant
+    aggregate carries ``tenant_id`` (the audit chain files each stored event under it, the relay
+    stamps it on the integration event): the base ``Event`` declares the field and
+    ``trigger_event`` fills it from the aggregate, so an event method declares only its own data.
     """
 
     tenant_id: str
+
+    class Event(Aggregate.Event):
+        tenant_id: str
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("tenant_id", self.tenant_id)
+        super().trigger_event(event_class, **kwargs)
 
 
 A = TypeVar("A", bound=TenantAggregate)

@@ -100,3 +100,28 @@ def test_service_settings_namespace_schemas_topics_and_groups() -> None:
     env = s.eventsourcing_env
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_SCHEMA"]) == ("h", "5433", "t1_finance")
     assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "n" and env["SINGLE_ROW_TRACKING"] == "n"
+
+
+def test_a_tenant_aggregate_stamps_its_tenant_on_every_event() -> None:
+    from eventsourcing.domain import event
+
+    from ambiti_kit.tenancy import TenantAggregate
+
+    class Pratica(TenantAggregate):
+        @event("Aperta")
+        def __init__(self, tenant_id: str, oggetto: str) -> None:
+            self.tenant_id = tenant_id
+            self.oggetto = oggetto
+
+        @event("Rinominata")
+        def rinomina(self, oggetto: str) -> None:
+            self.oggetto = oggetto
+
+    pratica = Pratica(tenant_id="15-S09", oggetto="a")
+    pratica.rinomina("b")
+    events = pratica.collect_events()
+    assert [(type(e).__name__, e.tenant_id) for e in events] == [("Aperta", "15-S09"), ("Rinominata", "15-S09")]
+    copy = None
+    for e in events:
+        copy = e.mutate(copy)
+    assert (copy.tenant_id, copy.oggetto, copy.version) == ("15-S09", "b", 2)
