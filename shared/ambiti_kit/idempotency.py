@@ -11,18 +11,27 @@ on the event store's uniqueness and the retry finds the first one's record.
 
 Over HTTP: a route takes :data:`IdempotencyKey` (the header, declared required in the
 OpenAPI; a request without it is answered 428, one with a malformed key 422), passes the
-key to :func:`run_once`, answers with :func:`idempotent_answer` (201 the first time, 200
-with the same body on a repeat, ``Idempotent-Replayed`` saying which) and declares
+key to the use case, answers with :func:`idempotent_answer` (201 the first time, 200 with
+the same body on a repeat, ``Idempotent-Replayed`` saying which) and declares
 ``responses=IDEMPOTENT_RESPONSES`` so that its OpenAPI says all of this.
+
+In the application, a use case is made idempotent by decorating it with :func:`idempotent`:
+it takes the request's :class:`Once` (tenant, client, key) and its typed command, loads,
+decides and saves its aggregates together with ``once.record(result)``; the decorator
+answers a repeat from the record, refuses a reused key and retries a lost version race.
+:func:`run_once` is the same for a command given as a function.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import re
 import uuid
-from typing import Annotated, Any, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Callable, Concatenate, ParamSpec, Sequence, TypeVar
 
 from eventsourcing.domain import event
 from fastapi import Depends, Header, Response
@@ -102,31 +111,117 @@ class IdempotentRequest(TenantAggregate):
         self.principal = principal
 
 
+@dataclass(frozen=True)
+class Once:
+    """A request under an Idempotency-Key, as an :func:`idempotent` use case receives it.
+
+    The route builds it from the caller (``Once(tenant_id, principal.subject, key)``); the
+    decorator adds the operation and the request's fingerprint before the use case runs. The
+    use case saves :meth:`record` of its result together with the aggregates it changed.
+    """
+
+    tenant_id: str
+    principal: str
+    key: str
+    operation: str = ""
+    fingerprint: str = ""
+    _recorded: list[dict] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    @property
+    def record_id(self) -> uuid.UUID:
+        return IdempotentRequest.create_id(self.tenant_id, self.principal, self.key)
+
+    def of(self, operation: str, request: Any) -> "Once":
+        """This key for ``operation`` on ``request`` (a JSON-able value or a dataclass, e.g. a command)."""
+        body = dataclasses.asdict(request) if dataclasses.is_dataclass(request) and not isinstance(request, type) \
+            else request
+        return Once(self.tenant_id, self.principal, self.key, operation,
+                    fingerprint({"operation": operation, "body": body}))
+
+    def record(self, result: dict) -> IdempotentRequest:
+        """The key's record of ``result`` (JSON-safe): save it in the same ``save()`` as the use case's aggregates."""
+        if not self.operation:
+            raise TypeError("Once.record() belongs to a use case decorated with @idempotent (or run_once)")
+        self._recorded.append(result)
+        return IdempotentRequest(tenant_id=self.tenant_id, operation=self.operation, key=self.key,
+                                 fingerprint=self.fingerprint, result=result, principal=self.principal)
+
+
+def _at_most_once(app: TenantApplication, once: Once, decide: Callable[[], dict], *, lock_key: Any,
+                  conflict_rule: str, message: str) -> tuple[dict, bool]:
+    """The stored result of ``once``'s key, or ``decide()`` (which saves the record); retried on lost races."""
+    if not KEY_PATTERN.fullmatch(once.key):
+        raise RuleViolation(KEY_FORMAT, rule="idempotenza.formato", field=HEADER)
+
+    def attempt() -> tuple[dict, bool]:
+        if app.exists(once.record_id):
+            record = app.get_for_tenant(once.tenant_id, once.record_id, IdempotentRequest)
+            if record.fingerprint != once.fingerprint:
+                raise RuleViolation("Questa chiave di idempotenza è già stata usata per una richiesta diversa.",
+                                    rule="idempotenza.corpo_diverso", field=HEADER)
+            return record.result, True
+        recorded = len(once._recorded)
+        result = decide()
+        if len(once._recorded) == recorded:
+            raise TypeError(f"the use case of {once.operation!r} returned without saving once.record(result)")
+        return result, False
+
+    return app.retrying(attempt, message=message, rule=conflict_rule,
+                        key=lock_key if lock_key is not None else once.record_id)
+
+
+App = TypeVar("App", bound=TenantApplication)
+Command = TypeVar("Command")
+Args = ParamSpec("Args")
+UseCase = Callable[Concatenate[App, Once, Command, Args], dict]
+IdempotentUseCase = Callable[Concatenate[App, Once, Command, Args], tuple[dict, bool]]
+
+
+def idempotent(operation: str, *, lock: Callable[[Once, Any], Any] | None = None,
+               conflict_rule: str = "concorrenza.versione",
+               message: str = "Operazione molto contesa: riprovare.") -> Callable[[UseCase], IdempotentUseCase]:
+    """Run an application's use case at most once per Idempotency-Key, retried when it loses a version race.
+
+    The use case is a method ``(self, once, command, *args) -> dict`` that loads its
+    aggregates, decides, and saves them with ``once.record(result)`` in one ``save()``,
+    returning ``result`` (JSON-safe). Decorated, it is called with the route's
+    :class:`Once` and returns ``(result, replayed)``:
+
+    - a repeat of the same request under the same key gets the stored result
+      (``replayed``), and nothing runs;
+    - the same key on another request (``operation`` and ``command`` make the fingerprint;
+      the other arguments, e.g. data read from a read model, do not) is a 422
+      ``idempotenza.corpo_diverso``; a malformed key a 422 ``idempotenza.formato``;
+    - a lost version race runs the whole use case again on the new state (serialised in
+      this process per ``lock(once, command)``, the contended aggregate's id), then a 409
+      ``conflict_rule`` after the application's attempts.
+    """
+    def decorate(use_case: UseCase) -> IdempotentUseCase:
+        @functools.wraps(use_case)
+        def at_most_once(app: App, once: Once, command: Command, *args: Any, **kwargs: Any) -> tuple[dict, bool]:
+            bound = once.of(operation, command)
+            return _at_most_once(app, bound, lambda: use_case(app, bound, command, *args, **kwargs),
+                                 lock_key=lock(bound, command) if lock is not None else None,
+                                 conflict_rule=conflict_rule, message=message)
+        return at_most_once
+    return decorate
+
+
 def run_once(app: TenantApplication, tenant_id: str, operation: str, key: str, body: Any, principal: str,
              command: Callable[[], tuple[Sequence[Any], dict]], *, lock_key: Any = None,
              conflict_rule: str = "concorrenza.versione") -> tuple[dict, bool]:
     """Run ``command`` at most once for ``key``; returns (result, replayed).
 
     ``command`` decides and returns the aggregates to save and the JSON-safe result; it
-    must not save them itself: they are saved here together with the key's record.
+    must not save them itself: they are saved here together with the key's record. (A use
+    case of an application reads better as an :func:`idempotent` method.)
     """
-    if not KEY_PATTERN.fullmatch(key):
-        raise RuleViolation(KEY_FORMAT, rule="idempotenza.formato", field=HEADER)
-    record_id = IdempotentRequest.create_id(tenant_id, principal, key)
-    print_ = fingerprint({"operation": operation, "body": body})
+    once = Once(tenant_id, principal, key).of(operation, body)
 
-    def attempt() -> tuple[dict, bool]:
-        if app.exists(record_id):
-            record = app.get_for_tenant(tenant_id, record_id, IdempotentRequest)
-            if record.fingerprint != print_:
-                raise RuleViolation("Questa chiave di idempotenza è già stata usata per una richiesta diversa.",
-                                    rule="idempotenza.corpo_diverso", field=HEADER)
-            return record.result, True
+    def decide() -> dict:
         aggregates, result = command()
-        record = IdempotentRequest(tenant_id=tenant_id, operation=operation, key=key, fingerprint=print_,
-                                   result=result, principal=principal)
-        app.save(*aggregates, record)
-        return result, False
+        app.save(*aggregates, once.record(result))
+        return result
 
-    return app.retrying(attempt, message="Operazione molto contesa: riprovare.", rule=conflict_rule,
-                        key=lock_key if lock_key is not None else record_id)
+    return _at_most_once(app, once, decide, lock_key=lock_key, conflict_rule=conflict_rule,
+                         message="Operazione molto contesa: riprovare.")

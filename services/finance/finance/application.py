@@ -1,10 +1,11 @@
 """The finance application: one method per use case, each ending in save().
 
-Money-moving commands (impegno, riduzione, liquidazione, mandato) run at most once per
-``Idempotency-Key`` (the kit's ``run_once``) and are decided on the allocation's ledger
+Money-moving use cases (allocazione, impegno, riduzione, liquidazione, mandato) take a typed
+command (``finance.domain.comandi``) and run at most once per ``Idempotency-Key`` (the kit's
+``@idempotent``): each loads its ledger, decides and saves it together with the key's record,
 with optimistic concurrency: a request that loses the race to another (in this process or
-another replica) is decided again on the new balances, so an invariant can never be
-broken by two requests that were each right on their own.
+another replica) is decided again on the new balances, so an invariant can never be broken
+by two requests that were each right on their own.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from decimal import Decimal
-from typing import Any
+from typing import Sequence
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from ambiti_kit.errors import Conflict, NotFound, RuleViolation
-from ambiti_kit.idempotency import run_once
+from ambiti_kit.idempotency import Once, idempotent
 from ambiti_kit.tenancy import TenantApplication
 from ambiti_kit.values import euro
 
 from finance.domain.abilitazioni import verifica_abilitazione
 from finance.domain.ambito import ComposizioneAmbito, verifica_composizione_nota
 from finance.domain.budget import Budget
+from finance.domain.comandi import (DeterminazioneContributi, NuovaAllocazione, NuovaLiquidazione, NuovoImpegno,
+                                    NuovoMandato, RiduzioneImpegno)
 from finance.domain.contributi import ContributiComunali
 from finance.domain.fondi import Assegnazione, verifica_fondo
 from finance.domain.riparti import DatiRiferimento, Riparto
@@ -152,61 +155,54 @@ class Finance(TenantApplication):
         return self.get_for_tenant(tenant_id, riparto_id, Riparto)
 
     # -- budget ------------------------------------------------------------------------
-    def alloca(self, tenant_id: str, piano_id: uuid.UUID, intervento: str, fondo: str, anno: int, annualita: int,
-               importo: Decimal, autore: str, chiave: str, corpo: Any) -> tuple[dict, bool]:
-        """Allocate part of a fund's annualità to a line of the plan in force: one ledger per (annualità, line).
-        At most once per idempotency key; returns (result, replayed)."""
-        def command() -> tuple[list[Any], dict]:
-            budget = self.budget_del_piano(tenant_id, piano_id)
-            if budget.versione is None:
-                raise RuleViolation("Il Piano non ha ancora una versione approvata: nessuna linea da finanziare.",
-                                    rule="budget.piano_approvato", field="piano_id")
-            try:
-                assegnazione = self.assegnazione(tenant_id, fondo, annualita)
-            except NotFound:
-                raise RuleViolation(f"Nessuna assegnazione {fondo} {annualita} registrata.",
-                                    rule="budget.assegnazione_esistente", field="annualita") from None
-            stanziamento_id = Stanziamento.create_id(tenant_id, assegnazione.id, piano_id, intervento, anno)
-            budget.alloca(intervento, fondo, anno, stanziamento_id, importo, autore)
-            assegnazione.alloca(stanziamento_id, importo, autore)
-            if self.exists(stanziamento_id):
-                stanziamento = self.stanziamento(tenant_id, stanziamento_id)
-                stanziamento.incrementa(importo, autore)
-            else:
-                stanziamento = Stanziamento(tenant_id=tenant_id, assegnazione_id=assegnazione.id, fondo=fondo,
-                                            annualita=annualita, piano_id=piano_id, intervento=intervento, anno=anno,
-                                            importo=importo, aperto_da=autore)
-            return [assegnazione, budget, stanziamento], {
-                "id": str(stanziamento.id), "ambito": tenant_id, "fondo": fondo, "annualita": annualita, "piano_id": str(piano_id),
-                "intervento": intervento, "anno": anno, **_saldi(stanziamento)}
-
-        return run_once(self, tenant_id, "allocazione", chiave, {"piano_id": str(piano_id), "richiesta": corpo}, autore,
-                        command, lock_key=Assegnazione.create_id(tenant_id, fondo, annualita),
-                        conflict_rule="budget.modifica_concorrente")
+    @idempotent("allocazione", conflict_rule="budget.modifica_concorrente",
+                 lock=lambda once, c: Assegnazione.create_id(once.tenant_id, c.fondo, c.annualita))
+    def alloca(self, once: Once, c: NuovaAllocazione) -> dict:
+        """Allocate part of a fund's annualità to a line of the plan in force: one ledger per (annualità, line)."""
+        budget = self.budget_del_piano(once.tenant_id, c.piano_id)
+        if budget.versione is None:
+            raise RuleViolation("Il Piano non ha ancora una versione approvata: nessuna linea da finanziare.",
+                                rule="budget.piano_approvato", field="piano_id")
+        try:
+            assegnazione = self.assegnazione(once.tenant_id, c.fondo, c.annualita)
+        except NotFound:
+            raise RuleViolation(f"Nessuna assegnazione {c.fondo} {c.annualita} registrata.",
+                                rule="budget.assegnazione_esistente", field="annualita") from None
+        stanziamento_id = Stanziamento.create_id(once.tenant_id, assegnazione.id, c.piano_id, c.intervento, c.anno)
+        budget.alloca(c.intervento, c.fondo, c.anno, stanziamento_id, c.importo, once.principal)
+        assegnazione.alloca(stanziamento_id, c.importo, once.principal)
+        if self.exists(stanziamento_id):
+            stanziamento = self.stanziamento(once.tenant_id, stanziamento_id)
+            stanziamento.incrementa(c.importo, once.principal)
+        else:
+            stanziamento = Stanziamento(tenant_id=once.tenant_id, assegnazione_id=assegnazione.id, fondo=c.fondo,
+                                        annualita=c.annualita, piano_id=c.piano_id, intervento=c.intervento,
+                                        anno=c.anno, importo=c.importo, aperto_da=once.principal)
+        risultato = {"id": str(stanziamento.id), "ambito": once.tenant_id, "fondo": c.fondo, "annualita": c.annualita,
+                     "piano_id": str(c.piano_id), "intervento": c.intervento, "anno": c.anno, **_saldi(stanziamento)}
+        self.save(assegnazione, budget, stanziamento, once.record(risultato))
+        return risultato
 
     def stanziamento(self, tenant_id: str, stanziamento_id: uuid.UUID) -> Stanziamento:
         return self.get_for_tenant(tenant_id, stanziamento_id, Stanziamento)
 
     # -- municipal contributions -------------------------------------------------------
-    def determina_contributi(self, tenant_id: str, anno: int, scadenze: list[dict], autore: str, *,
-                             quota_pro_capite: Decimal | None = None, riparto: list[dict] | None = None,
-                             deliberazione_id: uuid.UUID | None = None,
-                             deliberazione_numero: str | None = None) -> ContributiComunali:
+    def determina_contributi(self, tenant_id: str, c: DeterminazioneContributi, autore: str) -> ContributiComunali:
         """Each Comune's quota of the year: per capita on the populations finance holds, or as deliberated."""
         composizione = verifica_composizione_nota(self.composizione(tenant_id), "anno")
-        contributi_id = ContributiComunali.create_id(tenant_id, anno)
+        contributi_id = ContributiComunali.create_id(tenant_id, c.anno)
+        gia = Conflict(f"Le quote dei Comuni per il {c.anno} sono già determinate.", rule="contributi.anno_unico")
         if self.exists(contributi_id):
-            raise Conflict(f"Le quote dei Comuni per il {anno} sono già determinate.", rule="contributi.anno_unico")
+            raise gia
         contributi = ContributiComunali.determina(
-            tenant_id, anno, composizione.comuni, scadenze, autore, quota_pro_capite=quota_pro_capite,
-            popolazione_al=composizione.popolazione_al if quota_pro_capite is not None else None, riparto=riparto,
-            deliberazione_id=deliberazione_id, deliberazione_numero=deliberazione_numero,
-            comuni_ambito={c["istat"] for c in composizione.comuni})
+            tenant_id, c.anno, composizione.comuni, c.scadenze, autore, quota_pro_capite=c.quota_pro_capite,
+            popolazione_al=composizione.popolazione_al if c.quota_pro_capite is not None else None,
+            riparto=c.riparto, deliberazione_id=c.deliberazione_id, deliberazione_numero=c.deliberazione_numero,
+            comuni_ambito={comune["istat"] for comune in composizione.comuni})
         try:
             self.save(contributi)
         except IntegrityError:
-            raise Conflict(f"Le quote dei Comuni per il {anno} sono già determinate.",
-                           rule="contributi.anno_unico") from None
+            raise gia from None
         return contributi
 
     def contributi(self, tenant_id: str, anno: int) -> ContributiComunali:
@@ -237,65 +233,49 @@ class Finance(TenantApplication):
         return self.retrying(command, message="Quote molto contese: riprovare.", rule="contributi.modifica_concorrente",
                              key=ContributiComunali.create_id(tenant_id, anno))
 
-    # -- spending chain ----------------------------------------------------------------
-    def _sul_registro(self, tenant_id: str, stanziamento_id: uuid.UUID, operazione: str, chiave: str, corpo: Any,
-                      autore: str, azione: Any) -> tuple[dict, bool]:
-        """Run one money-moving ``azione(stanziamento) -> result`` once per idempotency key."""
-        def command() -> tuple[list[Any], dict]:
-            stanziamento = self.stanziamento(tenant_id, stanziamento_id)
-            risultato = azione(stanziamento)
-            return [stanziamento], risultato
-
-        corpo = {"stanziamento_id": str(stanziamento_id), "richiesta": corpo}  # a key is for one request on one ledger
-        return run_once(self, tenant_id, operazione, chiave, corpo, autore, command, lock_key=stanziamento_id,
-                        conflict_rule="stanziamento.modifica_concorrente")
-
-    def impegna(self, tenant_id: str, stanziamento_id: uuid.UUID, importo: Decimal, beneficiario: dict,
-                cig: str | None, cup: str | None, atto: dict, oggetto: str, comune: str | None, autore: str,
-                chiave: str, corpo: Any, abilitazioni: list[dict] = ()) -> tuple[dict, bool]:
+    # -- spending chain: one ledger per allocation, each move at most once per Idempotency-Key ---------
+    @idempotent("impegno", conflict_rule="stanziamento.modifica_concorrente", lock=lambda once, c: c.stanziamento_id)
+    def impegna(self, once: Once, c: NuovoImpegno, abilitazioni: Sequence[dict] = ()) -> dict:
         """Commit on an allocation; ``abilitazioni`` are the provider's accreditations and awards (partnership)."""
+        s = self.stanziamento(once.tenant_id, c.stanziamento_id)
+        verifica_abilitazione(abilitazioni, s.intervento, oggi())
+        # the line must still be in the plan in force (a later version may have dropped it)
+        riga = self.budget_del_piano(once.tenant_id, s.piano_id).riga(s.intervento, s.fondo, s.anno)
+        if c.comune is not None and c.comune not in riga["comuni"]:
+            raise RuleViolation(f"L'intervento {s.intervento} non copre il Comune {c.comune}.",
+                                rule="impegno.comune_intervento", field="comune")
         impegno_id = uuid.uuid4()
+        s.impegna(impegno_id, c.importo, c.beneficiario, c.cig, c.cup, c.atto, c.oggetto, c.comune, once.principal)
+        risultato = {"impegno_id": str(impegno_id), **_saldi(s)}
+        self.save(s, once.record(risultato))
+        return risultato
 
-        def azione(s: Stanziamento) -> dict:
-            verifica_abilitazione(abilitazioni, s.intervento, oggi())
-            # the line must still be in the plan in force (a later version may have dropped it)
-            riga = self.budget_del_piano(tenant_id, s.piano_id).riga(s.intervento, s.fondo, s.anno)
-            if comune is not None:
-                if comune not in riga["comuni"]:
-                    raise RuleViolation(f"L'intervento {s.intervento} non copre il Comune {comune}.",
-                                        rule="impegno.comune_intervento", field="comune")
-            s.impegna(impegno_id, importo, beneficiario, cig, cup, atto, oggetto, comune, autore)
-            return {"impegno_id": str(impegno_id), **_saldi(s)}
+    @idempotent("riduzione", conflict_rule="stanziamento.modifica_concorrente", lock=lambda once, c: c.stanziamento_id)
+    def riduci_impegno(self, once: Once, c: RiduzioneImpegno) -> dict:
+        s = self.stanziamento(once.tenant_id, c.stanziamento_id)
+        s.riduci(c.impegno_id, c.importo, c.tipo, c.motivo, once.principal)
+        risultato = {"impegno_id": str(c.impegno_id), **_saldi(s)}
+        self.save(s, once.record(risultato))
+        return risultato
 
-        return self._sul_registro(tenant_id, stanziamento_id, "impegno", chiave, corpo, autore, azione)
-
-    def riduci_impegno(self, tenant_id: str, stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, importo: Decimal,
-                       tipo: str, motivo: str, autore: str, chiave: str, corpo: Any) -> tuple[dict, bool]:
-        def azione(s: Stanziamento) -> dict:
-            s.riduci(impegno_id, importo, tipo, motivo, autore)
-            return {"impegno_id": str(impegno_id), **_saldi(s)}
-
-        return self._sul_registro(tenant_id, stanziamento_id, "riduzione", chiave, corpo, autore, azione)
-
-    def liquida(self, tenant_id: str, stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, fattura: dict,
-                importo: Decimal, autore: str, chiave: str, corpo: Any) -> tuple[dict, bool]:
+    @idempotent("liquidazione", conflict_rule="stanziamento.modifica_concorrente",
+                lock=lambda once, c: c.stanziamento_id)
+    def liquida(self, once: Once, c: NuovaLiquidazione) -> dict:
+        s = self.stanziamento(once.tenant_id, c.stanziamento_id)
         liquidazione_id = uuid.uuid4()
+        s.liquida(liquidazione_id, c.impegno_id, c.fattura, c.importo, once.principal)
+        risultato = {"liquidazione_id": str(liquidazione_id), "impegno_id": str(c.impegno_id), **_saldi(s)}
+        self.save(s, once.record(risultato))
+        return risultato
 
-        def azione(s: Stanziamento) -> dict:
-            s.liquida(liquidazione_id, impegno_id, fattura, importo, autore)
-            return {"liquidazione_id": str(liquidazione_id), "impegno_id": str(impegno_id), **_saldi(s)}
-
-        return self._sul_registro(tenant_id, stanziamento_id, "liquidazione", chiave, corpo, autore, azione)
-
-    def paga(self, tenant_id: str, stanziamento_id: uuid.UUID, liquidazione_id: uuid.UUID, importo: Decimal,
-             data: date, autore: str, chiave: str, corpo: Any) -> tuple[dict, bool]:
+    @idempotent("mandato", conflict_rule="stanziamento.modifica_concorrente", lock=lambda once, c: c.stanziamento_id)
+    def paga(self, once: Once, c: NuovoMandato) -> dict:
+        s = self.stanziamento(once.tenant_id, c.stanziamento_id)
         mandato_id = uuid.uuid4()
-
-        def azione(s: Stanziamento) -> dict:
-            s.paga(mandato_id, liquidazione_id, importo, data, autore)
-            return {"mandato_id": str(mandato_id), "liquidazione_id": str(liquidazione_id), **_saldi(s)}
-
-        return self._sul_registro(tenant_id, stanziamento_id, "mandato", chiave, corpo, autore, azione)
+        s.paga(mandato_id, c.liquidazione_id, c.importo, c.data, once.principal)
+        risultato = {"mandato_id": str(mandato_id), "liquidazione_id": str(c.liquidazione_id), **_saldi(s)}
+        self.save(s, once.record(risultato))
+        return risultato
 
 
 def _saldi(s: Stanziamento) -> dict:

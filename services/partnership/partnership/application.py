@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,8 @@ from ambiti_kit.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ambiti_kit.tenancy import A, TenantApplication
 
 from partnership.domain.accreditamenti import Accreditamento, Affidamento
+from partnership.domain.comandi import (NuovaConvenzione, NuovaProposta, NuovaSessione, NuovoAccreditamento,
+                                        NuovoAffidamento, NuovoAvviso)
 from partnership.domain.enti import Ente, ReferenteEts
 from partnership.domain.procedure import Procedura
 from partnership.domain.tavoli import Tavolo
@@ -154,19 +155,16 @@ class Partnership(TenantApplication):
                         lambda t: t.registra_riunione(riunione_id, presenti, verbale, autore),
                         "tavolo.modifica_concorrente")[0]
 
-    def formula_proposta(self, tenant_id: str, tavolo_id: uuid.UUID, titolo: str, descrizione: str, area: str,
-                         intervento: dict, piano_id: uuid.UUID | None, riunione_id: str | None,
-                         autore: str) -> tuple[Tavolo, str]:
-        return self._on(tenant_id, tavolo_id, Tavolo,
-                        lambda t: t.formula_proposta(titolo, descrizione, area, intervento, piano_id, riunione_id,
-                                                     autore),
+    def formula_proposta(self, tenant_id: str, c: NuovaProposta, autore: str) -> tuple[Tavolo, str]:
+        return self._on(tenant_id, c.tavolo_id, Tavolo,
+                        lambda t: t.formula_proposta(c.titolo, c.descrizione, c.area, c.intervento, c.piano_id,
+                                                     c.riunione_id, autore),
                         "tavolo.modifica_concorrente")
 
     # -- Co-programmazione e co-progettazione ---------------------------------------------------
-    def pubblica_avviso(self, tenant_id: str, tipo: str, oggetto: str, scadenza_manifestazioni: date,
-                        piano_id: uuid.UUID | None, intervento: str | None, atto: dict, autore: str) -> Procedura:
-        procedura = Procedura.pubblica_avviso(tenant_id, tipo, oggetto, scadenza_manifestazioni, piano_id,
-                                              intervento, atto, autore)
+    def pubblica_avviso(self, tenant_id: str, c: NuovoAvviso, autore: str) -> Procedura:
+        procedura = Procedura.pubblica_avviso(tenant_id, c.tipo, c.oggetto, c.scadenza_manifestazioni, c.piano_id,
+                                              c.intervento, c.atto, autore)
         self.save(procedura)
         return procedura
 
@@ -187,16 +185,15 @@ class Partnership(TenantApplication):
                         lambda p: p.decidi_ammissione(codice_fiscale, ammesso, motivazione, atto, autore),
                         "procedura.modifica_concorrente")[0]
 
-    def registra_sessione(self, tenant_id: str, procedura_id: uuid.UUID, data: date, partecipanti: list[str],
-                          verbale: str, tavolo_id: uuid.UUID | None, atto: dict, autore: str) -> Procedura:
-        if tavolo_id is not None:
+    def registra_sessione(self, tenant_id: str, c: NuovaSessione, autore: str) -> Procedura:
+        if c.tavolo_id is not None:
             try:
-                self.tavolo(tenant_id, tavolo_id)
+                self.tavolo(tenant_id, c.tavolo_id)
             except NotFound:
                 raise RuleViolation("Il tavolo di co-progettazione non esiste.", rule="sessione.tavolo",
                                     field="tavolo_id") from None
-        return self._on(tenant_id, procedura_id, Procedura,
-                        lambda p: p.registra_sessione(data, partecipanti, verbale, tavolo_id, atto, autore),
+        return self._on(tenant_id, c.procedura_id, Procedura,
+                        lambda p: p.registra_sessione(c.data, c.partecipanti, c.verbale, c.tavolo_id, c.atto, autore),
                         "procedura.modifica_concorrente")[0]
 
     def condividi_progetto(self, tenant_id: str, procedura_id: uuid.UUID, titolo: str, sintesi: str, atto: dict,
@@ -205,24 +202,20 @@ class Partnership(TenantApplication):
                         lambda p: p.condividi_progetto(titolo, sintesi, atto, autore),
                         "procedura.modifica_concorrente")[0]
 
-    def stipula_convenzione(self, tenant_id: str, procedura_id: uuid.UUID, enti: list[str], capofila: str | None,
-                            importo: Decimal, decorrenza: date, durata_mesi: int, budget: list[dict], atto: dict,
-                            autore: str) -> Procedura:
-        return self._on(tenant_id, procedura_id, Procedura,
-                        lambda p: p.stipula_convenzione(enti, capofila, importo, decorrenza, durata_mesi, budget,
-                                                        atto, autore),
+    def stipula_convenzione(self, tenant_id: str, c: NuovaConvenzione, autore: str) -> Procedura:
+        return self._on(tenant_id, c.procedura_id, Procedura,
+                        lambda p: p.stipula_convenzione(c.enti, c.capofila, c.importo, c.decorrenza, c.durata_mesi,
+                                                        c.budget, c.atto, autore),
                         "procedura.modifica_concorrente")[0]
 
     # -- Accreditamento e affidamenti --------------------------------------------------------------
-    def rilascia_accreditamento(self, tenant_id: str, ente_id: uuid.UUID, intervento: str | None,
-                                servizio: dict | None, valido_dal: date, valido_al: date, tariffe: list[dict],
-                                atto: dict, autore: str) -> Accreditamento:
-        ente = self._ente_registrato(tenant_id, ente_id, "ente_id")
+    def rilascia_accreditamento(self, tenant_id: str, c: NuovoAccreditamento, autore: str) -> Accreditamento:
+        ente = self._ente_registrato(tenant_id, c.ente_id, "ente_id")
         if ente.tipo == "pubblico":
             raise RuleViolation("Si accreditano gli erogatori (enti del Terzo Settore), non i partner pubblici.",
                                 rule="accreditamento.ente_erogatore", field="ente_id")
-        accreditamento = Accreditamento.rilascia(tenant_id, ente.come_parte(), intervento, servizio, valido_dal,
-                                                 valido_al, tariffe, atto, autore)
+        accreditamento = Accreditamento.rilascia(tenant_id, ente.come_parte(), c.intervento, c.servizio, c.valido_dal,
+                                                 c.valido_al, c.tariffe, c.atto, autore)
         self.save(accreditamento)
         return accreditamento
 
@@ -240,26 +233,23 @@ class Partnership(TenantApplication):
                         lambda a: a.revoca(revocato_il, motivo, atto, autore),
                         "accreditamento.modifica_concorrente")[0]
 
-    def aggiudica(self, tenant_id: str, ente_id: uuid.UUID, piano_id: uuid.UUID, intervento: str, importo: Decimal,
-                  cig: str | None, valido_dal: date, valido_al: date, modalita: str,
-                  accreditamento_id: uuid.UUID | None, procedura_id: uuid.UUID | None, atto: dict,
-                  autore: str) -> Affidamento:
-        ente = self._ente_registrato(tenant_id, ente_id, "ente_id")
+    def aggiudica(self, tenant_id: str, c: NuovoAffidamento, autore: str) -> Affidamento:
+        ente = self._ente_registrato(tenant_id, c.ente_id, "ente_id")
         accreditamento = procedura = None
         try:
-            if accreditamento_id is not None:
-                accreditamento = self.accreditamento(tenant_id, accreditamento_id)
+            if c.accreditamento_id is not None:
+                accreditamento = self.accreditamento(tenant_id, c.accreditamento_id)
         except NotFound:
             raise RuleViolation("Accreditamento non trovato.", rule="affidamento.accreditamento_valido",
                                 field="accreditamento_id") from None
         try:
-            if procedura_id is not None:
-                procedura = self.procedura(tenant_id, procedura_id)
+            if c.procedura_id is not None:
+                procedura = self.procedura(tenant_id, c.procedura_id)
         except NotFound:
             raise RuleViolation("Procedura non trovata.", rule="affidamento.convenzione_richiesta",
                                 field="procedura_id") from None
-        affidamento = Affidamento.aggiudica(tenant_id, ente.come_parte(), piano_id, intervento, importo, cig,
-                                            valido_dal, valido_al, modalita, atto, autore,
+        affidamento = Affidamento.aggiudica(tenant_id, ente.come_parte(), c.piano_id, c.intervento, c.importo, c.cig,
+                                            c.valido_dal, c.valido_al, c.modalita, c.atto, autore,
                                             accreditamento=accreditamento, procedura=procedura)
         self.save(affidamento)
         return affidamento

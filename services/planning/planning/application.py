@@ -28,7 +28,7 @@ from planning.domain.comitato import Comitato, componenti_da_ambito
 from planning.domain.contenuto import differenze
 from planning.domain.deliberazione import Deliberazione, RegistroDeliberazioni
 from planning.domain.piano import PianoDiZona
-from planning.domain.proposte import PropostaTavolo, con_intervento
+from planning.domain.proposte import PropostaRicevuta, PropostaTavolo, con_intervento
 from planning.domain.seduta import Seduta, Votante
 
 ROMA = ZoneInfo("Europe/Rome")
@@ -154,15 +154,14 @@ class Planning(TenantApplication):
                              rule="piano.modifica_concorrente")
 
     # -- proposals of the tavoli ------------------------------------------------------------
-    def ricevi_proposta_tavolo(self, tenant_id: str, proposta_id: uuid.UUID, tavolo_id: uuid.UUID,
-                               piano_id: uuid.UUID | None, titolo: str, descrizione: str, area: str, intervento: dict,
-                               formulata_da: str, tracking: Tracking) -> None:
+    def ricevi_proposta_tavolo(self, tenant_id: str, p: PropostaRicevuta, tracking: Tracking) -> None:
         """Keep a tavolo's proposal as an input to the Piano, recording ``tracking`` atomically."""
         processing = ProcessingEvent(tracking=tracking)
-        if not self.exists(PropostaTavolo.create_id(tenant_id, proposta_id)):
+        if not self.exists(PropostaTavolo.create_id(tenant_id, p.proposta_id)):
             processing.collect_events(PropostaTavolo(
-                tenant_id=tenant_id, proposta_id=proposta_id, tavolo_id=tavolo_id, piano_id=piano_id, titolo=titolo,
-                descrizione=descrizione, area=area, intervento=intervento, formulata_da=formulata_da))
+                tenant_id=tenant_id, proposta_id=p.proposta_id, tavolo_id=p.tavolo_id, piano_id=p.piano_id,
+                titolo=p.titolo, descrizione=p.descrizione, area=p.area, intervento=p.intervento,
+                formulata_da=p.formulata_da))
         self._record(processing)
 
     def proposta_tavolo(self, tenant_id: str, proposta_id: uuid.UUID) -> PropostaTavolo:

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.fields import Importo, StrictIn
 
-from finance.api.deps import (IDEMPOTENT_RESPONSES, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
-                              risposta_idempotente)
+from finance.api.deps import IDEMPOTENT_RESPONSES, FinanceDep, Lettore, UnaVolta, risposta_idempotente
 from finance.domain.budget import Budget
+from finance.domain.comandi import NuovaAllocazione
 
 router = APIRouter(prefix="/budget", tags=["Budget"])
 
@@ -51,9 +51,8 @@ def leggi_budget(piano_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> Bu
 
 
 @router.post("/{piano_id}/allocazioni", status_code=status.HTTP_201_CREATED, responses=IDEMPOTENT_RESPONSES)
-def alloca(piano_id: uuid.UUID, body: AllocazioneWrite, app: FinanceDep, principal: Contabile,
-           chiave: ChiaveIdempotenza, response: Response) -> dict:
+def alloca(piano_id: uuid.UUID, body: AllocazioneWrite, app: FinanceDep, once: UnaVolta, response: Response) -> dict:
     """Alloca parte di un'annualità di un fondo a una linea del Piano vigente (apre o incrementa lo stanziamento)."""
-    return risposta_idempotente(response, app.alloca(
-        tenant_of(principal), piano_id, body.intervento, body.fondo, body.anno, body.annualita,
-        body.importo, principal.subject, chiave, body.model_dump(mode="json")))
+    return risposta_idempotente(response, app.alloca(once, NuovaAllocazione(
+        piano_id=piano_id, intervento=body.intervento, fondo=body.fondo, anno=body.anno, annualita=body.annualita,
+        importo=body.importo)))

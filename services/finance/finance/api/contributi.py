@@ -16,6 +16,7 @@ from ambiti_kit.fields import Importo, IstatComune, StrictIn, testo
 from ambiti_kit.values import euro
 
 from finance.api.deps import Contabile, FinanceDep
+from finance.domain.comandi import DeterminazioneContributi
 from finance.domain.contributi import ContributiComunali
 
 router = APIRouter(prefix="/contributi", tags=["Contributi dei Comuni"])
@@ -74,17 +75,15 @@ def determina(anno: int, body: ContributiWrite, app: FinanceDep, principal: Cont
         if body.quota_pro_capite is None or body.riparto is not None:
             raise RuleViolation("Il metodo pro capite indica la quota per abitante e nessun riparto.",
                                 rule="contributi.metodo", field="quota_pro_capite")
-        c = app.determina_contributi(tenant_of(principal), anno, scadenze, principal.subject,
-                                     quota_pro_capite=Decimal(body.quota_pro_capite))
+        comando = DeterminazioneContributi(anno, scadenze, quota_pro_capite=Decimal(body.quota_pro_capite))
     else:
         if body.riparto is None or body.quota_pro_capite is not None:
             raise RuleViolation("Il metodo deliberato indica il riparto approvato e nessuna quota pro capite.",
                                 rule="contributi.metodo", field="riparto")
-        riparto = [{"istat": q.istat, "importo": q.importo} for q in body.riparto]
-        c = app.determina_contributi(tenant_of(principal), anno, scadenze, principal.subject, riparto=riparto,
-                                     deliberazione_id=body.deliberazione_id,
-                                     deliberazione_numero=body.deliberazione_numero)
-    return situazione(c, date(anno, 12, 31))
+        comando = DeterminazioneContributi(anno, scadenze, riparto=[q.model_dump() for q in body.riparto],
+                                           deliberazione_id=body.deliberazione_id,
+                                           deliberazione_numero=body.deliberazione_numero)
+    return situazione(app.determina_contributi(tenant_of(principal), comando, principal.subject), date(anno, 12, 31))
 
 
 @router.get("/{anno}")

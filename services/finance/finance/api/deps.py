@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from ambiti_kit.auth import Principal, require_roles
-from ambiti_kit.idempotency import IDEMPOTENT_RESPONSES, IdempotencyKey, idempotent_answer
+
+from ambiti_kit.auth import Principal, require_roles, tenant_of
+from ambiti_kit.idempotency import IDEMPOTENT_RESPONSES, IdempotencyKey, Once, idempotent_answer
 from ambiti_kit.service import RuntimeDep
 
 from finance.application import Finance
@@ -27,5 +28,14 @@ Lettore = Annotated[Principal, Depends(require_roles(
 ChiaveIdempotenza = IdempotencyKey
 risposta_idempotente = idempotent_answer
 
-__all__ = ["IDEMPOTENT_RESPONSES", "ChiaveIdempotenza", "Contabile", "FinanceDep", "Lettore", "finance",
-           "risposta_idempotente"]
+
+def una_volta(principal: Contabile, chiave: ChiaveIdempotenza) -> Once:
+    """A money move's request: the accountant's Ambito and subject, and the Idempotency-Key it is sent under."""
+    return Once(tenant_of(principal), principal.subject, chiave)
+
+
+#: what a money move's route hands its use case (with the command): who asks, under which key
+UnaVolta = Annotated[Once, Depends(una_volta)]
+
+__all__ = ["IDEMPOTENT_RESPONSES", "ChiaveIdempotenza", "Contabile", "FinanceDep", "Lettore", "UnaVolta", "finance",
+           "risposta_idempotente", "una_volta"]

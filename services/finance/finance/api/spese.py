@@ -19,8 +19,8 @@ from ambiti_kit.fields import Cig, CodiceFiscaleEnte, Cup, Importo, IstatComune,
 from ambiti_kit.service import RuntimeDep
 from ambiti_kit.values import euro
 
-from finance.api.deps import (IDEMPOTENT_RESPONSES, ChiaveIdempotenza, Contabile, FinanceDep, Lettore,
-                              risposta_idempotente)
+from finance.api.deps import IDEMPOTENT_RESPONSES, FinanceDep, Lettore, UnaVolta, risposta_idempotente
+from finance.domain.comandi import NuovaLiquidazione, NuovoImpegno, NuovoMandato, RiduzioneImpegno
 from finance.domain.stanziamento import Stanziamento
 from finance.projections.abilitazioni import del_fornitore
 
@@ -106,44 +106,41 @@ def leggi(stanziamento_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> St
 
 
 @router.post("/{stanziamento_id}/impegni", status_code=201, responses=IDEMPOTENT_RESPONSES)
-def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, runtime: RuntimeDep,
-            principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
+def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, runtime: RuntimeDep, once: UnaVolta,
+            response: Response) -> dict:
     """Assume un impegno verso un beneficiario, entro il disponibile dello stanziamento (e, per un fornitore
     accreditato o affidatario, solo con un titolo valido per l'intervento)."""
-    beneficiario = body.beneficiario.model_dump()
-    tenant = tenant_of(principal)
-    abilitazioni = del_fornitore(runtime.read_model, tenant, beneficiario["codice_fiscale"])
-    return risposta_idempotente(response, app.impegna(
-        tenant, stanziamento_id, body.importo, beneficiario, body.cig, body.cup,
-        body.atto.model_dump(), body.oggetto, body.comune, principal.subject, chiave, body.model_dump(mode="json"),
-        abilitazioni=abilitazioni))
+    comando = NuovoImpegno(stanziamento_id=stanziamento_id, importo=body.importo,
+                           beneficiario=body.beneficiario.model_dump(), cig=body.cig, cup=body.cup,
+                           atto=body.atto.model_dump(), oggetto=body.oggetto, comune=body.comune)
+    abilitazioni = del_fornitore(runtime.read_model, once.tenant_id, body.beneficiario.codice_fiscale)
+    return risposta_idempotente(response, app.impegna(once, comando, abilitazioni))
 
 
 @router.post("/{stanziamento_id}/impegni/{impegno_id}/riduzioni", status_code=201, responses=IDEMPOTENT_RESPONSES)
 def riduci(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: RiduzioneWrite, app: FinanceDep,
-           principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
+           once: UnaVolta, response: Response) -> dict:
     """Riduce un impegno (disimpegno o economia) con la sua motivazione."""
-    return risposta_idempotente(response, app.riduci_impegno(
-        tenant_of(principal), stanziamento_id, impegno_id, body.importo, body.tipo, body.motivo,
-        principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
+    return risposta_idempotente(response, app.riduci_impegno(once, RiduzioneImpegno(
+        stanziamento_id=stanziamento_id, impegno_id=impegno_id, importo=body.importo, tipo=body.tipo,
+        motivo=body.motivo)))
 
 
 @router.post("/{stanziamento_id}/impegni/{impegno_id}/liquidazioni", status_code=201, responses=IDEMPOTENT_RESPONSES)
 def liquida(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: LiquidazioneWrite, app: FinanceDep,
-            principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
+            once: UnaVolta, response: Response) -> dict:
     """Liquida una fattura su un impegno, entro quanto resta dell'impegno."""
-    return risposta_idempotente(response, app.liquida(
-        tenant_of(principal), stanziamento_id, impegno_id, body.fattura.model_dump(), body.importo,
-        principal.subject, chiave, {"impegno_id": str(impegno_id), **body.model_dump(mode="json")}))
+    return risposta_idempotente(response, app.liquida(once, NuovaLiquidazione(
+        stanziamento_id=stanziamento_id, impegno_id=impegno_id, fattura=body.fattura.model_dump(),
+        importo=body.importo)))
 
 
 @router.post("/{stanziamento_id}/liquidazioni/{liquidazione_id}/mandati", status_code=201, responses=IDEMPOTENT_RESPONSES)
 def paga(stanziamento_id: uuid.UUID, liquidazione_id: uuid.UUID, body: MandatoWrite, app: FinanceDep,
-         principal: Contabile, chiave: ChiaveIdempotenza, response: Response) -> dict:
+         once: UnaVolta, response: Response) -> dict:
     """Emette un mandato di pagamento su una liquidazione, entro quanto resta da pagare."""
-    return risposta_idempotente(response, app.paga(
-        tenant_of(principal), stanziamento_id, liquidazione_id, body.importo, body.data,
-        principal.subject, chiave, {"liquidazione_id": str(liquidazione_id), **body.model_dump(mode="json")}))
+    return risposta_idempotente(response, app.paga(once, NuovoMandato(
+        stanziamento_id=stanziamento_id, liquidazione_id=liquidazione_id, importo=body.importo, data=body.data)))
 
 
 fornitori = APIRouter(prefix="/fornitori", tags=["Fornitori"])

@@ -29,8 +29,10 @@ from eventsourcing.persistence import Tracking
 
 from ambiti_kit.errors import Conflict, DomainError, RuleViolation
 from ambiti_kit.eventstore import open_event_store
+from ambiti_kit.idempotency import Once
 from ambiti_kit.testing.fixtures import Infra
 from finance.application import Finance
+from finance.domain.comandi import NuovaAllocazione, NuovaLiquidazione, NuovoImpegno, NuovoMandato, RiduzioneImpegno
 
 ZERO = Decimal("0.00")
 AUTORE = "amministrativo@15-FCONC"
@@ -72,27 +74,26 @@ def stanziamento(app: Finance, importo: str) -> Registro:
         "nomenclatura": {"sistema": "fnps_macrolivello", "codice": "2"}, "comuni": ["065134"],
         "linee_budget": [{"fondo": "FNPS", "anno": 2025, "importo": importo}]}], tracking())
     app.registra_assegnazione(tenant, "FNPS", 2025, Decimal(importo), DECRETO, {}, AUTORE)
-    risultato, _ = app.alloca(tenant, piano_id, "A.1.1", "FNPS", 2025, 2025, Decimal(importo), AUTORE,
-                              f"alloca-{uuid.uuid4()}", {"importo": importo})
+    risultato, _ = app.alloca(Once(tenant, AUTORE, f"alloca-{uuid.uuid4()}"),
+                              NuovaAllocazione(piano_id, "A.1.1", "FNPS", 2025, 2025, Decimal(importo)))
     return Registro(tenant, uuid.UUID(risultato["id"]))
 
 
 def impegna(app: Finance, r: Registro, importo: Decimal, chiave: str | None = None,
             oggetto: str = "Servizio di assistenza domiciliare") -> tuple[dict, bool]:
-    corpo = {"importo": str(importo), "oggetto": oggetto}
-    return app.impegna(r.tenant, r.stanziamento_id, importo, COOP, None, None, DETERMINA, oggetto, None, AUTORE,
-                       chiave or f"imp-{uuid.uuid4()}", corpo)
+    return app.impegna(Once(r.tenant, AUTORE, chiave or f"imp-{uuid.uuid4()}"),
+                       NuovoImpegno(r.stanziamento_id, importo, COOP, None, None, DETERMINA, oggetto, None))
 
 
 def liquida(app: Finance, r: Registro, impegno_id: str, importo: Decimal, numero: str) -> tuple[dict, bool]:
     fattura = {"numero": numero, "data": date(2026, 3, 1)}
-    return app.liquida(r.tenant, r.stanziamento_id, uuid.UUID(impegno_id), fattura, importo, AUTORE,
-                       f"liq-{uuid.uuid4()}", {"importo": str(importo), "numero": numero})
+    return app.liquida(Once(r.tenant, AUTORE, f"liq-{uuid.uuid4()}"),
+                       NuovaLiquidazione(r.stanziamento_id, uuid.UUID(impegno_id), fattura, importo))
 
 
 def paga(app: Finance, r: Registro, liquidazione_id: str, importo: Decimal) -> tuple[dict, bool]:
-    return app.paga(r.tenant, r.stanziamento_id, uuid.UUID(liquidazione_id), importo, date(2026, 3, 15), AUTORE,
-                    f"man-{uuid.uuid4()}", {"importo": str(importo)})
+    return app.paga(Once(r.tenant, AUTORE, f"man-{uuid.uuid4()}"),
+                    NuovoMandato(r.stanziamento_id, uuid.UUID(liquidazione_id), importo, date(2026, 3, 15)))
 
 
 def ricalcolo(app: Finance, r: Registro) -> dict[str, Any]:
@@ -293,8 +294,8 @@ def test_a_random_mix_of_movements_from_both_replicas_keeps_every_invariant(apps
                 with lock:
                     impegni.append(result["impegno_id"])
             elif op == "riduci":
-                app.riduci_impegno(r.tenant, r.stanziamento_id, uuid.UUID(impegno), importo, "economia",
-                                   "Ribasso d'asta", AUTORE, f"rid-{uuid.uuid4()}", {"importo": str(importo)})
+                app.riduci_impegno(Once(r.tenant, AUTORE, f"rid-{uuid.uuid4()}"), RiduzioneImpegno(
+                    r.stanziamento_id, uuid.UUID(impegno), importo, "economia", "Ribasso d'asta"))
             elif op == "liquida":
                 result, _ = liquida(app, r, impegno, importo, f"FT-{i + 1}")
                 with lock:
@@ -325,17 +326,19 @@ from decimal import Decimal
 from datetime import date
 from ambiti_kit.errors import DomainError
 from ambiti_kit.eventstore import open_event_store
+from ambiti_kit.idempotency import Once
 from ambiti_kit.settings import ServiceSettings
 from finance.application import Finance
+from finance.domain.comandi import NuovoImpegno
 
 tenant, sid, n, importo = sys.argv[1], uuid.UUID(sys.argv[2]), int(sys.argv[3]), Decimal(sys.argv[4])
 app = open_event_store(ServiceSettings(service="finance"), Finance)
 esiti = []
 for i in range(n):
     try:
-        app.impegna(tenant, sid, importo, {"denominazione": "Coop", "codice_fiscale": "00743110157"}, None, None,
-                    {"tipo": "determina", "numero": "1", "data": date(2026, 1, 1)}, "Servizio", None,
-                    "amministrativo", f"proc-{uuid.uuid4()}", {"i": i})
+        app.impegna(Once(tenant, "amministrativo", f"proc-{uuid.uuid4()}"), NuovoImpegno(
+            sid, importo, {"denominazione": "Coop", "codice_fiscale": "00743110157"}, None, None,
+            {"tipo": "determina", "numero": "1", "data": date(2026, 1, 1)}, "Servizio", None))
         esiti.append("ok")
     except DomainError as exc:
         esiti.append(exc.rule)

@@ -39,6 +39,7 @@ from eventsourcing.persistence import IntegrityError, ProgrammingError, Tracking
 from fastapi.testclient import TestClient
 from psycopg import sql
 
+from ambiti_kit.idempotency import Once
 from ambiti_kit.projector import OwnLogProjector, rebuild
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.service import Runtime, build_runtime, create_service
@@ -46,6 +47,7 @@ from ambiti_kit.testing.fixtures import Infra
 from ambiti_kit.testing.readmodels import published_events, table_rows
 from finance.api import rendicontazione as api
 from finance.application import Finance
+from finance.domain.comandi import NuovaAllocazione, NuovaLiquidazione, NuovoImpegno, NuovoMandato, RiduzioneImpegno
 from finance.domain.fondi import atto
 from finance.integration.outbound import to_integration_event
 from finance.projections import OWN, OWN_TABLES, SCHEMA, registro
@@ -79,6 +81,9 @@ class World:
         self.keys += 1
         return f"chiave-rend-{self.keys:04d}"
 
+    def once(self, tenant: str) -> Once:
+        return Once(tenant, f"amministrativo@{tenant}", self.key())
+
     # -- the real application -----------------------------------------------------------
     def budget(self, tenant: str, interventi: list[dict]) -> uuid.UUID:
         piano = uuid.uuid4()
@@ -97,29 +102,27 @@ class World:
 
     def alloca(self, tenant: str, piano: uuid.UUID, intervento: str, fondo: str, annualita: int,
                importo: str) -> uuid.UUID:
-        risultato, _ = self.app.alloca(tenant, piano, intervento, fondo, 2024, annualita, D(importo),
-                                       f"amministrativo@{tenant}", f"alloca-{uuid.uuid4()}", {"importo": importo})
+        risultato, _ = self.app.alloca(Once(tenant, f"amministrativo@{tenant}", f"alloca-{uuid.uuid4()}"),
+                                       NuovaAllocazione(piano, intervento, fondo, 2024, annualita, D(importo)))
         return uuid.UUID(risultato["id"])
 
     def impegna(self, tenant: str, s: uuid.UUID, importo: str, comune: str | None) -> uuid.UUID:
-        result, _ = self.app.impegna(
-            tenant, s, D(importo), {"denominazione": "Cooperativa Sociale Il Faro", "codice_fiscale": CF}, "Z1A2B3C4D5",
+        result, _ = self.app.impegna(self.once(tenant), NuovoImpegno(
+            s, D(importo), {"denominazione": "Cooperativa Sociale Il Faro", "codice_fiscale": CF}, "Z1A2B3C4D5",
             None, {"tipo": "determina", "numero": f"{self.keys}/2025", "data": date(2025, 2, 1)},
-            "Servizio di assistenza domiciliare", comune, f"amministrativo@{tenant}", self.key(), {"importo": importo})
+            "Servizio di assistenza domiciliare", comune))
         return uuid.UUID(result["impegno_id"])
 
     def riduci(self, tenant: str, s: uuid.UUID, impegno: uuid.UUID, importo: str, motivo: str) -> None:
-        self.app.riduci_impegno(tenant, s, impegno, D(importo), "economia", motivo, f"amministrativo@{tenant}",
-                                self.key(), {"importo": importo})
+        self.app.riduci_impegno(self.once(tenant), RiduzioneImpegno(s, impegno, D(importo), "economia", motivo))
 
     def liquida(self, tenant: str, s: uuid.UUID, impegno: uuid.UUID, importo: str) -> uuid.UUID:
-        result, _ = self.app.liquida(tenant, s, impegno, {"numero": f"FT-{self.keys}", "data": date(2025, 4, 1)},
-                                     D(importo), f"amministrativo@{tenant}", self.key(), {"importo": importo})
+        result, _ = self.app.liquida(self.once(tenant), NuovaLiquidazione(
+            s, impegno, {"numero": f"FT-{self.keys}", "data": date(2025, 4, 1)}, D(importo)))
         return uuid.UUID(result["liquidazione_id"])
 
     def paga(self, tenant: str, s: uuid.UUID, liquidazione: uuid.UUID, importo: str) -> None:
-        self.app.paga(tenant, s, liquidazione, D(importo), date(2025, 5, 2), f"amministrativo@{tenant}", self.key(),
-                      {"importo": importo})
+        self.app.paga(self.once(tenant), NuovoMandato(s, liquidazione, D(importo), date(2025, 5, 2)))
 
     # -- own log -> read model ------------------------------------------------------------
     def deliver(self) -> None:

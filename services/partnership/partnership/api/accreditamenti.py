@@ -25,6 +25,7 @@ from partnership.api.deps import (
 )
 from partnership.application import Partnership, oggi
 from partnership.domain.accreditamenti import UNITA, Accreditamento, Affidamento
+from partnership.domain.comandi import NuovoAccreditamento, NuovoAffidamento
 
 router = APIRouter(tags=["Accreditamento e affidamenti"])
 
@@ -129,10 +130,11 @@ def _proprio(app: Partnership, principal: Principal, ente: dict, what: str, id_:
 def rilascia(body: AccreditamentoCreate, app: PartnershipDep, principal: Atti, request: Request,
              response: Response) -> AccreditamentoRead:
     """Rilascia l'accreditamento di un ente per un servizio, con validità e tariffe."""
-    a = app.rilascia_accreditamento(
-        tenant_of(principal), body.ente_id, body.intervento,
-        body.servizio.model_dump() if body.servizio else None, body.valido_dal, body.valido_al,
-        [t.model_dump() for t in body.tariffe], body.atto.model_dump(), principal.subject)
+    accreditamento = NuovoAccreditamento(
+        ente_id=body.ente_id, intervento=body.intervento,
+        servizio=body.servizio.model_dump() if body.servizio else None, valido_dal=body.valido_dal,
+        valido_al=body.valido_al, tariffe=[t.model_dump() for t in body.tariffe], atto=body.atto.model_dump())
+    a = app.rilascia_accreditamento(tenant_of(principal), accreditamento, principal.subject)
     response.headers["Location"] = str(request.url_for("leggi_accreditamento", accreditamento_id=a.id))
     return AccreditamentoRead.of(a)
 
@@ -176,9 +178,11 @@ def revoca(accreditamento_id: uuid.UUID, body: RevocaWrite, app: PartnershipDep,
 def aggiudica(body: AffidamentoCreate, app: PartnershipDep, principal: Atti, request: Request,
               response: Response) -> AffidamentoRead:
     """Affida un intervento del Piano a un ente (finance ne trae gli impegni)."""
-    a = app.aggiudica(tenant_of(principal), body.ente_id, body.piano_id, body.intervento, body.importo,
-                      body.cig, body.valido_dal, body.valido_al, body.modalita, body.accreditamento_id,
-                      body.procedura_id, body.atto.model_dump(), principal.subject)
+    affidamento = NuovoAffidamento(
+        ente_id=body.ente_id, piano_id=body.piano_id, intervento=body.intervento, importo=body.importo, cig=body.cig,
+        valido_dal=body.valido_dal, valido_al=body.valido_al, modalita=body.modalita,
+        accreditamento_id=body.accreditamento_id, procedura_id=body.procedura_id, atto=body.atto.model_dump())
+    a = app.aggiudica(tenant_of(principal), affidamento, principal.subject)
     response.headers["Location"] = str(request.url_for("leggi_affidamento", affidamento_id=a.id))
     return AffidamentoRead.of(a)
 

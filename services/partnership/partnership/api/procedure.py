@@ -21,6 +21,7 @@ from partnership.api.deps import (
     ente_del_referente,
     is_lettore,
 )
+from partnership.domain.comandi import NuovaConvenzione, NuovaSessione, NuovoAvviso
 from partnership.domain.procedure import Procedura
 
 router = APIRouter(prefix="/procedure", tags=["Co-programmazione e co-progettazione"])
@@ -137,8 +138,9 @@ def _leggi(app: Any, principal: Any, p: Procedura) -> ProceduraRead:
 def pubblica_avviso(body: AvvisoCreate, app: PartnershipDep, principal: Atti, request: Request,
                     response: Response) -> ProceduraRead:
     """Avvia la procedura pubblicando l'avviso (art. 55 D.Lgs. 117/2017)."""
-    p = app.pubblica_avviso(tenant_of(principal), body.tipo, body.oggetto, body.scadenza_manifestazioni, body.piano_id,
-                            body.intervento, _atto(body.atto), principal.subject)
+    avviso = NuovoAvviso(tipo=body.tipo, oggetto=body.oggetto, scadenza_manifestazioni=body.scadenza_manifestazioni,
+                         piano_id=body.piano_id, intervento=body.intervento, atto=_atto(body.atto))
+    p = app.pubblica_avviso(tenant_of(principal), avviso, principal.subject)
     response.headers["Location"] = str(request.url_for("leggi_procedura", procedura_id=p.id))
     return ProceduraRead.of(p)
 
@@ -182,9 +184,9 @@ def decidi_ammissione(procedura_id: uuid.UUID, body: AmmissioneWrite, app: Partn
 def registra_sessione(procedura_id: uuid.UUID, body: SessioneCreate, app: PartnershipDep,
                       principal: Atti) -> ProceduraRead:
     """Registra una sessione del tavolo di co-progettazione con il suo verbale."""
-    return ProceduraRead.of(app.registra_sessione(tenant_of(principal), procedura_id, body.data, body.partecipanti,
-                                                  body.verbale, body.tavolo_id, _atto(body.atto),
-                                                  principal.subject))
+    sessione = NuovaSessione(procedura_id=procedura_id, data=body.data, partecipanti=body.partecipanti,
+                             verbale=body.verbale, tavolo_id=body.tavolo_id, atto=_atto(body.atto))
+    return ProceduraRead.of(app.registra_sessione(tenant_of(principal), sessione, principal.subject))
 
 
 @router.post("/{procedura_id}/progetto", response_model=ProceduraRead)
@@ -199,6 +201,7 @@ def condividi_progetto(procedura_id: uuid.UUID, body: ProgettoWrite, app: Partne
 def stipula_convenzione(procedura_id: uuid.UUID, body: ConvenzioneWrite, app: PartnershipDep,
                         principal: Atti) -> ProceduraRead:
     """Stipula la convenzione con un ente ammesso o con un'ATS di enti ammessi, con il budget per anno."""
-    return ProceduraRead.of(app.stipula_convenzione(
-        tenant_of(principal), procedura_id, body.enti, body.capofila, body.importo, body.decorrenza,
-        body.durata_mesi, [r.model_dump() for r in body.budget], _atto(body.atto), principal.subject))
+    convenzione = NuovaConvenzione(procedura_id=procedura_id, enti=body.enti, capofila=body.capofila,
+                                   importo=body.importo, decorrenza=body.decorrenza, durata_mesi=body.durata_mesi,
+                                   budget=[r.model_dump() for r in body.budget], atto=_atto(body.atto))
+    return ProceduraRead.of(app.stipula_convenzione(tenant_of(principal), convenzione, principal.subject))

@@ -23,6 +23,7 @@ from partnership.api.deps import (
     is_lettore,
 )
 from partnership.application import Partnership
+from partnership.domain.comandi import NuovaProposta
 from partnership.domain.tavoli import RUOLI_STAFF, Tavolo
 from partnership.domain.valori import AREE_TEMATICHE
 
@@ -175,7 +176,8 @@ def registra_riunione(tavolo_id: uuid.UUID, riunione_id: str, body: RiunioneTenu
 def formula_proposta(tavolo_id: uuid.UUID, body: PropostaCreate, app: PartnershipDep,
                      principal: Coordinatore) -> PropostaCreated:
     """Formula una proposta al Piano con l'intervento suggerito (planning la riceve come input della bozza)."""
-    tavolo, proposta_id = app.formula_proposta(
-        tenant_of(principal), tavolo_id, body.titolo, body.descrizione, body.area,
-        body.intervento.model_dump(mode="python"), body.piano_id, body.riunione_id, principal.subject)
+    proposta = NuovaProposta(tavolo_id=tavolo_id, titolo=body.titolo, descrizione=body.descrizione, area=body.area,
+                             intervento=body.intervento.model_dump(mode="python"), piano_id=body.piano_id,
+                             riunione_id=body.riunione_id)
+    tavolo, proposta_id = app.formula_proposta(tenant_of(principal), proposta, principal.subject)
     return PropostaCreated(proposta_id=uuid.UUID(proposta_id), tavolo=TavoloRead.of(tavolo))

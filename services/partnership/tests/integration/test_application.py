@@ -13,6 +13,8 @@ from ambiti_kit.errors import Conflict, Forbidden, NotFound, RuleViolation
 from ambiti_kit.eventstore import open_event_store
 from ambiti_kit.testing.fixtures import Infra
 from partnership.application import Partnership
+from partnership.domain.comandi import (NuovaConvenzione, NuovaProposta, NuovaSessione, NuovoAccreditamento,
+                                        NuovoAffidamento, NuovoAvviso)
 from partnership.domain.enti import Ente
 from partnership.domain.procedure import Procedura
 
@@ -72,10 +74,10 @@ def test_tavolo_meeting_and_proposal_are_stored(app: Partnership) -> None:
     _, riunione = app.convoca_riunione("15-PAP5", tavolo.id, datetime(2026, 5, 12, 10, tzinfo=timezone.utc), "Sapri",
                                        ["Proposte al Piano"], "c")
     app.registra_riunione("15-PAP5", tavolo.id, riunione, ["00743110157"], "Verbale: proposta condivisa.", "c")
-    _, proposta_id = app.formula_proposta(
-        "15-PAP5", tavolo.id, "Più SAD", "Estendere il SAD", "anziani",
+    _, proposta_id = app.formula_proposta("15-PAP5", NuovaProposta(
+        tavolo.id, "Più SAD", "Estendere il SAD", "anziani",
         {"codice": "A1.2", "titolo": "SAD anziani", "nomenclatura": {"sistema": "fnps_macrolivello", "codice": "2"},
-         "comuni": ["065134"], "utenti_attesi": 40}, None, riunione, "c")
+         "comuni": ["065134"], "utenti_attesi": 40}, None, riunione), "c")
     riletto = app.tavolo("15-PAP5", tavolo.id)
     assert riletto.riunioni[riunione]["tenuta"] and proposta_id in riletto.proposte
     assert riletto.riunioni[riunione]["data"] == datetime(2026, 5, 12, 10, tzinfo=timezone.utc)
@@ -84,31 +86,33 @@ def test_tavolo_meeting_and_proposal_are_stored(app: Partnership) -> None:
 def test_a_co_progettazione_ends_in_a_convenzione_and_an_award_through_accreditation(app: Partnership) -> None:
     t = "15-PAP6"
     faro = app.registra_ente(t, "00743110157", ETS, "c")
-    p = app.pubblica_avviso(t, "co_progettazione", "Co-progettazione SAD", date(2026, 3, 31), None, "A1.2",
-                            {**ATTO, "tipo": "avviso"}, "c")
+    p = app.pubblica_avviso(t, NuovoAvviso("co_progettazione", "Co-progettazione SAD", date(2026, 3, 31), None, "A1.2",
+                                           {**ATTO, "tipo": "avviso"}), "c")
     app.ricevi_manifestazione(t, p.id, faro.id, "Domanda e progetto", date(2026, 3, 10),
                               {**ATTO, "tipo": "protocollo"}, "ref@faro")
     app.decidi_ammissione(t, p.id, "00743110157", True, "Requisiti posseduti", ATTO, "amm")
-    app.registra_sessione(t, p.id, date(2026, 4, 10), ["00743110157"], "Verbale della sessione 1", None,
-                          {**ATTO, "tipo": "verbale"}, "c")
+    app.registra_sessione(t, NuovaSessione(p.id, date(2026, 4, 10), ["00743110157"], "Verbale della sessione 1", None,
+                                           {**ATTO, "tipo": "verbale"}), "c")
     app.condividi_progetto(t, p.id, "Progetto SAD", "Sintesi", ATTO, "c")
-    app.stipula_convenzione(t, p.id, ["00743110157"], None, Decimal("120000"), date(2026, 6, 1), 12,
-                            [{"anno": 2026, "importo": "70000"}, {"anno": 2027, "importo": "50000"}],
-                            {**ATTO, "tipo": "convenzione"}, "c")
+    app.stipula_convenzione(t, NuovaConvenzione(
+        p.id, ["00743110157"], None, Decimal("120000"), date(2026, 6, 1), 12,
+        [{"anno": 2026, "importo": "70000"}, {"anno": 2027, "importo": "50000"}], {**ATTO, "tipo": "convenzione"}), "c")
     stored = app.procedura(t, p.id)
     assert isinstance(stored, Procedura) and stored.fase == "convenzione_stipulata"
     assert stored.convenzione["importo"] == Decimal("120000.00")
     assert stored.convenzione["budget"][0]["importo"] == Decimal("70000.00")
 
     piano_id = uuid.uuid4()
-    affidamento = app.aggiudica(t, faro.id, piano_id, "A1.2", Decimal("60000"), None, date(2026, 6, 1),
-                                date(2027, 5, 31), "convenzione", None, p.id, ATTO, "amm")
+    affidamento = app.aggiudica(t, NuovoAffidamento(faro.id, piano_id, "A1.2", Decimal("60000"), None, date(2026, 6, 1),
+                                                    date(2027, 5, 31), "convenzione", None, p.id, ATTO), "amm")
     assert app.affidamento(t, affidamento.id).procedura_id == p.id
-    acc = app.rilascia_accreditamento(t, faro.id, "A1.2", None, date(2026, 1, 1), date(2026, 12, 31),
-                                      [{"prestazione": "SAD", "unita": "ora", "importo": "21.50"}], ATTO, "amm")
+    acc = app.rilascia_accreditamento(t, NuovoAccreditamento(
+        faro.id, "A1.2", None, date(2026, 1, 1), date(2026, 12, 31),
+        [{"prestazione": "SAD", "unita": "ora", "importo": "21.50"}], ATTO), "amm")
     app.rinnova_accreditamento(t, acc.id, date(2027, 12, 31), ATTO, "amm")
-    via_acc = app.aggiudica(t, faro.id, piano_id, "A1.2", Decimal("1000"), "ZA12345678", date(2027, 1, 1),
-                            date(2027, 6, 30), "accreditamento", acc.id, None, ATTO, "amm")
+    via_acc = app.aggiudica(t, NuovoAffidamento(faro.id, piano_id, "A1.2", Decimal("1000"), "ZA12345678",
+                                                date(2027, 1, 1), date(2027, 6, 30), "accreditamento", acc.id, None,
+                                                ATTO), "amm")
     assert app.affidamento(t, via_acc.id).accreditamento_id == acc.id
     app.revoca_accreditamento(t, acc.id, date(2027, 3, 1), "Gravi inadempienze", ATTO, "amm")
     assert app.accreditamento(t, acc.id).stato(date(2027, 3, 1)) == "revocato"

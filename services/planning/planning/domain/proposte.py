@@ -9,11 +9,26 @@ area and obiettivo of its choosing, and the proposal records which version took 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from eventsourcing.domain import event
 
 from ambiti_kit.errors import Conflict, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
+
+
+@dataclass(frozen=True)
+class PropostaRicevuta:
+    """A tavolo's proposal as partnership published it (``partnership.tavolo.proposta_formulata``)."""
+
+    proposta_id: uuid.UUID
+    tavolo_id: uuid.UUID
+    piano_id: uuid.UUID | None
+    titolo: str
+    descrizione: str
+    area: str
+    intervento: dict
+    formulata_da: str
 
 
 class PropostaTavolo(TenantAggregate):

@@ -12,6 +12,7 @@ from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.service import Runtime
 
 from planning.application import Planning
+from planning.domain.proposte import PropostaRicevuta
 
 
 class Nomenclatura(BaseModel):
@@ -49,8 +50,10 @@ def consumers(runtime: Runtime) -> list[TrackedConsumer]:
 
     def proposta_formulata(event: CloudEvent, tracking: Tracking) -> None:
         p = PropostaFormulata.model_validate(event.data)
-        app.ricevi_proposta_tavolo(event.tenantid, p.proposta_id, p.tavolo_id, p.piano_id, p.titolo, p.descrizione,
-                                   p.area, p.intervento.model_dump(), p.formulata_da, tracking)
+        app.ricevi_proposta_tavolo(event.tenantid, PropostaRicevuta(
+            proposta_id=p.proposta_id, tavolo_id=p.tavolo_id, piano_id=p.piano_id, titolo=p.titolo,
+            descrizione=p.descrizione, area=p.area, intervento=p.intervento.model_dump(), formulata_da=p.formulata_da),
+            tracking)
 
     settings = runtime.settings
     return [TrackedConsumer(

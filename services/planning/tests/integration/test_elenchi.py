@@ -27,6 +27,7 @@ from ambiti_kit.service import Runtime, build_runtime
 from ambiti_kit.testing.fixtures import Infra
 from ambiti_kit.testing.readmodels import published_events, table_rows
 from planning.application import Planning, oggi
+from planning.domain.proposte import PropostaRicevuta
 from planning.integration.outbound import to_integration_event
 from planning.main import build as build_planning
 from planning.projections import OWN, SCHEMA, TABLES, elenchi, locale
@@ -72,10 +73,10 @@ class World:
                 titolo: str) -> str:
         """What the consumer does with ``partnership.tavolo.proposta_formulata``; returns the proposal's id."""
         proposta = uuid.uuid4()
-        self.runtime.app.ricevi_proposta_tavolo(
-            tenant, proposta, tavolo, uuid.UUID(piano) if piano else None, titolo, "Descrizione", "A",
+        self.runtime.app.ricevi_proposta_tavolo(tenant, PropostaRicevuta(
+            proposta, tavolo, uuid.UUID(piano) if piano else None, titolo, "Descrizione", "A",
             {"codice": codice, "titolo": titolo, "nomenclatura": {"sistema": "fnps_macrolivello", "codice": "2"},
-             "comuni": ISTAT[:1], "utenti_attesi": 10}, "tavolo@partnership", Tracking("partnership", notification_id))
+             "comuni": ISTAT[:1], "utenti_attesi": 10}, "tavolo@partnership"), Tracking("partnership", notification_id))
         return str(proposta)
 
 
