@@ -1,9 +1,12 @@
-"""Tenant isolation across planning, monitoring and finance, end to end.
+"""Tenant isolation across the four services, end to end.
 
 An Ambito never sees another Ambito's plans: reads by id answer 404, lists and the
 regional view leave them out, and the monitoring read model itself (PostgreSQL row-level
 security, read through the kit's ``enter_scope``) returns only the scoped tenant's rows.
-A rule-based hypothesis test then interleaves random commands of three tenants.
+A rule-based hypothesis test then interleaves random commands of three tenants (plans,
+partners in the registry) with reads by id and of every list of every service: no list
+ever holds another Ambito's id, and the own-service lists hold exactly the tenant's own
+items as soon as the write returned.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from psycopg import sql
 from psycopg.rows import dict_row
+from stdnum import luhn
 
 from ambiti_kit.auth import regione_of
 from ambiti_kit.readmodel import APP_ROLE, enter_scope
@@ -40,6 +44,15 @@ READERS = {"planning": ("coordinatore", "revisore", "assistente_sociale"),
            "finance": ("coordinatore", "amministrativo", "revisore")}
 #: Where each service answers a read of one plan by its id.
 READ_PATH = {"planning": "/piani/{}", "monitoring": "/piani/{}", "finance": "/budget/{}"}
+#: every list of every service (the machine reads any of them as a revisore)
+LISTS = (("planning", "/piani"), ("planning", "/sedute"), ("planning", "/deliberazioni"),
+         ("planning", "/proposte-tavoli"), ("finance", "/assegnazioni"), ("finance", "/stanziamenti"),
+         ("finance", "/impegni"), ("finance", "/liquidazioni"), ("finance", "/mandati"), ("finance", "/riparti"),
+         ("finance", "/dati-riferimento"), ("finance", "/contributi"), ("partnership", "/enti"),
+         ("partnership", "/tavoli"), ("partnership", "/procedure"), ("partnership", "/accreditamenti"),
+         ("partnership", "/affidamenti"), ("monitoring", "/piani"), ("monitoring", "/deliberazioni"),
+         ("monitoring", "/prestazioni"), ("monitoring", "/personale"))
+LISTS_READ: list[tuple[str, str]] = []
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -53,12 +66,18 @@ class World:
     platform's data does."""
 
     plans: dict[str, dict[int, str]] = field(default_factory=lambda: {t: {} for t in ALL_TENANTS})
+    enti: dict[str, set[str]] = field(default_factory=lambda: {t: set() for t in ALL_TENANTS})
 
     def ids_of(self, tenant: str) -> set[str]:
         return set(self.plans[tenant].values())
 
+    def own_ids(self, tenant: str) -> set[str]:
+        """Everything the tenant created (plans and partners)."""
+        return self.ids_of(tenant) | self.enti[tenant]
+
     def all_ids(self) -> set[str]:
-        return {pid for tenant in self.plans for pid in self.plans[tenant].values()}
+        return {pid for tenant in self.plans for pid in self.plans[tenant].values()} | {
+            e for tenant in self.enti for e in self.enti[tenant]}
 
     def owned(self, tenants: tuple[str, ...]) -> list[tuple[str, str]]:
         return sorted((t, pid) for t in tenants for pid in self.plans[t].values())
@@ -78,7 +97,7 @@ class Actor:
     def forbidden(self) -> set[str]:
         """Strings that must never appear in this actor's responses."""
         if self.tenant:
-            return {t for t in ALL_TENANTS if t != self.tenant} | (WORLD.all_ids() - WORLD.ids_of(self.tenant))
+            return {t for t in ALL_TENANTS if t != self.tenant} | (WORLD.all_ids() - WORLD.own_ids(self.tenant))
         # the Region: no individual plan at all, no Ambito of another Region
         return {t for t in ALL_TENANTS if regione_of(t) != self.regione} | WORLD.all_ids()
 
@@ -88,7 +107,8 @@ class Harness:
 
     def __init__(self, platform: Platform) -> None:
         self.infra: Infra = platform.infra
-        self.clients = {name: platform.services[name].client() for name in SERVICES}
+        self.clients = {name: platform.services[name].client() for name in (*SERVICES, "partnership")}
+        self._codici = 0
         self.db = psycopg.connect(self.infra.database_url, autocommit=True, row_factory=dict_row)
         self._tokens: dict[Actor, dict[str, str]] = {}
 
@@ -126,6 +146,31 @@ class Harness:
             assert response.json()["ambito"] == tenant
             WORLD.plans[tenant][anno_inizio] = response.json()["id"]
         return response
+
+    def register_ente(self, tenant: str) -> None:
+        """Register a partner (an ETS with a valid codice fiscale) in the tenant's registry."""
+        self._codici += 1
+        body = f"{7_000_000 + self._codici:010d}"
+        codice = body + luhn.calc_check_digit(body)
+        response = self.call(Actor(tenant), "partnership", "POST", "/enti", json={
+            "codice_fiscale": codice, "tipo": "ets", "denominazione": f"Cooperativa {codice}",
+            "forma_giuridica": "cooperativa sociale",
+            "runts": {"sezione": "imprese_sociali", "numero_repertorio": str(self._codici)}})
+        assert response.status_code == 201, response.text
+        WORLD.enti[tenant].add(response.json()["id"])
+
+    def list_every_page(self, actor: Actor, service: str, path: str) -> list[dict[str, Any]]:
+        """A whole list, page after page (``call`` checks every page for another tenant's data)."""
+        items, cursor = [], None
+        while True:
+            response = self.call(actor, service, "GET", path,
+                                 params={"limite": 50, **({"dopo": cursor} if cursor else {})})
+            assert response.status_code == 200, response.text
+            page = response.json()
+            items += page["elementi"]
+            cursor = page["successivo"]
+            if cursor is None:
+                return items
 
     def read_own(self, actor: Actor, service: str, piano_id: str) -> dict[str, Any]:
         """The owner's read of a plan, waiting for the consumers of monitoring and finance."""
@@ -316,9 +361,25 @@ class IsolationMachine(RuleBasedStateMachine):
             self.h.read_own(Actor(owner, READERS[service][0]), service, piano_id)
         self.h.read_others(reader, service, piano_id)
 
+    @rule(tenant=st.sampled_from(MACHINE_TENANTS))
+    def register_ente(self, tenant: str) -> None:
+        self.h.register_ente(tenant)
+
     @rule(actor=st.sampled_from(MACHINE_TENANTS))
     def list_monitoring_plans(self, actor: str) -> None:
         self.h.monitoring_list(Actor(actor, "revisore"))
+
+    @rule(actor=st.sampled_from(MACHINE_TENANTS), listed=st.sampled_from(LISTS))
+    def list_own_service(self, actor: str, listed: tuple[str, str]) -> None:
+        """Any list of any service: nothing of another Ambito; planning's plans and partnership's registry
+        hold exactly the tenant's own, without waiting (read-your-writes)."""
+        service, path = listed
+        LISTS_READ.append(listed)
+        items = self.h.list_every_page(Actor(actor, "revisore"), service, path)
+        if (service, path) == ("planning", "/piani"):
+            assert {p["id"] for p in items} == WORLD.ids_of(actor)
+        elif (service, path) == ("partnership", "/enti"):
+            assert {e["id"] for e in items} == WORLD.enti[actor]
 
     @rule(regione=st.sampled_from(REGIONS))
     def read_regional_view(self, regione: str) -> None:
@@ -334,5 +395,5 @@ def test_random_interleavings_never_cross_tenants(harness: Harness) -> None:
     run_state_machine_as_test(lambda: IsolationMachine(harness), settings=settings(
         max_examples=20, stateful_step_count=10, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow]))
-    # the machine did run commands: at least one tenant drafted plans
-    assert WORLD.owned(MACHINE_TENANTS)
+    # the machine did run commands: at least one tenant drafted plans, and lists were read
+    assert WORLD.owned(MACHINE_TENANTS) and LISTS_READ
