@@ -22,9 +22,6 @@ from ambiti_kit import errors, values  # modules, not names: errors imports this
 #: have no place in a title or a name)
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 
-#: kept here too for the callers that checked codes before the kit had ``values``
-codice_fiscale_ente_valido = values.codice_fiscale_ente_valido
-
 
 class StrictIn(BaseModel):
     """Base of request bodies: unknown fields are refused, types are not coerced, text is trimmed."""

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from eventsourcing.domain import event
 
+from ambiti_kit import values
 from ambiti_kit.errors import RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
 from ambiti_kit.values import ZERO, euro, positivo
@@ -45,7 +46,7 @@ class Budget(TenantAggregate):
             return False
         righe = [{"intervento": iv["codice"], "titolo": iv["titolo"], "nomenclatura": iv["nomenclatura"],
                   "comuni": list(iv["comuni"]), "fondo": linea["fondo"], "anno": linea["anno"],
-                  "importo": Decimal(linea["importo"])}
+                  "importo": values.importo(linea["importo"], "linee_budget.importo")}
                  for iv in interventi for linea in iv["linee_budget"]]
         self._recepita(tenant_id=self.tenant_id, versione=versione, deliberazione=deliberazione, righe=righe)
         return True

@@ -98,7 +98,7 @@ def totali_per_fondo(aree: list[dict]) -> dict[str, Decimal]:
     for iv in interventi(aree).values():
         for linea in iv["linee_budget"]:
             chiave = f"{linea['fondo']}/{linea['anno']}"
-            totali[chiave] = totali.get(chiave, Decimal(0)) + Decimal(linea["importo"])
+            totali[chiave] = totali.get(chiave, Decimal(0)) + importo(linea["importo"], "linee_budget.importo")
     return totali
 
 
@@ -132,4 +132,4 @@ def differenze(prima: list[dict], dopo: list[dict]) -> dict[str, Any]:
 
 
 def _linee(iv: dict) -> dict[str, Decimal]:
-    return {f"{l['fondo']}/{l['anno']}": Decimal(l["importo"]) for l in iv["linee_budget"]}
+    return {f"{l['fondo']}/{l['anno']}": importo(l["importo"], "linee_budget.importo") for l in iv["linee_budget"]}
