@@ -87,7 +87,9 @@ def _deep_case(client: TestClient, runtime: Any, headers: dict, order: str) -> d
 
 
 def bench_finance_lists_and_rebuild(infra: Infra) -> dict:
+    from ambiti_kit.idempotency import Once
     from finance.application import Finance
+    from finance.domain.comandi import NuovaAllocazione
     from finance.domain.fondi import atto
     from finance.integration.outbound import to_integration_event
     from finance.main import build
@@ -107,8 +109,8 @@ def bench_finance_lists_and_rebuild(infra: Infra) -> dict:
             app.recepisci_versione(TENANT, piano, 1, "1/2025", [{
                 "codice": "SAD", "titolo": "SAD", "comuni": ["065134"], "nomenclatura": None,
                 "linee_budget": [{"fondo": "FNPS", "anno": 2025, "importo": "90000000.00"}]}], Tracking("planning", 2))
-            result, _ = app.alloca(TENANT, piano, "SAD", "FNPS", 2025, 2025, Decimal("90000000.00"), "bench",
-                                   "bench-alloca-0001", {})
+            result, _ = app.alloca(Once(TENANT, "bench", "bench-alloca-0001"),
+                                   NuovaAllocazione(piano, "SAD", "FNPS", 2025, 2025, Decimal("90000000.00")))
             stanziamento = app.stanziamento(TENANT, uuid.UUID(result["id"]))
             cfs = ["00743110157", "80012170157", "01234567004", "02345678007", "03456789002", "04567890007",
                    "05678901004", "06789012009", "07890123004", "08901234009"]

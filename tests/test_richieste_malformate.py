@@ -138,7 +138,7 @@ def test_a_missing_field_is_422_naming_it(services: Services, service: str) -> N
 @pytest.mark.parametrize(("service", "field", "value", "rule"), [
     ("planning", "anno_inizio", "2025", "int_type"),
     ("finance", "annualita", "2024", "int_type"),
-    ("finance", "importo", 10.5, "string_type"),
+    ("finance", "importo", 10.5, "tipo.stringa"),
     ("partnership", "denominazione", 123, "string_type"),
     ("partnership", "tipo", "azienda", "literal_error"),
     ("monitoring", "fte", ["1.0"], "string_type"),

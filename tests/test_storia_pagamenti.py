@@ -34,10 +34,12 @@ from psycopg.rows import dict_row
 
 from ambiti_kit.errors import PROBLEM_JSON
 from ambiti_kit.eventstore import events_table
+from ambiti_kit.idempotency import Once
 from ambiti_kit.service import Runtime
 from ambiti_kit.testing.fixtures import Infra
 from finance.api import storia
 from finance.application import Finance
+from finance.domain.comandi import NuovaAllocazione, NuovaLiquidazione, NuovoImpegno, NuovoMandato, RiduzioneImpegno
 from finance.domain.fondi import atto
 from finance.main import build
 
@@ -97,29 +99,30 @@ class World:
         app.registra_assegnazione(tenant, "FNPS", 2024, D("50000.00"),
                                   atto("decreto", f"D-{self.key()}", date(2024, 11, 20), "Ministero del Lavoro"), {},
                                   ufficio)
-        allocato, _ = app.alloca(tenant, piano, "SAD", "FNPS", 2024, 2024, D("50000.00"), ufficio, self.key(), {})
+        allocato, _ = app.alloca(Once(tenant, ufficio, self.key()),
+                                 NuovaAllocazione(piano, "SAD", "FNPS", 2024, 2024, D("50000.00")))
         s = uuid.UUID(allocato["id"])
 
         def impegna(importo: str, numero: str) -> uuid.UUID:
-            esito, _ = app.impegna(tenant, s, D(importo), {"denominazione": "Cooperativa Sociale Il Faro",
-                                                           "codice_fiscale": CF}, CIG, CUP,
-                                   {"tipo": "determina", "numero": numero, "data": date(2025, 2, 1)},
-                                   "Servizio di assistenza domiciliare", "065134", ufficio, self.key(), {})
+            esito, _ = app.impegna(Once(tenant, ufficio, self.key()), NuovoImpegno(
+                s, D(importo), {"denominazione": "Cooperativa Sociale Il Faro", "codice_fiscale": CF}, CIG, CUP,
+                {"tipo": "determina", "numero": numero, "data": date(2025, 2, 1)},
+                "Servizio di assistenza domiciliare", "065134"))
             return uuid.UUID(esito["impegno_id"])
 
         def liquida(impegno: uuid.UUID, importo: str, fattura: str, giorno: int) -> uuid.UUID:
-            esito, _ = app.liquida(tenant, s, impegno, {"numero": fattura, "data": date(2025, 4, giorno)},
-                                   D(importo), ragioneria, self.key(), {})
+            esito, _ = app.liquida(Once(tenant, ragioneria, self.key()), NuovaLiquidazione(
+                s, impegno, {"numero": fattura, "data": date(2025, 4, giorno)}, D(importo)))
             return uuid.UUID(esito["liquidazione_id"])
 
         i1 = impegna("10000.00", "12/2025")
         i2 = impegna("5000.00", "13/2025")
-        app.riduci_impegno(tenant, s, i1, D("1000.00"), "disimpegno", "Ore non erogate per chiusura estiva",
-                           ufficio, self.key(), {})
+        app.riduci_impegno(Once(tenant, ufficio, self.key()), RiduzioneImpegno(
+            s, i1, D("1000.00"), "disimpegno", "Ore non erogate per chiusura estiva"))
         ft1 = liquida(i1, "4000.00", "FT-1", 1)
         liquida(i2, "2500.00", "FT-A", 2)
         ft2 = liquida(i1, "3000.00", "FT-2", 3)
-        app.paga(tenant, s, ft1, D("4000.00"), date(2025, 5, 2), ragioneria, self.key(), {})
+        app.paga(Once(tenant, ragioneria, self.key()), NuovoMandato(s, ft1, D("4000.00"), date(2025, 5, 2)))
         return Spesa(tenant, s, i1, i2, [ft1, ft2])
 
     def chain(self) -> None:
