@@ -25,6 +25,16 @@ from ambiti_kit.relay import OutboxRelay
 _log = logging.getLogger("ambiti.workers")
 
 
+def close_quietly(conn: psycopg.Connection | None) -> None:
+    """Close a dedicated connection that may already be broken; returns None (the caller's new value)."""
+    if conn is not None:
+        try:
+            conn.close()
+        except psycopg.Error:
+            pass
+    return None
+
+
 def wait_for_notify(conn: psycopg.Connection, timeout: float) -> None:
     """Return after one NOTIFY on ``conn``'s LISTENed channels or after ``timeout`` seconds."""
     for _ in conn.notifies(timeout=timeout, stop_after=1):
@@ -51,12 +61,7 @@ class Listener:
             time.sleep(min(timeout, 1.0))
 
     def close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except psycopg.Error:
-                pass
-            self.conn = None
+        self.conn = close_quietly(self.conn)
 
 
 class Leadership:
@@ -105,12 +110,7 @@ class Leadership:
         return True
 
     def release(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except psycopg.Error:
-                pass
-            self.conn = None
+        self.conn = close_quietly(self.conn)
 
 
 def relay_forever(relay: OutboxRelay, leadership: Leadership, stop: threading.Event) -> None:
