@@ -59,18 +59,18 @@ class AccordoDiProgramma(TenantAggregate):
             raise Forbidden(f"{firmatario} non è tra i firmatari dell'Accordo.", rule="accordo.firmatario")
         if firmatario in self.firme:
             raise Conflict(f"{firmatario} ha già firmato.", rule="accordo.firma_unica")
-        self._firmato(tenant_id=self.tenant_id, firmatario=firmatario, firmato_da=autore, data=il)
+        self._firmato(firmatario=firmatario, firmato_da=autore, data=il)
         if not self.mancanti:
-            self._perfezionato(tenant_id=self.tenant_id, data=il)
+            self._perfezionato(data=il)
             return True
         return False
 
     @event("Firmato")
-    def _firmato(self, tenant_id: str, firmatario: str, firmato_da: str, data: date) -> None:
+    def _firmato(self, firmatario: str, firmato_da: str, data: date) -> None:
         self.firme[firmatario] = {"firmato_da": firmato_da, "data": data}
 
     @event("Perfezionato")
-    def _perfezionato(self, tenant_id: str, data: date) -> None:
+    def _perfezionato(self, data: date) -> None:
         self.perfezionato_il = data
 
     def aderisci(self, codice_fiscale: str, denominazione: str, autore: str) -> None:
@@ -78,9 +78,9 @@ class AccordoDiProgramma(TenantAggregate):
         verifica_codice_fiscale_ente(codice_fiscale, "codice_fiscale")
         if codice_fiscale in self.adesioni:
             raise Conflict("L'ente ha già aderito.", rule="accordo.adesione_unica")
-        self._adesione(tenant_id=self.tenant_id, codice_fiscale=codice_fiscale, denominazione=denominazione,
+        self._adesione(codice_fiscale=codice_fiscale, denominazione=denominazione,
                        registrata_da=autore)
 
     @event("AdesioneRegistrata")
-    def _adesione(self, tenant_id: str, codice_fiscale: str, denominazione: str, registrata_da: str) -> None:
+    def _adesione(self, codice_fiscale: str, denominazione: str, registrata_da: str) -> None:
         self.adesioni[codice_fiscale] = {"denominazione": denominazione, "registrata_da": registrata_da}

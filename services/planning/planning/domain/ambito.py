@@ -54,12 +54,11 @@ class Ambito(TenantAggregate):
 
     def aggiorna(self, nome: str, capofila_istat: str, popolazione_al: date, comuni: list[dict]) -> None:
         verifica_composizione(capofila_istat, comuni)
-        self._aggiorna(tenant_id=self.tenant_id, nome=nome, capofila_istat=capofila_istat, popolazione_al=popolazione_al, comuni=comuni)
+        self._aggiorna(nome=nome, capofila_istat=capofila_istat, popolazione_al=popolazione_al, comuni=comuni)
 
     @event("ComposizioneAggiornata")
-    def _aggiorna(self, tenant_id: str, nome: str, capofila_istat: str, popolazione_al: date,
+    def _aggiorna(self, nome: str, capofila_istat: str, popolazione_al: date,
                   comuni: list[dict]) -> None:
-        # tenant_id rides on every event: the audit chain files each event under its tenant.
         self._applica(nome, capofila_istat, popolazione_al, comuni)
 
     def _applica(self, nome: str, capofila_istat: str, popolazione_al: date, comuni: list[dict]) -> None:

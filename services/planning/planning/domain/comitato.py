@@ -79,12 +79,12 @@ class Comitato(TenantAggregate):
         verifica_regola(regola)
         if (popolazione_al, componenti, regola) == (self.popolazione_al, self.componenti, self.regola):
             return False
-        self._riconfigurato(tenant_id=self.tenant_id, popolazione_al=popolazione_al, componenti=componenti,
+        self._riconfigurato(popolazione_al=popolazione_al, componenti=componenti,
                             regola=regola, configurato_da=autore)
         return True
 
     @event("Riconfigurato")
-    def _riconfigurato(self, tenant_id: str, popolazione_al: date, componenti: list[dict], regola: dict,
+    def _riconfigurato(self, popolazione_al: date, componenti: list[dict], regola: dict,
                        configurato_da: str) -> None:
         self._applica(popolazione_al, componenti, regola)
 

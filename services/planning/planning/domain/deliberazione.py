@@ -72,31 +72,31 @@ class Deliberazione(TenantAggregate):
         if self.stato != "proposta":
             raise RuleViolation(f"La proposta {self.id} è {self.stato}: non si iscrive all'ordine del giorno.",
                                 rule="deliberazione.iscrivibile", field="ordine_del_giorno")
-        self._iscritta(tenant_id=self.tenant_id, seduta_id=seduta_id)
+        self._iscritta(seduta_id=seduta_id)
 
     @event("IscrittaAllOrdineDelGiorno")
-    def _iscritta(self, tenant_id: str, seduta_id: uuid.UUID) -> None:
+    def _iscritta(self, seduta_id: uuid.UUID) -> None:
         self.stato = "iscritta"
         self.seduta_id = seduta_id
 
     def rinvia(self, seduta_id: uuid.UUID) -> None:
         """The seduta closed without voting it: the proposal can go on another agenda."""
         self._iscritta_in(seduta_id)
-        self._rinviata(tenant_id=self.tenant_id, seduta_id=seduta_id)
+        self._rinviata(seduta_id=seduta_id)
 
     @event("Rinviata")
-    def _rinviata(self, tenant_id: str, seduta_id: uuid.UUID) -> None:
+    def _rinviata(self, seduta_id: uuid.UUID) -> None:
         self.stato = "proposta"
         self.seduta_id = None
 
     def approva(self, seduta_id: uuid.UUID, numero: int, anno: int, data: date, esito: dict, quorum: dict,
                 regola: dict) -> None:
         self._iscritta_in(seduta_id)
-        self._approvata(tenant_id=self.tenant_id, seduta_id=seduta_id, numero=f"{numero}/{anno}", data=data,
+        self._approvata(seduta_id=seduta_id, numero=f"{numero}/{anno}", data=data,
                         esito=esito, quorum=quorum, regola=regola)
 
     @event("Approvata")
-    def _approvata(self, tenant_id: str, seduta_id: uuid.UUID, numero: str, data: date, esito: dict,
+    def _approvata(self, seduta_id: uuid.UUID, numero: str, data: date, esito: dict,
                    quorum: dict, regola: dict) -> None:
         self.stato = "approvata"
         self.numero = numero
@@ -105,11 +105,11 @@ class Deliberazione(TenantAggregate):
 
     def respingi(self, seduta_id: uuid.UUID, data: date, esito: dict, quorum: dict, regola: dict) -> None:
         self._iscritta_in(seduta_id)
-        self._respinta(tenant_id=self.tenant_id, seduta_id=seduta_id, data=data, esito=esito, quorum=quorum,
+        self._respinta(seduta_id=seduta_id, data=data, esito=esito, quorum=quorum,
                        regola=regola)
 
     @event("Respinta")
-    def _respinta(self, tenant_id: str, seduta_id: uuid.UUID, data: date, esito: dict, quorum: dict,
+    def _respinta(self, seduta_id: uuid.UUID, data: date, esito: dict, quorum: dict,
                   regola: dict) -> None:
         self.stato = "respinta"
         self.data = data
@@ -138,9 +138,9 @@ class RegistroDeliberazioni(TenantAggregate):
         self.numeri: list[uuid.UUID] = []
 
     def assegna(self, deliberazione_id: uuid.UUID) -> int:
-        self._assegnato(tenant_id=self.tenant_id, numero=len(self.numeri) + 1, deliberazione_id=deliberazione_id)
+        self._assegnato(numero=len(self.numeri) + 1, deliberazione_id=deliberazione_id)
         return len(self.numeri)
 
     @event("NumeroAssegnato")
-    def _assegnato(self, tenant_id: str, numero: int, deliberazione_id: uuid.UUID) -> None:
+    def _assegnato(self, numero: int, deliberazione_id: uuid.UUID) -> None:
         self.numeri.append(deliberazione_id)

@@ -77,10 +77,10 @@ class PianoDiZona(TenantAggregate):
     def aggiorna_contenuto(self, versione: int, aree: list[dict], comuni_ambito: set[str], autore: str) -> None:
         self._modificabile(versione)
         verifica_contenuto(aree, self.anno_inizio, self.anno_fine, comuni_ambito)
-        self._contenuto_aggiornato(tenant_id=self.tenant_id, versione=versione, aree=aree, aggiornato_da=autore)
+        self._contenuto_aggiornato(versione=versione, aree=aree, aggiornato_da=autore)
 
     @event("ContenutoAggiornato")
-    def _contenuto_aggiornato(self, tenant_id: str, versione: int, aree: list[dict], aggiornato_da: str) -> None:
+    def _contenuto_aggiornato(self, versione: int, aree: list[dict], aggiornato_da: str) -> None:
         self.versioni[versione]["aree"] = copy.deepcopy(aree)
 
     def proponi(self, versione: int, autore: str) -> None:
@@ -89,10 +89,10 @@ class PianoDiZona(TenantAggregate):
         if not any(o["interventi"] for a in self.versioni[versione]["aree"] for o in a["obiettivi"]):
             raise RuleViolation("Una versione senza interventi non può essere proposta al Comitato.",
                                 rule="piano.interventi_presenti", field="aree")
-        self._proposto(tenant_id=self.tenant_id, versione=versione, proposto_da=autore)
+        self._proposto(versione=versione, proposto_da=autore)
 
     @event("Proposto")
-    def _proposto(self, tenant_id: str, versione: int, proposto_da: str) -> None:
+    def _proposto(self, versione: int, proposto_da: str) -> None:
         self.versioni[versione]["stato"] = "proposta"
         if versione == 1:
             self.stato = "proposto"
@@ -103,12 +103,12 @@ class PianoDiZona(TenantAggregate):
             raise Conflict(f"La versione {versione} non è in attesa di approvazione.", rule="piano.versione_proposta")
         v = self.versioni[versione]
         # the approved content rides on the event: what was approved is readable from it alone
-        self._approvato(tenant_id=self.tenant_id, versione=versione, tipo=v["tipo"], riferimento=v["riferimento"],
+        self._approvato(versione=versione, tipo=v["tipo"], riferimento=v["riferimento"],
                         titolo=v["titolo"], aree=v["aree"], deliberazione_id=deliberazione_id,
                         deliberazione=deliberazione)
 
     @event("VersioneApprovata")
-    def _approvato(self, tenant_id: str, versione: int, tipo: str, riferimento: int | None, titolo: str,
+    def _approvato(self, versione: int, tipo: str, riferimento: int | None, titolo: str,
                    aree: list[dict], deliberazione_id: uuid.UUID, deliberazione: str) -> None:
         v = self.versioni[versione]
         v.update(stato="approvata", deliberazione_id=deliberazione_id, deliberazione=deliberazione)
@@ -119,10 +119,10 @@ class PianoDiZona(TenantAggregate):
         """The Comitato rejected the proposal: the version goes back to ``bozza``."""
         if self.versione(versione)["stato"] != "proposta":
             raise Conflict(f"La versione {versione} non è in attesa di approvazione.", rule="piano.versione_proposta")
-        self._respinto(tenant_id=self.tenant_id, versione=versione, deliberazione_id=deliberazione_id)
+        self._respinto(versione=versione, deliberazione_id=deliberazione_id)
 
     @event("PropostaRespinta")
-    def _respinto(self, tenant_id: str, versione: int, deliberazione_id: uuid.UUID) -> None:
+    def _respinto(self, versione: int, deliberazione_id: uuid.UUID) -> None:
         self.versioni[versione]["stato"] = "bozza"
         if versione == 1:
             self.stato = "bozza"
@@ -140,22 +140,22 @@ class PianoDiZona(TenantAggregate):
         if aperte:
             raise Conflict(f"La versione {aperte[0]} è ancora in lavorazione.", rule="piano.una_bozza_alla_volta")
         numero = max(self.versioni) + 1
-        self._versione_aperta(tenant_id=self.tenant_id, versione=numero, tipo=tipo, riferimento=riferimento,
+        self._versione_aperta(versione=numero, tipo=tipo, riferimento=riferimento,
                               titolo=titolo, aree=self.versioni[riferimento]["aree"], aperta_da=autore)
         return numero
 
     @event("VersioneAperta")
-    def _versione_aperta(self, tenant_id: str, versione: int, tipo: str, riferimento: int, titolo: str,
+    def _versione_aperta(self, versione: int, tipo: str, riferimento: int, titolo: str,
                          aree: list[dict], aperta_da: str) -> None:
         self.versioni[versione] = _versione(tipo, riferimento, titolo, aree)
 
     def entra_in_attuazione(self, accordo_id: uuid.UUID, data: date) -> None:
         if self.stato != "approvato":
             raise Conflict("Solo un Piano approvato entra in attuazione.", rule="piano.attuazione_dopo_approvazione")
-        self._in_attuazione(tenant_id=self.tenant_id, accordo_id=accordo_id, data=data)
+        self._in_attuazione(accordo_id=accordo_id, data=data)
 
     @event("EntratoInAttuazione")
-    def _in_attuazione(self, tenant_id: str, accordo_id: uuid.UUID, data: date) -> None:
+    def _in_attuazione(self, accordo_id: uuid.UUID, data: date) -> None:
         self.stato = "in_attuazione"
 
     def concludi(self, autore: str) -> None:
@@ -166,10 +166,10 @@ class PianoDiZona(TenantAggregate):
         if in_esame:
             raise Conflict(f"La versione {in_esame[0]} è all'esame del Comitato: attenderne la decisione.",
                            rule="piano.versione_in_esame")
-        self._concluso(tenant_id=self.tenant_id, concluso_da=autore)
+        self._concluso(concluso_da=autore)
 
     @event("Concluso")
-    def _concluso(self, tenant_id: str, concluso_da: str) -> None:
+    def _concluso(self, concluso_da: str) -> None:
         self.stato = "concluso"
 
     def _modificabile(self, versione: int) -> None:

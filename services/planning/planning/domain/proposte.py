@@ -54,11 +54,11 @@ class PropostaTavolo(TenantAggregate):
         if self.recepita is not None:
             raise Conflict(f"La proposta è già stata recepita nella versione {self.recepita['versione']}.",
                            rule="proposta.gia_recepita")
-        self._recepita(tenant_id=self.tenant_id, piano_id=piano_id, versione=versione, area=area, obiettivo=obiettivo,
+        self._recepita(piano_id=piano_id, versione=versione, area=area, obiettivo=obiettivo,
                        recepita_da=autore)
 
     @event("Recepita")
-    def _recepita(self, tenant_id: str, piano_id: uuid.UUID, versione: int, area: str, obiettivo: str,
+    def _recepita(self, piano_id: uuid.UUID, versione: int, area: str, obiettivo: str,
                   recepita_da: str) -> None:
         self.recepita = {"piano_id": piano_id, "versione": versione, "area": area, "obiettivo": obiettivo,
                          "recepita_da": recepita_da}

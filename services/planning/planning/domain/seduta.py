@@ -116,11 +116,11 @@ class Seduta(TenantAggregate):
             if any(p.get("delega_a") == componente for p in self.presenze.values() if p["presente"]):
                 raise Conflict("Il componente porta deleghe di altri: registrare prima la loro uscita.",
                                rule="presenza.delega_in_uso")
-        self._presenza(tenant_id=self.tenant_id, componente=componente, presente=presente,
+        self._presenza(componente=componente, presente=presente,
                        rappresentante=rappresentante, delega_a=delega_a, registrata_da=autore)
 
     @event("PresenzaRegistrata")
-    def _presenza(self, tenant_id: str, componente: str, presente: bool, rappresentante: str | None,
+    def _presenza(self, componente: str, presente: bool, rappresentante: str | None,
                   delega_a: str | None, registrata_da: str) -> None:
         self.presenze[componente] = {"presente": presente, "rappresentante": rappresentante, "delega_a": delega_a}
 
@@ -147,10 +147,10 @@ class Seduta(TenantAggregate):
         quorum = self.quorum(convocazione)
         if not quorum["raggiunto"]:
             raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
-        self._aperta(tenant_id=self.tenant_id, convocazione=convocazione, quorum=quorum, aperta_da=autore)
+        self._aperta(convocazione=convocazione, quorum=quorum, aperta_da=autore)
 
     @event("Aperta")
-    def _aperta(self, tenant_id: str, convocazione: int, quorum: dict, aperta_da: str) -> None:
+    def _aperta(self, convocazione: int, quorum: dict, aperta_da: str) -> None:
         self.stato = "aperta"
         self.convocazione = convocazione
 
@@ -163,10 +163,10 @@ class Seduta(TenantAggregate):
         if quorum["raggiunto"]:
             raise RuleViolation("In 1ª convocazione c'è il numero legale: la seduta non è deserta.",
                                 rule="seduta.non_deserta", field="presenze")
-        self._deserta(tenant_id=self.tenant_id, quorum=quorum, constatata_da=autore)
+        self._deserta(quorum=quorum, constatata_da=autore)
 
     @event("PrimaConvocazioneDeserta")
-    def _deserta(self, tenant_id: str, quorum: dict, constatata_da: str) -> None:
+    def _deserta(self, quorum: dict, constatata_da: str) -> None:
         self.prima_deserta = True
 
     @staticmethod
@@ -188,10 +188,10 @@ class Seduta(TenantAggregate):
         quorum = self.quorum()
         if not quorum["raggiunto"]:
             raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
-        self._votazione_aperta(tenant_id=self.tenant_id, proposta_id=proposta_id, quorum=quorum, aperta_da=autore)
+        self._votazione_aperta(proposta_id=proposta_id, quorum=quorum, aperta_da=autore)
 
     @event("VotazioneAperta")
-    def _votazione_aperta(self, tenant_id: str, proposta_id: uuid.UUID, quorum: dict, aperta_da: str) -> None:
+    def _votazione_aperta(self, proposta_id: uuid.UUID, quorum: dict, aperta_da: str) -> None:
         self.votazione_aperta = proposta_id
         self.voti[proposta_id] = {}
 
@@ -211,7 +211,7 @@ class Seduta(TenantAggregate):
         per_delega = self._autorizza(membro, votante)
         if componente in self.voti[proposta_id]:
             raise Conflict(f"{componente} ha già votato su questa proposta.", rule="voto.una_volta")
-        self._voto(tenant_id=self.tenant_id, proposta_id=proposta_id, componente=componente, voto=voto,
+        self._voto(proposta_id=proposta_id, componente=componente, voto=voto,
                    espresso_da=votante.subject, per_delega=per_delega)
 
     def _autorizza(self, membro: dict, votante: Votante) -> bool:
@@ -228,7 +228,7 @@ class Seduta(TenantAggregate):
                         rule="voto.proprio_comune")
 
     @event("VotoEspresso")
-    def _voto(self, tenant_id: str, proposta_id: uuid.UUID, componente: str, voto: str, espresso_da: str,
+    def _voto(self, proposta_id: uuid.UUID, componente: str, voto: str, espresso_da: str,
               per_delega: bool) -> None:
         self.voti[proposta_id][componente] = {"voto": voto, "espresso_da": espresso_da, "per_delega": per_delega}
 
@@ -242,12 +242,12 @@ class Seduta(TenantAggregate):
             raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
         voti = {m: v["voto"] for m, v in self.voti[proposta_id].items()}
         risultato = esito(self.regola_di_voto, come_componenti(self.componenti), self.presenti, voti).come_dict()
-        self._votazione_chiusa(tenant_id=self.tenant_id, proposta_id=proposta_id, quorum=quorum,
+        self._votazione_chiusa(proposta_id=proposta_id, quorum=quorum,
                                esito=risultato, regola=self.regola, chiusa_da=autore)
         return risultato
 
     @event("VotazioneChiusa")
-    def _votazione_chiusa(self, tenant_id: str, proposta_id: uuid.UUID, quorum: dict, esito: dict, regola: dict,
+    def _votazione_chiusa(self, proposta_id: uuid.UUID, quorum: dict, esito: dict, regola: dict,
                           chiusa_da: str) -> None:
         self.votazione_aperta = None
         self.esiti[proposta_id] = esito
@@ -257,11 +257,11 @@ class Seduta(TenantAggregate):
         self._non_chiusa()
         if self.votazione_aperta is not None:
             raise Conflict("Chiudere prima la votazione in corso.", rule="seduta.votazione_in_corso")
-        self._chiusa(tenant_id=self.tenant_id, chiusa_da=autore)
+        self._chiusa(chiusa_da=autore)
         return [p for p in self.ordine_del_giorno if p not in self.esiti]
 
     @event("Chiusa")
-    def _chiusa(self, tenant_id: str, chiusa_da: str) -> None:
+    def _chiusa(self, chiusa_da: str) -> None:
         self.stato = "chiusa"
 
     def _non_chiusa(self) -> None:
