@@ -29,6 +29,7 @@ from stdnum import luhn
 from ambiti_kit.auth import regione_of
 from ambiti_kit.readmodel import APP_ROLE, enter_scope
 from ambiti_kit.testing.fixtures import Infra, Platform, wait_until
+from ambiti_kit.testing.lists import every_page
 
 # Fixed scenario: A and B share Region 15, C is in Region 16.
 A, B, C = "15-ISOA", "15-ISOB", "16-ISOC"
@@ -161,16 +162,7 @@ class Harness:
 
     def list_every_page(self, actor: Actor, service: str, path: str) -> list[dict[str, Any]]:
         """A whole list, page after page (``call`` checks every page for another tenant's data)."""
-        items, cursor = [], None
-        while True:
-            response = self.call(actor, service, "GET", path,
-                                 params={"limite": 50, **({"dopo": cursor} if cursor else {})})
-            assert response.status_code == 200, response.text
-            page = response.json()
-            items += page["elementi"]
-            cursor = page["successivo"]
-            if cursor is None:
-                return items
+        return every_page(lambda params: self.call(actor, service, "GET", path, params=params), limite=50)[0]
 
     def read_own(self, actor: Actor, service: str, piano_id: str) -> dict[str, Any]:
         """The owner's read of a plan, waiting for the consumers of monitoring and finance."""

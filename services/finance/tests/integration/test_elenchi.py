@@ -18,6 +18,7 @@ from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
 
 from ambiti_kit.testing.fixtures import Infra, free_port
+from ambiti_kit.testing.lists import every_page
 from finance.main import build
 
 A, B = "15-FEL1", "15-FEL2"
@@ -139,17 +140,9 @@ def test_the_chain_filters_sort_and_pages(world: World) -> None:
 
     # every commitment of the Ambito, one page at a time: no repeat, no gap, Link on all pages but the last
     def pages(limite: int) -> tuple[list[str], int]:
-        seen, cursor, count = [], None, 0
-        while True:
-            r = world.client.get("/impegni", params={"limite": limite, **({"dopo": cursor} if cursor else {})},
-                                 headers=world.ns.auth(A, "revisore"))
-            page = r.json()
-            seen += [i["impegno_id"] for i in page["elementi"]]
-            count += 1
-            cursor = page["successivo"]
-            assert ("link" in r.headers) == (cursor is not None)
-            if cursor is None:
-                return seen, count
+        items, count = every_page(lambda params: world.client.get("/impegni", params=params,
+                                                                  headers=world.ns.auth(A, "revisore")), limite)
+        return [i["impegno_id"] for i in items], count
 
     big, _ = pages(200)
     small, count = pages(37)

@@ -20,6 +20,7 @@ from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.projector import OwnLogProjector, rebuild
 from ambiti_kit.service import Runtime, build_runtime
 from ambiti_kit.testing.fixtures import Infra
+from ambiti_kit.testing.lists import every_page
 from ambiti_kit.testing.readmodels import published_events, table_rows
 from partnership.application import Partnership
 from partnership.integration.outbound import to_integration_event
@@ -199,18 +200,7 @@ def test_each_ambito_sees_its_own_rows_only(world: World) -> None:
 
 def test_pagination_is_stable_and_linked(world: World) -> None:
     every = world.ok("/enti")
-    seen, cursor, pages = [], None, 0
-    while True:
-        r = world.get("/enti", A, "revisore", limite=1, **({"dopo": cursor} if cursor else {}))
-        assert r.status_code == 200, r.text
-        page = r.json()
-        seen += page["elementi"]
-        pages += 1
-        cursor = page["successivo"]
-        if cursor is None:
-            assert "link" not in r.headers
-            break
-        assert r.headers["link"].endswith('; rel="next"') and f"dopo={cursor}" in r.headers["link"]
+    seen, pages = every_page(lambda params: world.get("/enti", A, "revisore", **params), limite=1)
     assert seen == every and pages == len(every) == 3
     # a filtered list pages within its filter
     first = world.get("/accreditamenti", A, "revisore", limite=1, validi_il="2026-05-31").json()
