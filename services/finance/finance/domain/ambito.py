@@ -28,12 +28,12 @@ class ComposizioneAmbito(TenantAggregate):
         """Take a newer composition; False for one already seen (or older)."""
         if versione <= self.versione:
             return False
-        self._aggiornata(tenant_id=self.tenant_id, versione=versione, nome=nome, popolazione_al=popolazione_al,
+        self._aggiornata(versione=versione, nome=nome, popolazione_al=popolazione_al,
                          comuni=comuni)
         return True
 
     @event("Aggiornata")
-    def _aggiornata(self, tenant_id: str, versione: int, nome: str, popolazione_al: date, comuni: list[dict]) -> None:
+    def _aggiornata(self, versione: int, nome: str, popolazione_al: date, comuni: list[dict]) -> None:
         self._applica(versione, nome, popolazione_al, comuni)
 
     def _applica(self, versione: int, nome: str, popolazione_al: date, comuni: list[dict]) -> None:

@@ -48,11 +48,11 @@ class Budget(TenantAggregate):
                   "comuni": list(iv["comuni"]), "fondo": linea["fondo"], "anno": linea["anno"],
                   "importo": values.importo(linea["importo"], "linee_budget.importo")}
                  for iv in interventi for linea in iv["linee_budget"]]
-        self._recepita(tenant_id=self.tenant_id, versione=versione, deliberazione=deliberazione, righe=righe)
+        self._recepita(versione=versione, deliberazione=deliberazione, righe=righe)
         return True
 
     @event("VersioneRecepita")
-    def _recepita(self, tenant_id: str, versione: int, deliberazione: str, righe: list[dict]) -> None:
+    def _recepita(self, versione: int, deliberazione: str, righe: list[dict]) -> None:
         self.versione = versione
         self.deliberazione = deliberazione
         self.righe = [dict(r) for r in righe]
@@ -74,11 +74,11 @@ class Budget(TenantAggregate):
             raise RuleViolation(f"La linea {intervento} / {fondo} / {anno} prevede {euro(riga['importo'])} €, già "
                                 f"allocati {euro(gia)} €: non c'è capienza per {euro(importo)} €.",
                                 rule="budget.capienza_linea", field="importo")
-        self._allocato(tenant_id=self.tenant_id, intervento=intervento, fondo=fondo, anno=anno,
+        self._allocato(intervento=intervento, fondo=fondo, anno=anno,
                        stanziamento_id=stanziamento_id, importo=importo, allocato_da=autore)
 
     @event("Allocato")
-    def _allocato(self, tenant_id: str, intervento: str, fondo: str, anno: int, stanziamento_id: uuid.UUID,
+    def _allocato(self, intervento: str, fondo: str, anno: int, stanziamento_id: uuid.UUID,
                   importo: Decimal, allocato_da: str) -> None:
         chiave = chiave_linea(intervento, fondo, anno)
         self.allocato[chiave] = self.allocato.get(chiave, ZERO) + importo

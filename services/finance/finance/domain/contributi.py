@@ -345,11 +345,11 @@ class ContributiComunali(TenantAggregate):
         if importo > residuo:
             raise RuleViolation(f"Il versamento di {_cent(importo)} € supera quanto il Comune {istat} deve ancora "
                                 f"({_cent(residuo)} €).", rule="contributi.versamento_eccedente", field="importo")
-        self._versamento(tenant_id=self.tenant_id, istat=istat, importo=importo, data=data,
+        self._versamento(istat=istat, importo=importo, data=data,
                          riferimento=riferimento, registrato_da=autore)
 
     @event("VersamentoRegistrato")
-    def _versamento(self, tenant_id: str, istat: str, importo: Decimal, data: date, riferimento: str,
+    def _versamento(self, istat: str, importo: Decimal, data: date, riferimento: str,
                     registrato_da: str) -> None:
         self.versamenti[_chiave_riferimento(riferimento)] = {
             "riferimento": riferimento, "istat": istat, "importo": importo, "data": data,
@@ -367,11 +367,11 @@ class ContributiComunali(TenantAggregate):
         data = _data(data, rule="contributi.data", field="data")
         motivo = _testo(motivo, rule="contributi.motivo", field="motivo", nome="Motivo dello storno",
                         max_length=500)
-        self._stornato(tenant_id=self.tenant_id, riferimento=versamento["riferimento"], istat=versamento["istat"],
+        self._stornato(riferimento=versamento["riferimento"], istat=versamento["istat"],
                        importo=versamento["importo"], data=data, motivo=motivo, stornato_da=autore)
 
     @event("VersamentoStornato")
-    def _stornato(self, tenant_id: str, riferimento: str, istat: str, importo: Decimal, data: date, motivo: str,
+    def _stornato(self, riferimento: str, istat: str, importo: Decimal, data: date, motivo: str,
                   stornato_da: str) -> None:
         self.versamenti[_chiave_riferimento(riferimento)]["storno"] = {
             "data": data, "motivo": motivo, "stornato_da": stornato_da}

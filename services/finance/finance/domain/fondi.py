@@ -92,10 +92,10 @@ class Assegnazione(TenantAggregate):
         if any(a["numero"] == atto["numero"] and a["data"] == atto["data"] for a in self.atti):
             raise RuleViolation("Questo atto è già registrato per l'annualità.", rule="fondo.atto_unico",
                                 field="atto.numero")
-        self._integrata(tenant_id=self.tenant_id, importo=importo, atto=atto, registrata_da=autore)
+        self._integrata(importo=importo, atto=atto, registrata_da=autore)
 
     @event("Integrata")
-    def _integrata(self, tenant_id: str, importo: Decimal, atto: dict, registrata_da: str) -> None:
+    def _integrata(self, importo: Decimal, atto: dict, registrata_da: str) -> None:
         self.atti.append({**atto, "importo": importo})
         self.totale += importo
 
@@ -106,10 +106,10 @@ class Assegnazione(TenantAggregate):
             raise RuleViolation(f"Il fondo {self.fondo} {self.annualita} ha disponibili {euro(self.disponibile)} €: "
                                 f"non si possono allocare {euro(importo)} €.", rule="budget.disponibilita_fondo",
                                 field="importo")
-        self._allocata(tenant_id=self.tenant_id, stanziamento_id=stanziamento_id, importo=importo, allocata_da=autore)
+        self._allocata(stanziamento_id=stanziamento_id, importo=importo, allocata_da=autore)
 
     @event("Allocata")
-    def _allocata(self, tenant_id: str, stanziamento_id: uuid.UUID, importo: Decimal, allocata_da: str) -> None:
+    def _allocata(self, stanziamento_id: uuid.UUID, importo: Decimal, allocata_da: str) -> None:
         self.allocato += importo
         key = str(stanziamento_id)
         self.allocazioni[key] = self.allocazioni.get(key, ZERO) + importo

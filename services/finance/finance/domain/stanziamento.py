@@ -82,10 +82,10 @@ class Stanziamento(TenantAggregate):
     # -- allocation ------------------------------------------------------------------
     def incrementa(self, importo: Decimal, autore: str) -> None:
         positivo(importo)
-        self._incrementato(tenant_id=self.tenant_id, importo=importo, incrementato_da=autore)
+        self._incrementato(importo=importo, incrementato_da=autore)
 
     @event("Incrementato")
-    def _incrementato(self, tenant_id: str, importo: Decimal, incrementato_da: str) -> None:
+    def _incrementato(self, importo: Decimal, incrementato_da: str) -> None:
         self.stanziato += importo
 
     # -- impegno ---------------------------------------------------------------------
@@ -101,12 +101,12 @@ class Stanziamento(TenantAggregate):
         if importo > self.disponibile:
             raise RuleViolation(f"Disponibili {euro(self.disponibile)} € sullo stanziamento: l'impegno di "
                                 f"{euro(importo)} € li supera.", rule="impegno.disponibilita", field="importo")
-        self._impegno_assunto(tenant_id=self.tenant_id, impegno_id=impegno_id, importo=importo,
+        self._impegno_assunto(impegno_id=impegno_id, importo=importo,
                               beneficiario=beneficiario, cig=cig, cup=cup, atto=atto, oggetto=oggetto,
                               comune=comune, assunto_da=autore)
 
     @event("ImpegnoAssunto")
-    def _impegno_assunto(self, tenant_id: str, impegno_id: uuid.UUID, importo: Decimal, beneficiario: dict,
+    def _impegno_assunto(self, impegno_id: uuid.UUID, importo: Decimal, beneficiario: dict,
                          cig: str | None, cup: str | None, atto: dict, oggetto: str, comune: str | None,
                          assunto_da: str) -> None:
         self.impegni[str(impegno_id)] = {"importo": importo, "ridotto": ZERO, "liquidato": ZERO,
@@ -122,11 +122,11 @@ class Stanziamento(TenantAggregate):
         if importo > residuo:
             raise RuleViolation(f"Dell'impegno restano da liquidare {euro(residuo)} €: non si riduce di "
                                 f"{euro(importo)} €.", rule="riduzione.residuo", field="importo")
-        self._ridotto(tenant_id=self.tenant_id, impegno_id=impegno_id, importo=importo, tipo=tipo, motivo=motivo,
+        self._ridotto(impegno_id=impegno_id, importo=importo, tipo=tipo, motivo=motivo,
                       ridotto_da=autore)
 
     @event("ImpegnoRidotto")
-    def _ridotto(self, tenant_id: str, impegno_id: uuid.UUID, importo: Decimal, tipo: str, motivo: str,
+    def _ridotto(self, impegno_id: uuid.UUID, importo: Decimal, tipo: str, motivo: str,
                  ridotto_da: str) -> None:
         self.impegni[str(impegno_id)]["ridotto"] += importo
 
@@ -144,11 +144,11 @@ class Stanziamento(TenantAggregate):
         if any((l["fattura"]["numero"], l["fattura"]["data"]) == chiave and l["impegno_id"] == str(impegno_id)
                for l in self.liquidazioni.values()):
             raise Conflict("Questa fattura è già liquidata sull'impegno.", rule="liquidazione.fattura_unica")
-        self._liquidazione_disposta(tenant_id=self.tenant_id, liquidazione_id=liquidazione_id, impegno_id=impegno_id,
+        self._liquidazione_disposta(liquidazione_id=liquidazione_id, impegno_id=impegno_id,
                                     fattura=fattura, importo=importo, disposta_da=autore)
 
     @event("LiquidazioneDisposta")
-    def _liquidazione_disposta(self, tenant_id: str, liquidazione_id: uuid.UUID, impegno_id: uuid.UUID,
+    def _liquidazione_disposta(self, liquidazione_id: uuid.UUID, impegno_id: uuid.UUID,
                                fattura: dict, importo: Decimal, disposta_da: str) -> None:
         self.impegni[str(impegno_id)]["liquidato"] += importo
         self.liquidazioni[str(liquidazione_id)] = {"impegno_id": str(impegno_id), "fattura": dict(fattura),
@@ -164,12 +164,12 @@ class Stanziamento(TenantAggregate):
         if importo > residuo:
             raise RuleViolation(f"Della liquidazione restano da pagare {euro(residuo)} €: il mandato di "
                                 f"{euro(importo)} € li supera.", rule="mandato.residuo_liquidazione", field="importo")
-        self._mandato_emesso(tenant_id=self.tenant_id, mandato_id=mandato_id, liquidazione_id=liquidazione_id,
+        self._mandato_emesso(mandato_id=mandato_id, liquidazione_id=liquidazione_id,
                              impegno_id=self.liquidazioni[str(liquidazione_id)]["impegno_id"], importo=importo,
                              data=data, emesso_da=autore)
 
     @event("MandatoEmesso")
-    def _mandato_emesso(self, tenant_id: str, mandato_id: uuid.UUID, liquidazione_id: uuid.UUID, impegno_id: str,
+    def _mandato_emesso(self, mandato_id: uuid.UUID, liquidazione_id: uuid.UUID, impegno_id: str,
                         importo: Decimal, data: date, emesso_da: str) -> None:
         self.liquidazioni[str(liquidazione_id)]["pagato"] += importo
         self.mandati[str(mandato_id)] = {"liquidazione_id": str(liquidazione_id), "importo": importo, "data": data}
