@@ -108,10 +108,10 @@ class Accreditamento(TenantAggregate):
         if valido_al <= self.valido_al:
             raise RuleViolation(f"Il rinnovo estende la validità oltre il {self.valido_al.isoformat()}.",
                                 rule="accreditamento.rinnovo_estende", field="valido_al")
-        self._rinnovato(tenant_id=self.tenant_id, valido_al=valido_al, atto=verifica_atto(atto), rinnovato_da=autore)
+        self._rinnovato(valido_al=valido_al, atto=verifica_atto(atto), rinnovato_da=autore)
 
     @event("Rinnovato")
-    def _rinnovato(self, tenant_id: str, valido_al: date, atto: dict, rinnovato_da: str) -> None:
+    def _rinnovato(self, valido_al: date, atto: dict, rinnovato_da: str) -> None:
         self.valido_al = valido_al
         self.atti.append({"evento": "rinnovo", **atto})
 
@@ -124,11 +124,11 @@ class Accreditamento(TenantAggregate):
         if len(motivo.strip()) < 5:
             raise RuleViolation("La revoca è motivata.", rule="accreditamento.motivo_revoca", field="motivo")
         verifica_testo_libero(motivo, "motivo")
-        self._revocato(tenant_id=self.tenant_id, revocato_il=revocato_il, motivo=motivo.strip(),
+        self._revocato(revocato_il=revocato_il, motivo=motivo.strip(),
                        atto=verifica_atto(atto), revocato_da=autore)
 
     @event("Revocato")
-    def _revocato(self, tenant_id: str, revocato_il: date, motivo: str, atto: dict, revocato_da: str) -> None:
+    def _revocato(self, revocato_il: date, motivo: str, atto: dict, revocato_da: str) -> None:
         self.revocato_il = revocato_il
         self.motivo_revoca = motivo
         self.atti.append({"evento": "revoca", **atto})

@@ -110,11 +110,11 @@ class Ente(TenantAggregate):
                      for campo in CAMPI if getattr(self, campo) != nuovi[campo]}
         if not modifiche:
             return False
-        self._aggiornato(tenant_id=self.tenant_id, modifiche=modifiche, aggiornato_da=autore)
+        self._aggiornato(modifiche=modifiche, aggiornato_da=autore)
         return True
 
     @event("Aggiornato")
-    def _aggiornato(self, tenant_id: str, modifiche: dict, aggiornato_da: str) -> None:
+    def _aggiornato(self, modifiche: dict, aggiornato_da: str) -> None:
         self._applica({**self.dati, **{campo: m["dopo"] for campo, m in modifiche.items()}})
 
     def _applica(self, dati: dict) -> None:
@@ -128,20 +128,20 @@ class Ente(TenantAggregate):
                                 rule="referente.subject", field="subject")
         if subject in self.referenti:
             raise Conflict("Il referente è già abilitato per questo ente.", rule="referente.gia_abilitato")
-        self._referente_abilitato(tenant_id=self.tenant_id, subject=subject, abilitato_da=autore)
+        self._referente_abilitato(subject=subject, abilitato_da=autore)
 
     @event("ReferenteAbilitato")
-    def _referente_abilitato(self, tenant_id: str, subject: str, abilitato_da: str) -> None:
+    def _referente_abilitato(self, subject: str, abilitato_da: str) -> None:
         self.referenti.append(subject)
 
     def revoca_referente(self, subject: str, autore: str) -> None:
         if subject not in self.referenti:
             raise RuleViolation("Il referente non è abilitato per questo ente.", rule="referente.abilitato",
                                 field="subject")
-        self._referente_revocato(tenant_id=self.tenant_id, subject=subject, revocato_da=autore)
+        self._referente_revocato(subject=subject, revocato_da=autore)
 
     @event("ReferenteRevocato")
-    def _referente_revocato(self, tenant_id: str, subject: str, revocato_da: str) -> None:
+    def _referente_revocato(self, subject: str, revocato_da: str) -> None:
         self.referenti.remove(subject)
 
     def come_parte(self) -> dict[str, str]:
@@ -166,15 +166,15 @@ class ReferenteEts(TenantAggregate):
         if self.ente_id is not None:
             raise Conflict("Il referente agisce già per un altro ente: revocarlo prima.",
                            rule="referente.un_ente")
-        self._associato(tenant_id=self.tenant_id, ente_id=ente_id)
+        self._associato(ente_id=ente_id)
 
     @event("Riassociato")
-    def _associato(self, tenant_id: str, ente_id: uuid.UUID) -> None:
+    def _associato(self, ente_id: uuid.UUID) -> None:
         self.ente_id = ente_id
 
     def dissocia(self) -> None:
-        self._dissociato(tenant_id=self.tenant_id)
+        self._dissociato()
 
     @event("Dissociato")
-    def _dissociato(self, tenant_id: str) -> None:
+    def _dissociato(self) -> None:
         self.ente_id = None

@@ -109,11 +109,11 @@ class Procedura(TenantAggregate):
         if ente["codice_fiscale"] in self.manifestazioni:
             raise Conflict("L'ente ha già manifestato interesse.", rule="procedura.manifestazione_unica")
         verifica_testo_libero(sintesi_documenti, "sintesi_documenti")
-        self._manifestazione(tenant_id=self.tenant_id, ente=ente, sintesi_documenti=sintesi_documenti.strip(),
+        self._manifestazione(ente=ente, sintesi_documenti=sintesi_documenti.strip(),
                              ricevuta_il=ricevuta_il, atto=verifica_atto(atto), registrata_da=autore)
 
     @event("ManifestazioneRicevuta")
-    def _manifestazione(self, tenant_id: str, ente: dict, sintesi_documenti: str, ricevuta_il: date, atto: dict,
+    def _manifestazione(self, ente: dict, sintesi_documenti: str, ricevuta_il: date, atto: dict,
                         registrata_da: str) -> None:
         self.manifestazioni[ente["codice_fiscale"]] = {**ente, "sintesi_documenti": sintesi_documenti,
                                                        "ricevuta_il": ricevuta_il, "atto": atto}
@@ -131,11 +131,11 @@ class Procedura(TenantAggregate):
             raise RuleViolation("La decisione sull'ammissione è motivata.", rule="procedura.motivazione",
                                 field="motivazione")
         verifica_testo_libero(motivazione, "motivazione")
-        self._ammissione(tenant_id=self.tenant_id, codice_fiscale=codice_fiscale, ammesso=ammesso,
+        self._ammissione(codice_fiscale=codice_fiscale, ammesso=ammesso,
                          motivazione=motivazione.strip(), atto=verifica_atto(atto), decisa_da=autore)
 
     @event("AmmissioneDecisa")
-    def _ammissione(self, tenant_id: str, codice_fiscale: str, ammesso: bool, motivazione: str, atto: dict,
+    def _ammissione(self, codice_fiscale: str, ammesso: bool, motivazione: str, atto: dict,
                     decisa_da: str) -> None:
         self.ammissioni[codice_fiscale] = {"ammesso": ammesso, "motivazione": motivazione, "atto": atto}
         self.fase = "ammissione"
@@ -169,12 +169,12 @@ class Procedura(TenantAggregate):
             raise RuleViolation("La sessione ha un verbale.", rule="sessione.verbale", field="verbale")
         verifica_testo_libero(verbale, "verbale")
         numero = len(self.sessioni) + 1
-        self._sessione(tenant_id=self.tenant_id, numero=numero, data=data, partecipanti=sorted(set(partecipanti)),
+        self._sessione(numero=numero, data=data, partecipanti=sorted(set(partecipanti)),
                        verbale=verbale.strip(), tavolo_id=tavolo_id, atto=verifica_atto(atto), registrata_da=autore)
         return numero
 
     @event("SessioneTenuta")
-    def _sessione(self, tenant_id: str, numero: int, data: date, partecipanti: list[str], verbale: str,
+    def _sessione(self, numero: int, data: date, partecipanti: list[str], verbale: str,
                   tavolo_id: uuid.UUID | None, atto: dict, registrata_da: str) -> None:
         self.sessioni.append({"numero": numero, "data": data, "partecipanti": list(partecipanti), "verbale": verbale,
                               "tavolo_id": tavolo_id, "atto": atto})
@@ -187,11 +187,11 @@ class Procedura(TenantAggregate):
             raise RuleViolation("Il progetto condiviso ha un titolo.", rule="progetto.titolo", field="titolo")
         verifica_testo_libero(titolo, "titolo")
         verifica_testo_libero(sintesi, "sintesi")
-        self._progetto(tenant_id=self.tenant_id, titolo=titolo.strip(), sintesi=sintesi.strip(),
+        self._progetto(titolo=titolo.strip(), sintesi=sintesi.strip(),
                        atto=verifica_atto(atto), condiviso_da=autore)
 
     @event("ProgettoCondiviso")
-    def _progetto(self, tenant_id: str, titolo: str, sintesi: str, atto: dict, condiviso_da: str) -> None:
+    def _progetto(self, titolo: str, sintesi: str, atto: dict, condiviso_da: str) -> None:
         self.progetto = {"titolo": titolo, "sintesi": sintesi, "atto": atto}
         self.fase = "progetto_condiviso"
 
@@ -223,12 +223,12 @@ class Procedura(TenantAggregate):
         righe = verifica_budget(totale, budget, decorrenza, durata_mesi)
         contraenti = [{"codice_fiscale": cf, "denominazione": self.manifestazioni[cf]["denominazione"]}
                       for cf in enti]
-        self._convenzione(tenant_id=self.tenant_id, forma=forma, contraenti=contraenti, capofila=capofila,
+        self._convenzione(forma=forma, contraenti=contraenti, capofila=capofila,
                           importo=totale, decorrenza=decorrenza, durata_mesi=durata_mesi, budget=righe,
                           atto=verifica_atto(atto), stipulata_da=autore)
 
     @event("ConvenzioneStipulata")
-    def _convenzione(self, tenant_id: str, forma: str, contraenti: list[dict], capofila: str, importo: Decimal,
+    def _convenzione(self, forma: str, contraenti: list[dict], capofila: str, importo: Decimal,
                      decorrenza: date, durata_mesi: int, budget: list[dict], atto: dict, stipulata_da: str) -> None:
         self.convenzione = {"forma": forma, "contraenti": [dict(c) for c in contraenti], "capofila": capofila,
                             "importo": importo, "decorrenza": decorrenza, "durata_mesi": durata_mesi,

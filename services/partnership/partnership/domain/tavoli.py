@@ -100,21 +100,21 @@ class Tavolo(TenantAggregate):
         chiave = chiave_membro(membro)
         if chiave in self.membri:
             raise Conflict(f"{chiave} è già membro del tavolo.", rule="tavolo.membro_unico")
-        self._membro_aggiunto(tenant_id=self.tenant_id, chiave=chiave, membro=membro, aggiunto_da=autore)
+        self._membro_aggiunto(chiave=chiave, membro=membro, aggiunto_da=autore)
         return chiave
 
     @event("MembroAggiunto")
-    def _membro_aggiunto(self, tenant_id: str, chiave: str, membro: dict, aggiunto_da: str) -> None:
+    def _membro_aggiunto(self, chiave: str, membro: dict, aggiunto_da: str) -> None:
         self.membri[chiave] = dict(membro)
 
     def rimuovi_membro(self, chiave: str, motivo: str, autore: str) -> None:
         if chiave not in self.membri:
             raise RuleViolation(f"{chiave} non è membro del tavolo.", rule="tavolo.membro_presente", field="chiave")
         verifica_testo_libero(motivo, "motivo")
-        self._membro_rimosso(tenant_id=self.tenant_id, chiave=chiave, motivo=motivo, rimosso_da=autore)
+        self._membro_rimosso(chiave=chiave, motivo=motivo, rimosso_da=autore)
 
     @event("MembroRimosso")
-    def _membro_rimosso(self, tenant_id: str, chiave: str, motivo: str, rimosso_da: str) -> None:
+    def _membro_rimosso(self, chiave: str, motivo: str, rimosso_da: str) -> None:
         del self.membri[chiave]
 
     def ha_membro_ente(self, codice_fiscale: str) -> bool:
@@ -132,12 +132,12 @@ class Tavolo(TenantAggregate):
         for i, punto in enumerate(punti):
             verifica_testo_libero(punto, f"ordine_del_giorno.{i}")
         riunione_id = str(uuid.uuid4())
-        self._riunione_convocata(tenant_id=self.tenant_id, riunione_id=riunione_id, data=data, luogo=luogo,
+        self._riunione_convocata(riunione_id=riunione_id, data=data, luogo=luogo,
                                  ordine_del_giorno=punti, convocata_da=autore)
         return riunione_id
 
     @event("RiunioneConvocata")
-    def _riunione_convocata(self, tenant_id: str, riunione_id: str, data: datetime, luogo: str,
+    def _riunione_convocata(self, riunione_id: str, data: datetime, luogo: str,
                             ordine_del_giorno: list[str], convocata_da: str) -> None:
         self.riunioni[riunione_id] = {"riunione_id": riunione_id, "data": data, "luogo": luogo,
                                       "ordine_del_giorno": list(ordine_del_giorno), "tenuta": False,
@@ -159,11 +159,11 @@ class Tavolo(TenantAggregate):
         if len(verbale.strip()) < 10:
             raise RuleViolation("Il verbale della riunione non è vuoto.", rule="riunione.verbale", field="verbale")
         verifica_testo_libero(verbale, "verbale")
-        self._riunione_tenuta(tenant_id=self.tenant_id, riunione_id=riunione_id, presenti=presenti,
+        self._riunione_tenuta(riunione_id=riunione_id, presenti=presenti,
                               verbale=verbale.strip(), registrata_da=autore)
 
     @event("RiunioneTenuta")
-    def _riunione_tenuta(self, tenant_id: str, riunione_id: str, presenti: list[str], verbale: str,
+    def _riunione_tenuta(self, riunione_id: str, presenti: list[str], verbale: str,
                          registrata_da: str) -> None:
         self.riunioni[riunione_id].update(tenuta=True, presenti=list(presenti), verbale=verbale)
 
@@ -181,13 +181,13 @@ class Tavolo(TenantAggregate):
         verifica_area(area)
         intervento = verifica_intervento(intervento)
         proposta_id = uuid.uuid4()
-        self._proposta_formulata(tenant_id=self.tenant_id, proposta_id=proposta_id, titolo=titolo.strip(),
+        self._proposta_formulata(proposta_id=proposta_id, titolo=titolo.strip(),
                                  descrizione=descrizione.strip(), area=area, intervento=intervento,
                                  piano_id=piano_id, riunione_id=riunione_id, formulata_da=autore)
         return str(proposta_id)
 
     @event("PropostaFormulata")
-    def _proposta_formulata(self, tenant_id: str, proposta_id: uuid.UUID, titolo: str, descrizione: str, area: str,
+    def _proposta_formulata(self, proposta_id: uuid.UUID, titolo: str, descrizione: str, area: str,
                             intervento: dict, piano_id: uuid.UUID | None, riunione_id: str | None,
                             formulata_da: str) -> None:
         self.proposte[str(proposta_id)] = {
