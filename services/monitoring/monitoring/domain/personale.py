@@ -144,10 +144,10 @@ class Dotazione(TenantAggregate):
                                 field="motivo")
         if (dati.fte, dati.ore_settimanali_piano) == (self.fte, self.ore_settimanali_piano):
             return
-        self._aggiornata(tenant_id=self.tenant_id, fte=dati.fte, ore_settimanali_piano=dati.ore_settimanali_piano,
+        self._aggiornata(fte=dati.fte, ore_settimanali_piano=dati.ore_settimanali_piano,
                          motivo=motivo.strip(), aggiornata_da=autore)  # type: ignore[union-attr]
 
     @event("Aggiornata")
-    def _aggiornata(self, tenant_id: str, fte: Decimal, ore_settimanali_piano: Decimal, motivo: str,
+    def _aggiornata(self, fte: Decimal, ore_settimanali_piano: Decimal, motivo: str,
                     aggiornata_da: str) -> None:
         self.fte, self.ore_settimanali_piano = fte, ore_settimanali_piano

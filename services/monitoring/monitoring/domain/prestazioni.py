@@ -422,11 +422,11 @@ class Prestazione(TenantAggregate):
         screening = dati_personali({"motivo": motivo}) + nota_valida(motivo, "motivo")
         if screening:
             raise RuleViolation(screening[0].messaggio, rule=screening[0].regola, field="motivo")
-        self._corretta(tenant_id=self.tenant_id, utenti=dati.utenti, accessi=dati.accessi, ore=dati.ore,
+        self._corretta(utenti=dati.utenti, accessi=dati.accessi, ore=dati.ore,
                        costo=dati.costo, note=dati.note, motivo=motivo, corretta_da=autore)
 
     @event("Corretta")
-    def _corretta(self, tenant_id: str, utenti: dict, accessi: int, ore: Decimal, costo: Decimal,
+    def _corretta(self, utenti: dict, accessi: int, ore: Decimal, costo: Decimal,
                   note: str | None, motivo: str, corretta_da: str) -> None:
         self._figure(utenti, accessi, ore, costo, note)
         self.correzioni += 1
