@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import time
@@ -70,6 +71,8 @@ def _pages(client: TestClient, path: str, headers: dict, params: dict, depth: in
 
 
 def _list_case(client: TestClient, path: str, headers: dict, params: dict, raw: Callable[[], list]) -> dict:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not one log line per timed request
+
     def api() -> None:
         r = client.get(path, params=params, headers=headers)
         assert r.status_code == 200 and len(r.json()["elementi"]) == params.get("limite", 50), r.text[:500]
