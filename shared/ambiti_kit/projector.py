@@ -15,8 +15,9 @@ follows its notification log directly, as the relay does:
 - a projection that refuses an event's data (``consumer.POISON``) dead-letters that one
   event, as a consumer does, instead of stopping every tenant's lists.
 
-The service's HTTP layer calls ``catch_up`` after each successful write before the
-response leaves (``ReadYourWrites``), and a background worker calls it whenever the
+The service's HTTP layer brings the read models up to a successful write's own last event
+before its response leaves (``ReadYourWrites`` and ``reach``: writers arriving together
+share one batch), and a background worker catches up whenever the
 events table is notified, for writes that came from elsewhere (consumers, other replicas).
 A rebuild is the same routine on an empty schema: ``catch_up`` from position 0 in batches.
 """
@@ -37,6 +38,7 @@ from ambiti_kit.auth import regione_of
 from ambiti_kit.consumer import POISON, PoisonMessage, Tracker
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.readmodel import APP_ROLE, REGIONE_SETTING, TENANT_SETTING
+from ambiti_kit.tenancy import WRITTEN
 
 _log = logging.getLogger("ambiti.projector")
 
@@ -85,30 +87,46 @@ class OwnLogProjector:
         Safe to call from any thread: calls are serialised in this process, and replicas
         are kept apart by the tracking table's key.
         """
-        total = 0
         with self._lock:
-            while True:
-                if self._position is None:
-                    self._position = self.position()
-                if until is not None and self._position >= until:
-                    return total
-                notifications = self.app.recorder.select_notifications(
-                    start=self._position + 1, limit=self.batch_size,
-                    stop=until)
-                if not notifications:
-                    return total
-                try:
-                    self._apply_batch(notifications)
-                except IntegrityError:
-                    # another replica applied (part of) this batch first: start again from where it got to
-                    before, self._position = self._position, self.position()
-                    if self._position <= before:
-                        raise  # nobody moved on: the conflict is in a projection's own writes
-                    continue
-                self._position = notifications[-1].id
-                total += len(notifications)
-                if progress is not None:
-                    progress(self._position, total)
+            return self._catch_up(until, progress)
+
+    def reach(self, notification_id: int) -> None:
+        """Return once ``notification_id`` is applied (a write's own read-your-writes).
+
+        Concurrent writers share the work: whoever holds the lock applies everything pending
+        in batches, and a writer whose event was applied meanwhile returns without a query.
+        """
+        if self._position is not None and self._position >= notification_id:
+            return
+        with self._lock:
+            if self._position is None or self._position < notification_id:
+                self._catch_up(None, None)
+
+    def _catch_up(self, until: int | None, progress: Callable[[int, int], None] | None) -> int:
+        """``catch_up`` with the lock held."""
+        total = 0
+        while True:
+            if self._position is None:
+                self._position = self.position()
+            if until is not None and self._position >= until:
+                return total
+            notifications = self.app.recorder.select_notifications(
+                start=self._position + 1, limit=self.batch_size,
+                stop=until)
+            if not notifications:
+                return total
+            try:
+                self._apply_batch(notifications)
+            except IntegrityError:
+                # another replica applied (part of) this batch first: start again from where it got to
+                before, self._position = self._position, self.position()
+                if self._position <= before:
+                    raise  # nobody moved on: the conflict is in a projection's own writes
+                continue
+            self._position = notifications[-1].id
+            total += len(notifications)
+            if progress is not None:
+                progress(self._position, total)
 
     def _events(self, notifications: Sequence[Notification]) -> list[tuple[CloudEvent, Tracking]]:
         items = []
@@ -232,14 +250,20 @@ class ReadYourWrites:
             await self.app(scope, receive, send)
             return
 
+        written: list[int] = []
+
         async def send_after_catch_up(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 400:
+            if message["type"] == "http.response.start" and message["status"] < 400 and written:
                 projector = self.projector(scope)
                 if projector is not None:
                     try:
-                        await run_in_threadpool(projector.catch_up)
+                        await run_in_threadpool(projector.reach, max(written))
                     except Exception as exc:  # noqa: BLE001
                         _log.warning("read model catch-up after a write failed (%r)", exc)
             await send(message)
 
-        await self.app(scope, receive, send_after_catch_up)
+        token = WRITTEN.set(written)
+        try:
+            await self.app(scope, receive, send_after_catch_up)
+        finally:
+            WRITTEN.reset(token)

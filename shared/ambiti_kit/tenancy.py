@@ -7,6 +7,7 @@ from a missing aggregate (404), so ids of other Ambiti reveal nothing.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import uuid
 import zlib
@@ -20,6 +21,11 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_a
 
 from ambiti_kit.auth import TENANT_PATTERN
 from ambiti_kit.errors import Conflict, NotFound
+
+#: Set by the HTTP layer around a request: the notification ids the request's saves were given, so
+#: that its own read models are brought up to the request's last write and no further (a mutable
+#: list, because sync routes run in a worker thread with a copy of the context).
+WRITTEN: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("ambiti_written", default=None)
 
 #: Namespace of the platform's name-based (uuid5) aggregate ids.
 PLATFORM_NAMESPACE = uuid.UUID("6f1d7a52-3f0e-5d8e-9a51-5a3b2f6c1e01")
@@ -116,7 +122,11 @@ class TenantApplication(Application):
             tenant_id = getattr(domain_event, "tenant_id", None)
             if not (isinstance(tenant_id, str) and TENANT_PATTERN.match(tenant_id)):
                 raise TypeError(f"{type(domain_event).__qualname__} has no valid tenant_id: declare it on the event")
-        return super()._record(processing_event)
+        recordings = super()._record(processing_event)
+        written = WRITTEN.get()
+        if written is not None and recordings:
+            written.append(max(r.notification.id for r in recordings))
+        return recordings
 
     def get_for_tenant(self, tenant_id: str, aggregate_id: uuid.UUID, kind: type[A]) -> A:
         """Load an aggregate for ``tenant_id``; missing, of another kind or another tenant: 404."""
