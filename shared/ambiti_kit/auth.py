@@ -24,7 +24,8 @@ ROLES = frozenset({
     "coordinatore", "amministrativo", "assistente_sociale", "componente_comitato",
     "referente_asl", "referente_ets", "regione", "integratore", "revisore",
 })
-#: Tenant ids are ``<ISTAT code of the Region>-<code of the Ambito>``, e.g. ``15-S09``.
+#: Tenant ids are ``<ISTAT code of the Region>-<code of the Ambito>``, e.g. ``15-S09``. Claims and ids
+#: are checked with ``fullmatch``: ``match`` with ``$`` would accept a trailing newline.
 TENANT_PATTERN = re.compile(r"^(?P<regione>\d{2})-[A-Z0-9]{1,12}$")
 REGIONE_PATTERN = re.compile(r"^\d{2}$")
 COMUNE_PATTERN = re.compile(r"^\d{6}$")
@@ -32,7 +33,7 @@ COMUNE_PATTERN = re.compile(r"^\d{6}$")
 
 def regione_of(tenant: str) -> str:
     """The Region (two-digit ISTAT code) an Ambito belongs to, from its tenant id."""
-    match = TENANT_PATTERN.match(tenant)
+    match = TENANT_PATTERN.fullmatch(tenant)
     if not match:
         raise ValueError(f"not a tenant id: {tenant!r}")
     return match.group("regione")
@@ -65,12 +66,14 @@ def issue_token(
     unknown = set(roles) - ROLES
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
+    if tenant and regione:
+        raise ValueError("a token names an Ambito or a Region, not both")
     if "regione" in roles:
-        if not (regione and REGIONE_PATTERN.match(regione)):
+        if not (regione and REGIONE_PATTERN.fullmatch(regione)):
             raise ValueError("a 'regione' token needs --regione with a two-digit ISTAT code")
-    elif not (tenant and TENANT_PATTERN.match(tenant)):
+    elif not (tenant and TENANT_PATTERN.fullmatch(tenant)):
         raise ValueError("tenant must look like '15-S09' (ISTAT Region code, dash, Ambito code)")
-    if comune is not None and not COMUNE_PATTERN.match(comune):
+    if comune is not None and not COMUNE_PATTERN.fullmatch(comune):
         raise ValueError("comune must be a six-digit ISTAT code")
     now = int(time.time())
     claims = {
@@ -104,13 +107,15 @@ def decode_token(settings: PlatformSettings, token: str) -> Principal:
             or not set(roles) <= ROLES):
         raise Unauthorized("Il claim 'roles' non è valido.", rule="token.roles")
     tenant, regione = claims.get("tenant"), claims.get("regione")
+    if tenant is not None and regione is not None:
+        raise Unauthorized("Il token indica sia un Ambito sia una Regione: ne serve uno solo.", rule="token.ambito_e_regione")
     if "regione" in roles:
-        if not (isinstance(regione, str) and REGIONE_PATTERN.match(regione)):
+        if not (isinstance(regione, str) and REGIONE_PATTERN.fullmatch(regione)):
             raise Unauthorized("Un token 'regione' deve indicare la Regione.", rule="token.regione")
-    elif not (isinstance(tenant, str) and TENANT_PATTERN.match(tenant)):
+    elif not (isinstance(tenant, str) and TENANT_PATTERN.fullmatch(tenant)):
         raise Unauthorized("Il token deve indicare un Ambito (claim 'tenant').", rule="token.tenant")
     comune = claims.get("comune")
-    if comune is not None and not (isinstance(comune, str) and COMUNE_PATTERN.match(comune)):
+    if comune is not None and not (isinstance(comune, str) and COMUNE_PATTERN.fullmatch(comune)):
         raise Unauthorized("Il claim 'comune' non è un codice ISTAT.", rule="token.comune")
     return Principal(subject=str(claims["sub"]), roles=frozenset(roles), tenant=tenant,
                      regione=regione, comune=comune)

@@ -209,7 +209,7 @@ class TrackedConsumer:
         return event, Tracking(self.topics[topic], event.sequence)
 
     def _apply_one(self, event: CloudEvent, tracking: Tracking, attempt: int = 1) -> None:
-        if not TENANT_PATTERN.match(event.tenantid or ""):
+        if not TENANT_PATTERN.fullmatch(event.tenantid or ""):
             # every effect is filed under the event's tenant: without a valid one it can never apply
             self._dead_letter(event, tracking, PoisonMessage(f"ce_tenantid non valido: {event.tenantid!r}"))
             return

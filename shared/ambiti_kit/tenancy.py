@@ -120,7 +120,7 @@ class TenantApplication(Application):
         """Refuse to store an event that does not name its tenant (the audit chain needs it)."""
         for domain_event in processing_event.events:
             tenant_id = getattr(domain_event, "tenant_id", None)
-            if not (isinstance(tenant_id, str) and TENANT_PATTERN.match(tenant_id)):
+            if not (isinstance(tenant_id, str) and TENANT_PATTERN.fullmatch(tenant_id)):
                 raise TypeError(f"{type(domain_event).__qualname__} has no valid tenant_id: declare it on the event")
         recordings = super()._record(processing_event)
         written = WRITTEN.get()

@@ -33,7 +33,13 @@ def test_a_regione_token_names_a_region_and_no_tenant() -> None:
     ({"exp": 1}, "token.expired"),
     ({"roles": ["sindaco"]}, "token.roles"),
     ({"tenant": "S09"}, "token.tenant"),
+    ({"tenant": "15-S09\n"}, "token.tenant"),  # match() with $ would accept the trailing newline
+    ({"tenant": ["15-S09"]}, "token.tenant"),
+    ({"tenant": "15-S09", "regione": "15"}, "token.ambito_e_regione"),
+    ({"roles": ["regione"], "regione": "15"}, "token.ambito_e_regione"),
+    ({"roles": ["regione"], "tenant": None, "regione": "15\n"}, "token.regione"),
     ({"comune": "65134"}, "token.comune"),
+    ({"comune": "065134\n"}, "token.comune"),
     ({"aud": "altro"}, "token.invalid"),
 ])
 def test_bad_claims_are_refused_with_their_rule(claims: dict, rule: str) -> None:
@@ -60,8 +66,11 @@ def test_production_refuses_the_development_secret() -> None:
 
 def test_the_region_of_an_ambito_is_its_istat_prefix() -> None:
     assert regione_of("15-S09") == "15"
+    for wrong in ("S09", "15-S09\n"):
+        with pytest.raises(ValueError):
+            regione_of(wrong)
     with pytest.raises(ValueError):
-        regione_of("S09")
+        issue_token(SETTINGS, roles=["coordinatore"], tenant="15-S09", regione="15")
 
 
 def test_a_cloud_event_survives_kafka_headers_and_keeps_a_stable_id() -> None:

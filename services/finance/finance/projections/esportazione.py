@@ -38,6 +38,8 @@ import io
 from decimal import Decimal
 from typing import Any, Iterable
 
+from ambiti_kit.exports import csv_row
+
 from finance.domain.fondi import FONDI
 from finance.projections.rendicontazione import (
     INTERO_AMBITO, ZERO, Cifre, Rendiconto, VoceComune, euro, macro_livello, tassi,
@@ -103,7 +105,7 @@ def csv_bytes(r: Rendiconto) -> bytes:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([heading for heading, _ in COLONNE])
     for row in righe(r):
-        writer.writerow([_it(row[k]) if k in IMPORTI else row[k] for _, k in COLONNE])
+        writer.writerow(csv_row(_it(row[k]) if k in IMPORTI else row[k] for _, k in COLONNE))
     return buffer.getvalue().encode("utf-8-sig")
 
 

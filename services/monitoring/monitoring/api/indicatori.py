@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.errors import NotFound
+from ambiti_kit.exports import csv_row
 from ambiti_kit.readmodel import ReadModel
 
 from monitoring.api.deps import Anno, Leps, Lettore, ReadModelDep
@@ -107,7 +108,7 @@ def csv_response(testa: list[str], righe: list[list[Any]], filename: str) -> Res
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(testa)
-    writer.writerows([["" if v is None else v for v in r] for r in righe])
+    writer.writerows(csv_row(r) for r in righe)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

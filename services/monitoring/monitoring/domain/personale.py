@@ -63,7 +63,7 @@ class DatiDotazione:
 
 def leggi_dotazione(comune: Any, profilo: Any, area: Any, fte: Any, ore: Any,
                     comuni_ambito: set[str]) -> DatiDotazione:
-    if not isinstance(comune, str) or not COMUNE_PATTERN.match(comune):
+    if not isinstance(comune, str) or not COMUNE_PATTERN.fullmatch(comune):
         raise RuleViolation("Il Comune si indica con il codice ISTAT di 6 cifre.", rule="personale.comune",
                             field="comune")
     if comune not in comuni_ambito:

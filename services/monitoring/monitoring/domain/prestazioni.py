@@ -227,7 +227,7 @@ def leggi_prestazione(raw: Mapping[str, Any], *, oggi: date,
         errori.append(Errore("intervento", "prestazione.intervento",
                              "Il codice dell'intervento: lettere, cifre, '.', '_' o '-', al più 32 caratteri."))
     comune = raw.get("comune")
-    if not isinstance(comune, str) or not COMUNE_PATTERN.match(comune):
+    if not isinstance(comune, str) or not COMUNE_PATTERN.fullmatch(comune):
         errori.append(Errore("comune", "prestazione.comune", "Il Comune si indica con il codice ISTAT di 6 cifre."))
         comune = None
     mese = raw.get("mese")
