@@ -265,3 +265,14 @@ def test_finance_openapi_declares_the_key_and_both_answers_of_an_assignment(serv
     schema = openapi["components"]["schemas"][body]
     assert schema["examples"] and "FNPS" in schema["properties"]["fondo"]["enum"]
     assert schema["properties"]["fondo"]["maxLength"] == 40
+
+
+@pytest.mark.parametrize("service", list(WRITES))
+def test_a_body_over_the_limit_is_413_before_it_is_parsed(services: Services, service: str) -> None:
+    method, path, role, valid = WRITES[service]
+    r = services.send(service, method, path, role=role, content=b'{"x": "' + b"Z" * (6 * 1024 * 1024) + b'"}',
+                      headers={"content-type": "application/json"})
+    assert r.status_code == 413, r.text[:300]
+    body = r.json()
+    assert (body["title"], body["rule"]) == ("Richiesta troppo grande", "richiesta.dimensione")
+    assert len(r.content) < 2_000

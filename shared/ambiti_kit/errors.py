@@ -62,8 +62,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "JSON non valido", 401: "Token mancante, scaduto o non valido",
         403: "Ruolo non consentito", 404: "Non trovato (anche se appartiene a un altro Ambito)",
-        409: "Conflitto", 415: "Il corpo non è JSON (Content-Type diverso da application/json)",
-        422: "Dati non validi o regola violata", 500: "Errore interno",
+        409: "Conflitto", 413: "Corpo della richiesta troppo grande",
+        415: "Il corpo non è JSON (Content-Type diverso da application/json)",
+        422: "Dati non validi o regola violata", 431: "Intestazioni della richiesta troppo grandi",
+        500: "Errore interno",
         503: "Database momentaneamente non disponibile: riprovare (Retry-After)",
     }.items()
 }

@@ -21,7 +21,7 @@ from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.consumer import Tracker, TrackedConsumer
 from ambiti_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
 from ambiti_kit.eventstore import Schema, open_event_store, tracking_table
-from ambiti_kit.guards import RejectControlCharacters
+from ambiti_kit.guards import LimitRequestSize, RejectControlCharacters
 from ambiti_kit.logs import CorrelationIdMiddleware, configure_logging
 from ambiti_kit.projector import OwnLogProjector, Project, ReadYourWrites
 from ambiti_kit.readmodel import ReadModel
@@ -158,6 +158,7 @@ def create_service(settings: ServiceSettings, *, application: type[TenantApplica
     api.state.settings = settings
     api.add_middleware(ReadYourWrites, projector=_projector_of)
     api.add_middleware(RejectControlCharacters)
+    api.add_middleware(LimitRequestSize, max_body=settings.max_body_bytes)
     api.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(api)
     api.include_router(_platform_router())

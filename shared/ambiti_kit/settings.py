@@ -71,6 +71,8 @@ class ServiceSettings(PlatformSettings):
     #: connections of the service's pool: request threads, the relay and the consumers share it
     db_pool_size: int = Field(5, validation_alias="AMBITI_DB_POOL_SIZE", ge=2)
     db_pool_overflow: int = Field(20, validation_alias="AMBITI_DB_POOL_OVERFLOW", ge=0)
+    #: the largest request body a service parses (CSV uploads included); larger ones get 413
+    max_body_bytes: int = Field(5 * 1024 * 1024, validation_alias="AMBITI_MAX_BODY_BYTES", ge=1024)
 
     @property
     def service_database_url(self) -> str:

@@ -37,3 +37,35 @@ def test_ordinary_text_passes() -> None:
     c = client()
     assert c.get("/enti/a", params={"q": "Cooperativa «Il Faro» – 100%"}).json() == {
         "ente": "a", "q": "Cooperativa «Il Faro» – 100%"}
+
+
+def sized_client(max_body: int = 1024) -> TestClient:
+    from ambiti_kit.guards import LimitRequestSize
+
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.add_middleware(LimitRequestSize, max_body=max_body)
+
+    @app.post("/note")
+    def nota(body: dict) -> dict:
+        return {"chiavi": len(body)}
+
+    return TestClient(app)
+
+
+def test_a_body_over_the_limit_is_413_declared_or_streamed_and_not_echoed() -> None:
+    c = sized_client()
+    assert c.post("/note", json={"a": "x" * 900}).json() == {"chiavi": 1}
+    big = '{"a": "' + "Z" * 5000 + '"}'
+    r = c.post("/note", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["rule"] == "richiesta.dimensione" and "ZZZZ" not in r.text
+    streamed = c.post("/note", content=iter([big[:600].encode(), big[600:].encode()]),
+                      headers={"content-type": "application/json"})
+    assert streamed.status_code == 413 and streamed.json()["title"] == "Richiesta troppo grande"
+
+
+def test_headers_over_16_kib_are_431() -> None:
+    c = sized_client()
+    r = c.post("/note", json={}, headers={"Authorization": "Bearer " + "a" * 20_000})
+    assert r.status_code == 431 and r.json()["rule"] == "richiesta.dimensione" and "aaaa" not in r.text
