@@ -1,5 +1,10 @@
 """Root conftest: every tier uses the kit's fixtures (real PostgreSQL, real broker)."""
 
+import os
+
+# Services default to production (which refuses the development secret); the tests run as "test".
+os.environ.setdefault("AMBITI_ENVIRONMENT", "test")
+
 pytest_plugins = ["ambiti_kit.testing.fixtures"]
 
 import logging

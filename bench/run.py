@@ -57,6 +57,8 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Notification
 from psycopg import sql
 
+os.environ.setdefault("AMBITI_ENVIRONMENT", "test")  # services default to production; before their imports
+
 from ambiti_cli.infra import EmbeddedPostgres, TansuBroker, ensure_database, wipe
 import lists  # bench/lists.py: the read side (lists on a large Ambito, the rebuild routine)
 from ambiti_kit.auth import issue_token, regione_of

@@ -560,7 +560,7 @@ def test_deploy_services_kafka_and_image_are_consistent() -> None:
 
         # The settings code accepts this environment with a real key, and refuses the placeholder.
         values = {name: e.get("value", "x") for name, e in env.items()}
-        values.update(DATABASE_URL=secrets[db_ref["name"]]["stringData"]["url"], AMBITI_JWT_SECRET="k" * 40)
+        values.update(DATABASE_URL=secrets[db_ref["name"]]["stringData"]["url"], AMBITI_JWT_SECRET="q7Vd-2mXp9Lr_Wk4Tz8Hn3Bc6Yf1Gs5J")
         settings = ServiceSettings(service=service, **values)
         assert settings.environment == "production" and settings.kafka_partitions == int(partitions)
         assert settings.events_topic == f"{service}.events.v1"

@@ -245,6 +245,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The CLI and the launcher are a developer's tools: unless told otherwise, they and the processes
+    # they start run in development (services started any other way default to production).
+    os.environ.setdefault("AMBITI_ENVIRONMENT", "development")
     args = parser().parse_args(argv)
     return args.fn(args)
 

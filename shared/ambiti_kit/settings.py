@@ -8,8 +8,11 @@ One `ServiceSettings` per process. Names a deployer sets:
 - ``KAFKA_BOOTSTRAP_SERVERS``: the Kafka-protocol brokers.
 - ``AMBITI_NAMESPACE``: a prefix for schemas, topics and consumer groups, so that test
   runs share one server and one broker without seeing each other. Empty in production.
-- ``AMBITI_JWT_SECRET`` and ``AMBITI_ENVIRONMENT``: the development secret is refused
-  outside ``development``.
+- ``AMBITI_JWT_SECRET`` and ``AMBITI_ENVIRONMENT``: the environment is ``production`` unless
+  it says ``development`` (or ``test``) explicitly, and production refuses the development
+  secret and any secret shorter than 32 characters or with fewer than 8 distinct ones. The
+  ``ambiti`` CLI and launcher say ``development`` for the processes they start on a developer's
+  machine; the tests say ``test``.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
     environment: Literal["development", "test", "production"] = Field(
-        "development", validation_alias="AMBITI_ENVIRONMENT"
+        "production", validation_alias="AMBITI_ENVIRONMENT"
     )
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     kafka_bootstrap_servers: str = Field(DEFAULT_KAFKA, validation_alias="KAFKA_BOOTSTRAP_SERVERS")
@@ -49,11 +52,13 @@ class PlatformSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_development_secret(self) -> "PlatformSettings":
+        secret = self.jwt_secret.get_secret_value()
         if self.environment == "production" and (
-            self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
-            or len(self.jwt_secret.get_secret_value()) < 32
+            secret == DEVELOPMENT_JWT_SECRET or len(secret) < 32 or len(set(secret)) < 8
         ):
-            raise ValueError("AMBITI_JWT_SECRET must be set to a secret of 32+ characters in production")
+            raise ValueError("AMBITI_JWT_SECRET must be a real secret in production (32+ characters, not the "
+                             "development one, not a repeated pattern); a developer's machine sets "
+                             "AMBITI_ENVIRONMENT=development")
         return self
 
     def topic(self, name: str) -> str:

@@ -58,10 +58,19 @@ def test_a_token_signed_with_another_secret_is_refused() -> None:
     assert caught.value.rule == "token.signature"
 
 
-def test_production_refuses_the_development_secret() -> None:
+def test_production_refuses_the_development_secret_and_weak_ones() -> None:
+    for weak in (DEVELOPMENT_JWT_SECRET, "a" * 32, "ab" * 20, "s3cr3t"):
+        with pytest.raises(ValueError):
+            PlatformSettings(AMBITI_ENVIRONMENT="production", AMBITI_JWT_SECRET=weak)
+    assert PlatformSettings(AMBITI_ENVIRONMENT="production", AMBITI_JWT_SECRET="q7Vd-2mXp9Lr_Wk4Tz8Hn3Bc6Yf1Gs5J")
+
+
+def test_without_an_explicit_environment_it_is_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AMBITI_ENVIRONMENT", raising=False)
+    monkeypatch.delenv("AMBITI_JWT_SECRET", raising=False)
     with pytest.raises(ValueError):
-        PlatformSettings(AMBITI_ENVIRONMENT="production", AMBITI_JWT_SECRET=DEVELOPMENT_JWT_SECRET)
-    assert PlatformSettings(AMBITI_ENVIRONMENT="production", AMBITI_JWT_SECRET="s" * 40)
+        PlatformSettings()  # the development secret with no environment named: refused
+    assert PlatformSettings(AMBITI_ENVIRONMENT="development").environment == "development"
 
 
 def test_the_region_of_an_ambito_is_its_istat_prefix() -> None:
