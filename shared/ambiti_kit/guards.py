@@ -2,7 +2,7 @@
 
 - A NUL character (or another C0 control character) has no place in a path or a query
   parameter, and PostgreSQL text cannot store NUL at all: instead of reaching a query and
-  failing there (a 500), such a request is answered at the door with a 400 problem that names
+  failing there (a 500), such a request is answered at the door with a 422 problem that names
   the parameter.
 - A body larger than the service's limit (``AMBITI_MAX_BODY_BYTES``, 5 MiB by default: the
   largest CSV an office uploads is far below) is refused with 413 before it is parsed, whether it
@@ -91,7 +91,7 @@ class LimitRequestSize:
 
 
 class RejectControlCharacters:
-    """Pure ASGI middleware: 400 for a control character in the path or in a query parameter."""
+    """Pure ASGI middleware: 422 for a control character in the path or in a query parameter."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -100,7 +100,7 @@ class RejectControlCharacters:
         if scope["type"] == "http":
             field = self._offending(scope)
             if field is not None:
-                response = problem(400, "Richiesta non valida",
+                response = problem(422, "Dati non validi",
                                    f"«{field}» contiene un carattere di controllo (ad es. NUL): non è ammesso.",
                                    Request(scope), rule="carattere_di_controllo", field=field)
                 await response(scope, receive, send)

@@ -26,10 +26,10 @@ def test_nul_and_control_characters_are_refused_with_the_parameter_named() -> No
     for url, field in (("/enti/a?q=%00", "query.q"), ("/enti/a?q=ab%04cd&x=1", "query.q"),
                        ("/enti/a%00b", "path"), ("/enti/a?q=ok&limite=%7F", "query.limite")):
         r = c.get(url)
-        assert r.status_code == 400, (url, r.text)
+        assert r.status_code == 422, (url, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
         body = r.json()
-        assert (body["field"], body["rule"], body["title"]) == (field, "carattere_di_controllo", "Richiesta non valida")
+        assert (body["field"], body["rule"], body["title"]) == (field, "carattere_di_controllo", "Dati non validi")
         assert "carattere di controllo" in body["detail"]
 
 
