@@ -117,6 +117,14 @@ class ListQuery:
         """Add ``condition`` with ``value`` as its only parameter, unless ``value`` is None."""
         return self.when(condition, *[value] * condition.count("%s")) if value is not None else self
 
+    def when_equal(self, **columns: Any) -> "ListQuery":
+        """``x.<column> = value`` for each column whose filter value is given (None: no filter)."""
+        for column, value in columns.items():
+            if not column.isidentifier():
+                raise ValueError(f"not a column name: {column!r}")
+            self.when_present(f"x.{column} = %s", value)
+        return self
+
     def _query(self, page: Paginazione) -> tuple[sql.Composable, list[Any]]:
         keys = sql.SQL(", ").join(sql.SQL("{} AS {}").format(e, sql.Identifier(f"_k{i}"))
                                   for i, e in enumerate(self.order))

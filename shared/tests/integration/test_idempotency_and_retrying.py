@@ -36,7 +36,7 @@ class Contatore(TenantAggregate):
         self.valore = 0
 
     @event("Incrementato")
-    def incrementa(self, tenant_id: str, di: int) -> None:
+    def incrementa(self, di: int) -> None:
         self.valore += di
 
 
@@ -48,7 +48,7 @@ class Kit(TenantApplication):
 
         def command() -> int:
             c = self.get_for_tenant(TENANT, cid, Contatore)
-            c.incrementa(tenant_id=TENANT, di=di)
+            c.incrementa(di=di)
             self.save(c)
             return c.valore
 
@@ -59,7 +59,7 @@ class Kit(TenantApplication):
 
         def command() -> tuple[list, dict]:
             c = self.get_for_tenant(TENANT, cid, Contatore)
-            c.incrementa(tenant_id=TENANT, di=di)
+            c.incrementa(di=di)
             return [c], {"valore": c.valore}
 
         return run_once(self, TENANT, "incremento", chiave, {"nome": nome, "di": di}, chi, command, lock_key=cid)

@@ -37,7 +37,7 @@ class Salvadanaio(TenantAggregate):
         self.saldo = 0
 
     @event("Versato")
-    def versa(self, tenant_id: str, di: int) -> None:
+    def versa(self, di: int) -> None:
         self.saldo += di
 
 
@@ -54,7 +54,7 @@ class Banca(TenantApplication):
                 conflict_rule="prova.conteso")
     def versa(self, once: Once, c: Versamento, nota: str = "") -> dict:
         s = self.get_for_tenant(once.tenant_id, Salvadanaio.create_id(once.tenant_id, c.nome), Salvadanaio)
-        s.versa(tenant_id=once.tenant_id, di=c.di)
+        s.versa(di=c.di)
         risultato = {"saldo": s.saldo, "nota": nota}
         self.save(s, once.record(risultato))
         return risultato
@@ -62,7 +62,7 @@ class Banca(TenantApplication):
     @idempotent("dimenticato")
     def dimentica(self, once: Once, c: Versamento) -> dict:
         s = self.get_for_tenant(once.tenant_id, Salvadanaio.create_id(once.tenant_id, c.nome), Salvadanaio)
-        s.versa(tenant_id=once.tenant_id, di=c.di)
+        s.versa(di=c.di)
         self.save(s)  # without its record: a repeat would act again
         return {"saldo": s.saldo}
 

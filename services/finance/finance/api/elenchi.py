@@ -22,6 +22,7 @@ from ambiti_kit.listing import LIST_RESPONSES, ListQuery, Pagina, PaginazioneDep
 from ambiti_kit.service import RuntimeDep
 
 from finance.api.deps import Lettore
+from finance.api.spese import SaldiStanziamento
 from finance.domain.fondi import FONDI
 
 router = APIRouter(tags=["Elenchi"])
@@ -48,19 +49,9 @@ class AssegnazioneVoce(BaseModel):
     registrata_il: datetime
 
 
-class StanziamentoVoce(BaseModel):
+class StanziamentoVoce(SaldiStanziamento):
     stanziamento_id: uuid.UUID
     assegnazione_id: uuid.UUID
-    fondo: str
-    annualita: int
-    piano_id: uuid.UUID
-    intervento: str
-    anno: int
-    stanziato: str
-    impegnato: str
-    liquidato: str
-    pagato: str
-    disponibile: str
     aperto_il: datetime
 
 
@@ -167,8 +158,7 @@ def elenca_assegnazioni(runtime: RuntimeDep, principal: Lettore, pagina: Paginaz
         "WHERE s.tenant_id = x.tenant_id AND s.assegnazione_id = x.assegnazione_id) AS stanziato").format(
         a=rm.table("rend_atti"), s=rm.table("rend_stanziamenti"), m=rm.table("rend_movimenti")),
         order=["x.annualita", "x.fondo", "x.assegnazione_id"], descending=True)
-    query.when_present("x.fondo = %s", fondo)
-    query.when_present("x.annualita = %s", annualita)
+    query.when_equal(fondo=fondo, annualita=annualita)
     return query.page(pagina, request, response, tenant=tenant_of(principal))
 
 
@@ -194,11 +184,7 @@ def elenca_stanziamenti(runtime: RuntimeDep, principal: Lettore, pagina: Paginaz
                       "s.liquidato::text AS liquidato, s.pagato::text AS pagato, "
                       "(s.stanziato - s.impegnato)::text AS disponibile", joins=totals,
                       order=["x.annualita", "x.fondo", "x.intervento", "x.anno", "x.stanziamento_id"], descending=True)
-    query.when_present("x.piano_id = %s", piano_id)
-    query.when_present("x.fondo = %s", fondo)
-    query.when_present("x.annualita = %s", annualita)
-    query.when_present("x.intervento = %s", intervento)
-    query.when_present("x.anno = %s", anno)
+    query.when_equal(piano_id=piano_id, fondo=fondo, annualita=annualita, intervento=intervento, anno=anno)
     return query.page(pagina, request, response, tenant=tenant_of(principal))
 
 
@@ -219,10 +205,8 @@ def elenca_impegni(runtime: RuntimeDep, principal: Lettore, pagina: PaginazioneD
                       "x.pagato::text AS pagato, (x.importo - x.ridotto - x.liquidato)::text AS residuo, "
                       "x.assunto_da, x.assunto_il",
                       order=["x.assunto_il", "x.sequenza"], descending=True)
-    for column, value in (("stanziamento_id", stanziamento_id), ("piano_id", piano_id), ("fondo", fondo),
-                          ("annualita", annualita), ("intervento", intervento), ("comune", comune),
-                          ("beneficiario_cf", beneficiario), ("cig", cig), ("cup", cup)):
-        query.when_present(f"x.{column} = %s", value)
+    query.when_equal(stanziamento_id=stanziamento_id, piano_id=piano_id, fondo=fondo, annualita=annualita,
+                     intervento=intervento, comune=comune, beneficiario_cf=beneficiario, cig=cig, cup=cup)
     _day_range(query, "x.assunto_il", dal, al)
     if da_liquidare is not None:
         query.when(("" if da_liquidare else "NOT ") + "(x.importo - x.ridotto - x.liquidato > 0)")
@@ -239,9 +223,7 @@ def elenca_liquidazioni(runtime: RuntimeDep, principal: Lettore, pagina: Paginaz
                       "x.liquidazione_id, x.impegno_id, x.stanziamento_id, x.beneficiario_cf, x.fattura_numero, "
                       "x.fattura_data, x.importo::text AS importo, x.pagato::text AS pagato, x.disposta_da, "
                       "x.disposta_il", order=["x.disposta_il", "x.sequenza"], descending=True)
-    for column, value in (("stanziamento_id", stanziamento_id), ("impegno_id", impegno_id),
-                          ("beneficiario_cf", beneficiario)):
-        query.when_present(f"x.{column} = %s", value)
+    query.when_equal(stanziamento_id=stanziamento_id, impegno_id=impegno_id, beneficiario_cf=beneficiario)
     _day_range(query, "x.disposta_il", dal, al)
     return query.page(pagina, request, response, tenant=tenant_of(principal))
 
@@ -256,9 +238,8 @@ def elenca_mandati(runtime: RuntimeDep, principal: Lettore, pagina: PaginazioneD
                       "x.mandato_id, x.liquidazione_id, x.impegno_id, x.stanziamento_id, x.beneficiario_cf, "
                       "x.importo::text AS importo, x.data, x.emesso_da, x.emesso_il",
                       order=["x.data", "x.sequenza"], descending=True)
-    for column, value in (("stanziamento_id", stanziamento_id), ("impegno_id", impegno_id),
-                          ("liquidazione_id", liquidazione_id), ("beneficiario_cf", beneficiario)):
-        query.when_present(f"x.{column} = %s", value)
+    query.when_equal(stanziamento_id=stanziamento_id, impegno_id=impegno_id, liquidazione_id=liquidazione_id,
+                     beneficiario_cf=beneficiario)
     query.when_present("x.data >= %s", dal)
     query.when_present("x.data <= %s", al)
     return query.page(pagina, request, response, tenant=tenant_of(principal))

@@ -70,9 +70,9 @@ class MandatoWrite(StrictIn):
     data: date = Field(strict=False)
 
 
-class StanziamentoRead(BaseModel):
-    id: uuid.UUID
-    ambito: str
+class SaldiStanziamento(BaseModel):
+    """An allocation as a list and a read show it: where its money comes from and goes, and its balances."""
+
     fondo: str
     annualita: int
     piano_id: uuid.UUID
@@ -83,6 +83,11 @@ class StanziamentoRead(BaseModel):
     liquidato: str
     pagato: str
     disponibile: str
+
+
+class StanziamentoRead(SaldiStanziamento):
+    id: uuid.UUID
+    ambito: str
     impegni: dict[str, dict[str, Any]]
     liquidazioni: dict[str, dict[str, Any]]
     mandati: dict[str, dict[str, Any]]

@@ -135,8 +135,7 @@ def elenca_procedure(app: PartnershipDep, runtime: RuntimeDep, principal: Lettor
     if (ente := _ente(app, principal)) is not None:
         query.when("EXISTS (SELECT 1 FROM {p} AS p WHERE p.tenant_id = x.tenant_id AND p.procedura_id = x.id "
                    "AND p.codice_fiscale = %s)", ente.codice_fiscale, p="procedure_enti")
-    query.when_present("x.fase = %s", fase)
-    query.when_present("x.piano_id = %s", piano_id)
+    query.when_equal(fase=fase, piano_id=piano_id)
     return query.page(pagina, request, response, tenant=tenant_of(principal))
 
 
@@ -154,8 +153,7 @@ def elenca_accreditamenti(app: PartnershipDep, runtime: RuntimeDep, principal: L
                       order=["coalesce(x.denominazione, '')", "coalesce(x.valido_dal, '-infinity'::date)", "x.id"])
     if (ente := _ente(app, principal)) is not None:
         query.when("x.codice_fiscale = %s", ente.codice_fiscale)
-    query.when_present("x.codice_fiscale = %s", codice_fiscale)
-    query.when_present("x.intervento = %s", intervento)
+    query.when_equal(codice_fiscale=codice_fiscale, intervento=intervento)
     # as Accreditamento.stato: revoked from the revocation date
     query.when_present("x.valido_dal <= %s AND %s <= x.valido_al AND (x.revocato_il IS NULL OR %s < x.revocato_il)",
                        validi_il)
@@ -173,6 +171,5 @@ def elenca_affidamenti(app: PartnershipDep, runtime: RuntimeDep, principal: Lett
                       order=["x.valido_dal", "x.denominazione", "x.id"])
     if (ente := _ente(app, principal)) is not None:
         query.when("x.codice_fiscale = %s", ente.codice_fiscale)
-    query.when_present("x.piano_id = %s", piano_id)
-    query.when_present("x.codice_fiscale = %s", codice_fiscale)
+    query.when_equal(piano_id=piano_id, codice_fiscale=codice_fiscale)
     return query.page(pagina, request, response, tenant=tenant_of(principal))

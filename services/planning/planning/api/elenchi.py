@@ -156,11 +156,7 @@ def elenca_deliberazioni(runtime: RuntimeDep, principal: Lettore, pagina: Pagina
                       "x.data, x.seduta_id, x.esito",
                       order=["x.anno", f"coalesce(x.progressivo, {SENZA_NUMERO})", "x.proposta_il", "x.id"],
                       descending=True)
-    query.when_present("x.anno = %s", anno)
-    query.when_present("x.tipo = %s", tipo)
-    query.when_present("x.stato = %s", stato)
-    query.when_present("x.numero = %s", numero)
-    query.when_present("x.seduta_id = %s", seduta_id)
+    query.when_equal(anno=anno, tipo=tipo, stato=stato, numero=numero, seduta_id=seduta_id)
     return query.page(pagina, request, response, tenant=tenant_of(principal))
 
 
@@ -177,7 +173,5 @@ def elenca_proposte_tavoli(runtime: RuntimeDep, principal: Lettore, pagina: Pagi
     query = ListQuery(runtime.read_model, "proposte_tavoli", "x.proposta_id, x.tavolo_id, x.piano_id, x.titolo, "
                       "x.area, x.intervento, x.formulata_da, x.ricevuta_il, x.stato, x.recepita",
                       order=["x.ricevuta_il", "x.id"], descending=True)
-    query.when_present("x.stato = %s", stato)
-    query.when_present("x.tavolo_id = %s", tavolo_id)
-    query.when_present("x.piano_id = %s", piano_id)
+    query.when_equal(stato=stato, tavolo_id=tavolo_id, piano_id=piano_id)
     return query.page(pagina, request, response, tenant=tenant_of(principal))
