@@ -24,6 +24,7 @@ from ambiti_kit.listing import LIST_RESPONSES, ListQuery, Pagina, PaginazioneDep
 from ambiti_kit.service import RuntimeDep
 
 from planning.api.deps import Lettore
+from planning.api.sedute import SedutaSintesi
 from planning.domain.deliberazione import TIPI as TIPI_DELIBERAZIONE
 from planning.domain.piano import STATI as STATI_PIANO
 from planning.projections.elenchi import STATI_DELIBERAZIONE, STATI_PROPOSTA_TAVOLO, STATI_SEDUTA
@@ -61,16 +62,7 @@ class PianoVoce(BaseModel):
     creato_il: datetime
 
 
-class SedutaVoce(BaseModel):
-    id: uuid.UUID
-    oggetto: str
-    luogo: str
-    stato: str
-    prima_convocazione: datetime
-    seconda_convocazione: datetime | None
-    convocazione: int | None
-    prima_deserta: bool
-    ordine_del_giorno: list[uuid.UUID]
+class SedutaVoce(SedutaSintesi):
     votate: int
 
 

@@ -51,9 +51,10 @@ class VotoWrite(StrictIn):
     voto: Literal["favorevole", "contrario", "astenuto"]
 
 
-class SedutaRead(BaseModel):
+class SedutaSintesi(BaseModel):
+    """A seduta as its list and its read both show it."""
+
     id: uuid.UUID
-    ambito: str
     oggetto: str
     luogo: str
     stato: str
@@ -62,6 +63,10 @@ class SedutaRead(BaseModel):
     convocazione: int | None
     prima_deserta: bool
     ordine_del_giorno: list[uuid.UUID]
+
+
+class SedutaRead(SedutaSintesi):
+    ambito: str
     componenti: list[dict[str, Any]]
     regola: dict[str, Any]
     presenze: dict[str, dict[str, Any]]
