@@ -4,10 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LOCAL_PACKAGES := -e shared -e services/planning -e services/finance -e services/partnership -e services/monitoring
+LOCAL_PACKAGES := -e shared -e services/planning -e services/finance -e services/partnership -e services/monitoring -e services/console
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install run infra test test-unit test-integration test-e2e bench seed-demo clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install chromium run infra test test-unit test-integration test-e2e bench seed-demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock shared/pyproject.toml services/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +20,14 @@ $(STAMP): requirements.txt requirements-dev.txt requirements.lock shared/pyproje
 
 install: $(STAMP)
 
+# The console's browser tests drive the system's Chromium: Debian's package, installed when missing
+# (as root, or with sudo). Nothing downloads a browser at run time.
+chromium:
+	@test -x $(CHROMIUM) || { echo "Chromium non trovato in $(CHROMIUM): installo il pacchetto Debian chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
+	  else sudo apt-get install -y -qq chromium >/dev/null; fi; }
+	@test -x $(CHROMIUM) || { echo "Chromium non disponibile: installare il pacchetto Debian chromium" >&2; exit 1; }
+
 run: install  ## start PostgreSQL, the broker and the four services (Ctrl-C stops all)
 	$(BIN)/ambiti run
 
@@ -27,7 +37,7 @@ infra: install  ## start only PostgreSQL and the broker
 seed-demo: install
 	$(BIN)/ambiti seed-demo
 
-test: install  ## every tier: unit, integration, end-to-end (one PostgreSQL and one broker per run)
+test: install chromium  ## every tier: unit, integration, end-to-end (one PostgreSQL and one broker per run)
 	$(PYTEST) services shared tests
 
 test-unit: install
@@ -36,7 +46,7 @@ test-unit: install
 test-integration: install
 	$(PYTEST) -m "integration" services shared tests
 
-test-e2e: install
+test-e2e: install chromium
 	$(PYTEST) -m e2e tests
 
 bench: install

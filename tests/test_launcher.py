@@ -1,7 +1,7 @@
 """`ambiti run` (what `make run` calls) on a fresh data directory, then the README's first request.
 
 No DATABASE_URL or KAFKA_BOOTSTRAP_SERVERS: the launcher must start its own PostgreSQL and
-Tansu, create the database and topics, start the four services, answer the README's
+Tansu, create the database and topics, start the four services and the console, answer the README's
 first request, and stop everything on SIGTERM.
 """
 
@@ -23,12 +23,12 @@ def test_run_starts_everything_from_nothing_serves_the_first_request_and_stops_c
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "AMBITI_NAMESPACE")}
     env["AMBITI_VAR_DIR"] = str(tmp_path / "var")
-    pg_port, kafka_port = free_port(), free_port()
+    pg_port, kafka_port, console_port = free_port(), free_port(), free_port()
     base = 20000 + (os.getpid() % 2000) * 4
     ambiti = str(Path(sys.executable).with_name("ambiti"))
     out = open(tmp_path / "run.out", "w+")
     run = subprocess.Popen([ambiti, "run", "--pg-port", str(pg_port), "--kafka-port", str(kafka_port),
-                            "--port-base", str(base)], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+                            "--port-base", str(base), "--console-port", str(console_port)], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
         wait_until(lambda: "Piattaforma avviata" in (tmp_path / "run.out").read_text() or run.poll() is not None,
                    timeout=180, interval=0.5, message="the platform to start")
@@ -37,6 +37,9 @@ def test_run_starts_everything_from_nothing_serves_the_first_request_and_stops_c
         for i, name in enumerate(("planning", "finance", "partnership", "monitoring")):
             assert f"http://127.0.0.1:{base + i}" in printed and name in printed
         assert (tmp_path / "var" / "pg" / "PG_VERSION").exists(), "PostgreSQL data lives under var/"
+        assert f"console      http://127.0.0.1:{console_port}" in printed, printed
+        login = httpx.get(f"http://127.0.0.1:{console_port}/accesso")
+        assert login.status_code == 200 and "Accesso di sviluppo" in login.text
 
         # The README's first request: a token from the CLI, then a plan, then its projection.
         token = subprocess.run([ambiti, "token", "--tenant", "15-S09", "--role", "coordinatore"], env=env,
@@ -53,5 +56,5 @@ def test_run_starts_everything_from_nothing_serves_the_first_request_and_stops_c
         out.close()
     assert code == 0, (tmp_path / "run.out").read_text()
     assert "Fermato." in (tmp_path / "run.out").read_text()
-    for port in (pg_port, kafka_port, base, base + 1, base + 2, base + 3):
+    for port in (pg_port, kafka_port, console_port, base, base + 1, base + 2, base + 3):
         assert port_is_free(port), f"port {port} still in use after the launcher stopped"

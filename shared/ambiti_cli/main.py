@@ -1,6 +1,6 @@
 """`ambiti`: the launcher and operator's command line of the platform.
 
-    ambiti run                      start PostgreSQL, the broker and the four services
+    ambiti run                      start PostgreSQL, the broker, the four services and the console
     ambiti infra                    start only PostgreSQL and the broker (for development)
     ambiti token --tenant 15-S09 --role coordinatore
     ambiti token --regione 15 --role regione
@@ -26,6 +26,7 @@ from ambiti_kit.auth import issue_token
 from ambiti_kit.settings import PlatformSettings, ServiceSettings
 
 SERVICES = {"planning": 8101, "finance": 8102, "partnership": 8103, "monitoring": 8104}
+CONSOLE_PORT = 8100
 DEFAULT_DB = "ambiti"
 
 
@@ -87,6 +88,17 @@ def start_services(env: dict[str, str], host: str = "127.0.0.1", ports: dict[str
     return started
 
 
+def console_env(env: dict[str, str], urls: dict[str, str]) -> dict[str, str]:
+    """The console's environment: the platform's, plus where each service answers."""
+    return {**env, **{f"AMBITI_{name.upper()}_URL": url for name, url in urls.items()}}
+
+
+def start_console(env: dict[str, str], urls: dict[str, str], port: int = CONSOLE_PORT, host: str = "127.0.0.1",
+                  log_dir: Path | None = None) -> tuple[str, subprocess.Popen]:
+    """Start the web console (a fifth process) in front of the services at ``urls``."""
+    return start_services(console_env(env, urls), host=host, ports={"console": port}, log_dir=log_dir)["console"]
+
+
 def stop_processes(processes: list[subprocess.Popen], timeout: float = 15.0) -> None:
     for process in processes:
         if process.poll() is None:
@@ -124,9 +136,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         (var_dir() / "log").mkdir(parents=True, exist_ok=True)
         ports = {name: args.port_base + i for i, name in enumerate(SERVICES)}
         services = start_services(env, ports=ports, log_dir=var_dir() / "log")
+        services["console"] = start_console(env, {name: url for name, (url, _) in services.items()},
+                                            port=args.console_port, log_dir=var_dir() / "log")
         print("\nPiattaforma avviata:")
+        print(f"  {'console':<12} {services['console'][0]}   (console web in italiano; accesso di sviluppo)")
         for name, (url, _) in services.items():
-            print(f"  {name:<12} {url}   (API: {url}/docs)")
+            if name != "console":
+                print(f"  {name:<12} {url}   (API: {url}/docs)")
         print(f"Log dei servizi in {var_dir() / 'log'}. Ctrl-C per fermare tutto.\n", flush=True)
 
         def check() -> str | None:
@@ -210,13 +226,14 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ambiti", description="Piattaforma degli Uffici di Piano")
     sub = p.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="avvia PostgreSQL, il broker e i quattro servizi")
+    run = sub.add_parser("run", help="avvia PostgreSQL, il broker, i quattro servizi e la console")
     infra = sub.add_parser("infra", help="avvia solo PostgreSQL e il broker")
     for sp, fn in ((run, cmd_run), (infra, cmd_infra)):
         sp.add_argument("--pg-port", type=int, default=54329)
         sp.add_argument("--kafka-port", type=int, default=19092)
         sp.set_defaults(fn=fn)
     run.add_argument("--port-base", type=int, default=8101, help="porta del primo servizio (poi +1, +2, +3)")
+    run.add_argument("--console-port", type=int, default=CONSOLE_PORT, help="porta della console web")
 
     token = sub.add_parser("token", help="emette un JWT di sviluppo firmato")
     token.add_argument("--tenant", help="l'Ambito, es. 15-S09")

@@ -1,0 +1,104 @@
+"""Who the user is: the one module that knows how a person logs in.
+
+In development and test the login page lets a developer choose an Ambito (or a Region), a role
+and, for the roles bound to one, a Comune; this module mints a development token signed with the
+platform's secret, exactly as ``ambiti token`` does. Production identity (OIDC, from the operations
+issue) replaces :func:`accedi` here and nothing else: the rest of the console only sees a
+:class:`Utente` with its token.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ambiti_kit.auth import COMUNE_PATTERN, REGIONE_PATTERN, TENANT_PATTERN, issue_token
+
+from console.settings import ConsoleSettings
+
+#: the roles a person logs in with, and how the console names them
+RUOLI: dict[str, str] = {
+    "coordinatore": "Coordinatore dell'Ufficio di Piano",
+    "amministrativo": "Amministrativo dell'Ufficio di Piano",
+    "componente_comitato": "Componente del Comitato (Sindaco o delegato)",
+    "assistente_sociale": "Assistente sociale del Comune",
+    "referente_ets": "Referente di un ente del terzo settore",
+    "referente_asl": "Referente dell'ASL",
+    "revisore": "Revisore dei conti",
+    "regione": "Funzionario della Regione",
+}
+#: roles that act for one Comune of the Ambito
+RUOLI_DEL_COMUNE = frozenset({"componente_comitato", "assistente_sociale"})
+
+
+class AccessoNonValido(ValueError):
+    """The login form was not filled in as it must be: ``errori`` maps each field to its message."""
+
+    def __init__(self, errori: dict[str, str]):
+        super().__init__("; ".join(errori.values()))
+        self.errori = errori
+
+
+@dataclass(frozen=True)
+class Utente:
+    token: str
+    ruolo: str
+    soggetto: str
+    scade: int
+    tenant: str | None = None
+    regione: str | None = None
+    comune: str | None = None
+
+    @property
+    def nome_ruolo(self) -> str:
+        return RUOLI.get(self.ruolo, self.ruolo)
+
+    def valido(self, ora: float | None = None) -> bool:
+        return (ora or time.time()) < self.scade
+
+    def da_sessione(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def dalla_sessione(cls, data: dict[str, Any] | None) -> "Utente | None":
+        try:
+            return cls(**data) if data else None
+        except TypeError:
+            return None
+
+
+def accesso_di_sviluppo(settings: ConsoleSettings) -> bool:
+    """Whether the login page may mint development tokens (never in production)."""
+    return settings.environment in ("development", "test")
+
+
+def accedi(settings: ConsoleSettings, *, ruolo: str, ambito: str = "", regione: str = "", comune: str = "",
+           soggetto: str = "") -> Utente:
+    """Log a developer in as ``ruolo`` of ``ambito`` (or of ``regione``); Italian errors per field."""
+    if not accesso_di_sviluppo(settings):
+        raise AccessoNonValido({"ruolo": "L'accesso di sviluppo non è disponibile in produzione."})
+    ambito, regione, comune, soggetto = (v.strip() for v in (ambito, regione, comune, soggetto))
+    errori: dict[str, str] = {}
+    if ruolo not in RUOLI:
+        errori["ruolo"] = "Scegliere un ruolo dall'elenco."
+    if ruolo == "regione":
+        if not REGIONE_PATTERN.fullmatch(regione):
+            errori["regione"] = "Il codice ISTAT della Regione ha due cifre (es. 15)."
+        ambito = ""
+    elif not TENANT_PATTERN.fullmatch(ambito):
+        errori["ambito"] = "Il codice dell'Ambito è il codice ISTAT della Regione, un trattino e il codice (es. 15-S09)."
+    if ruolo in RUOLI_DEL_COMUNE and not COMUNE_PATTERN.fullmatch(comune):
+        errori["comune"] = "Per questo ruolo indicare il codice ISTAT del Comune (6 cifre)."
+    elif comune and not COMUNE_PATTERN.fullmatch(comune):
+        errori["comune"] = "Il codice ISTAT del Comune ha 6 cifre."
+    if soggetto and not (3 <= len(soggetto) <= 128 and all(c.isalnum() or c in "._@:+-" for c in soggetto)):
+        errori["soggetto"] = "L'utente ha da 3 a 128 caratteri tra lettere, cifre e . _ @ : + -"
+    if errori:
+        raise AccessoNonValido(errori)
+    soggetto = soggetto or f"{ruolo}@{ambito or 'regione-' + regione}"
+    ttl = settings.session_seconds
+    token = issue_token(settings, roles=[ruolo], tenant=ambito or None, regione=regione or None,
+                        comune=comune or None, subject=soggetto, ttl_seconds=ttl)
+    return Utente(token=token, ruolo=ruolo, soggetto=soggetto, scade=int(time.time()) + ttl,
+                  tenant=ambito or None, regione=regione if ruolo == "regione" else None, comune=comune or None)

@@ -1,0 +1,47 @@
+"""Settings of the console process (pydantic-settings).
+
+The console holds no data of its own: it calls the four services with the user's token. It
+needs their base URLs, a secret to sign its session cookie, and (in development and test) the
+platform's JWT secret to mint development tokens at its login page.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+
+from ambiti_kit.settings import PlatformSettings
+
+DEVELOPMENT_SESSION_SECRET = "console-sviluppo-non-usare-in-produzione-0123456789"
+
+
+class ConsoleSettings(PlatformSettings):
+    planning_url: str = Field("http://127.0.0.1:8101", validation_alias="AMBITI_PLANNING_URL")
+    finance_url: str = Field("http://127.0.0.1:8102", validation_alias="AMBITI_FINANCE_URL")
+    partnership_url: str = Field("http://127.0.0.1:8103", validation_alias="AMBITI_PARTNERSHIP_URL")
+    monitoring_url: str = Field("http://127.0.0.1:8104", validation_alias="AMBITI_MONITORING_URL")
+    session_secret: SecretStr = Field(SecretStr(DEVELOPMENT_SESSION_SECRET),
+                                      validation_alias="AMBITI_CONSOLE_SECRET")
+    #: the session lasts a working day; the token inside it as long
+    session_seconds: int = Field(8 * 3600, validation_alias="AMBITI_CONSOLE_SESSION_SECONDS", ge=60)
+    #: the largest form the console accepts (a CSV of a month's services included); larger ones get 413
+    max_body_bytes: int = Field(5 * 1024 * 1024, validation_alias="AMBITI_MAX_BODY_BYTES", ge=1024)
+    #: seconds the console waits for a service before telling the user it is unavailable
+    api_timeout: float = Field(15.0, validation_alias="AMBITI_CONSOLE_API_TIMEOUT", gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_development_session_secret(self) -> "ConsoleSettings":
+        secret = self.session_secret.get_secret_value()
+        if self.environment == "production" and (
+            secret == DEVELOPMENT_SESSION_SECRET or len(secret) < 32 or len(set(secret)) < 8
+        ):
+            raise ValueError("AMBITI_CONSOLE_SECRET must be a real secret in production (32+ characters)")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over https in production; development and tests run on plain http."""
+        return self.environment == "production"
+
+    def service_urls(self) -> dict[str, str]:
+        return {"planning": self.planning_url, "finance": self.finance_url,
+                "partnership": self.partnership_url, "monitoring": self.monitoring_url}

@@ -1,0 +1,42 @@
+// The console's only script of its own: progressive enhancements, no business rule.
+(function () {
+  "use strict";
+  // A form marked data-una-volta (it moves money or writes an act) is sent once: its submit buttons
+  // are disabled on the first submit (its Idempotency-Key makes a second one harmless anyway).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-una-volta")) return;
+    if (form.dataset.inviato === "1") { event.preventDefault(); return; }
+    form.dataset.inviato = "1";
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) {
+        b.setAttribute("aria-disabled", "true"); b.classList.add("disabled");
+      });
+    }, 0);
+  }, true);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (form instanceof HTMLFormElement && form.dataset.inviato) {
+      delete form.dataset.inviato;
+      form.querySelectorAll(".disabled[aria-disabled]").forEach(function (b) {
+        b.removeAttribute("aria-disabled"); b.classList.remove("disabled");
+      });
+    }
+  });
+  // After an HTMX swap that shows errors, move the focus to their summary so screen readers announce it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var riepilogo = event.detail.target.querySelector("[data-riepilogo-errori]");
+    if (riepilogo) riepilogo.focus();
+  });
+  // Charts: a <canvas data-grafico='{...Chart.js config...}'> is drawn when Chart.js is on the page.
+  function disegna(radice) {
+    if (!window.Chart) return;
+    radice.querySelectorAll("canvas[data-grafico]").forEach(function (c) {
+      if (c.dataset.disegnato) return;
+      c.dataset.disegnato = "1";
+      new window.Chart(c, JSON.parse(c.dataset.grafico));
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { disegna(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { disegna(event.detail.target); });
+})();
