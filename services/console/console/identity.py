@@ -79,6 +79,7 @@ def accedi(settings: ConsoleSettings, *, ruolo: str, ambito: str = "", regione: 
     if not accesso_di_sviluppo(settings):
         raise AccessoNonValido({"ruolo": "L'accesso di sviluppo non è disponibile in produzione."})
     ambito, regione, comune, soggetto = (v.strip() for v in (ambito, regione, comune, soggetto))
+    ambito = ambito.upper()
     errori: dict[str, str] = {}
     if ruolo not in RUOLI:
         errori["ruolo"] = "Scegliere un ruolo dall'elenco."
