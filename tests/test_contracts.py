@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from kafka import KafkaConsumer, TopicPartition
@@ -581,3 +582,29 @@ def test_deploy_services_kafka_and_image_are_consistent() -> None:
     assert "requirements-dev" not in (ROOT / "requirements.txt").read_text()
     assert "./shared" in dockerfile and '"./services/${SERVICE}"' in dockerfile
     assert 'uvicorn \\"${SERVICE}.main:app\\" --host 0.0.0.0 --port 8000' in dockerfile
+
+
+def test_deploy_console_calls_the_services_by_their_kubernetes_names_and_holds_no_platform_secret() -> None:
+    from console.settings import ConsoleSettings
+
+    docs = {d["kind"]: d for d in _yaml_docs(DEPLOY / "k8s" / "services" / "console.yaml")}
+    deployment, svc = docs["Deployment"], docs["Service"]
+    pod = deployment["spec"]["template"]
+    assert svc["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    (container,) = pod["spec"]["containers"]
+    assert container["image"] == "ghcr.io/ambiti/console:1.0.0"
+    assert container["command"][:2] == ["uvicorn", "console.main:app"]
+    env = {e["name"]: e for e in container["env"]}
+    assert not {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "AMBITI_JWT_SECRET"} & env.keys()
+    for service in PRODUCERS:
+        target = {d["kind"]: d for d in _yaml_docs(DEPLOY / "k8s" / "services" / f"{service}.yaml")}["Service"]
+        assert env[f"AMBITI_{service.upper()}_URL"]["value"] == \
+            f"http://{target['metadata']['name']}.{target['metadata']['namespace']}.svc"
+    secrets = {d["metadata"]["name"]: d for d in _yaml_docs(DEPLOY / "k8s" / "secrets.example.yaml")}
+    ref = env["AMBITI_CONSOLE_SECRET"]["valueFrom"]["secretKeyRef"]
+    placeholder = secrets[ref["name"]]["stringData"][ref["key"]]
+    values = {name: e.get("value", "x") for name, e in env.items()}
+    settings = ConsoleSettings(**{**values, "AMBITI_CONSOLE_SECRET": "q7Vd-2mXp9Lr_Wk4Tz8Hn3Bc6Yf1Gs5J"})
+    assert settings.environment == "production" and settings.secure_cookies
+    with pytest.raises(ValueError):
+        ConsoleSettings(**{**values, "AMBITI_CONSOLE_SECRET": placeholder})

@@ -99,7 +99,7 @@ def accedi(settings: ConsoleSettings, *, ruolo: str, ambito: str = "", regione: 
         raise AccessoNonValido(errori)
     soggetto = soggetto or f"{ruolo}@{ambito or 'regione-' + regione}"
     ttl = settings.session_seconds
-    token = issue_token(settings, roles=[ruolo], tenant=ambito or None, regione=regione or None,
+    token = issue_token(settings.development_issuer(), roles=[ruolo], tenant=ambito or None, regione=regione or None,
                         comune=comune or None, subject=soggetto, ttl_seconds=ttl)
     return Utente(token=token, ruolo=ruolo, soggetto=soggetto, scade=int(time.time()) + ttl,
                   tenant=ambito or None, regione=regione if ruolo == "regione" else None, comune=comune or None)

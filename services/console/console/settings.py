@@ -1,20 +1,29 @@
 """Settings of the console process (pydantic-settings).
 
 The console holds no data of its own: it calls the four services with the user's token. It
-needs their base URLs, a secret to sign its session cookie, and (in development and test) the
-platform's JWT secret to mint development tokens at its login page.
+needs their base URLs and a secret to sign its session cookie. It never verifies tokens (the
+services do), so in production it does not hold the platform's JWT secret; in development and
+test it reads the platform's settings to mint development tokens at its login page.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ambiti_kit.settings import PlatformSettings
 
 DEVELOPMENT_SESSION_SECRET = "console-sviluppo-non-usare-in-produzione-0123456789"
 
 
-class ConsoleSettings(PlatformSettings):
+class ConsoleSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = Field(
+        "production", validation_alias="AMBITI_ENVIRONMENT")
+    log_level: str = Field("INFO", validation_alias="AMBITI_LOG_LEVEL")
     planning_url: str = Field("http://127.0.0.1:8101", validation_alias="AMBITI_PLANNING_URL")
     finance_url: str = Field("http://127.0.0.1:8102", validation_alias="AMBITI_FINANCE_URL")
     partnership_url: str = Field("http://127.0.0.1:8103", validation_alias="AMBITI_PARTNERSHIP_URL")
@@ -41,6 +50,10 @@ class ConsoleSettings(PlatformSettings):
     def secure_cookies(self) -> bool:
         """Cookies only over https in production; development and tests run on plain http."""
         return self.environment == "production"
+
+    def development_issuer(self) -> PlatformSettings:
+        """The platform's settings whose secret signs development tokens (never used in production)."""
+        return PlatformSettings(AMBITI_ENVIRONMENT=self.environment)
 
     def service_urls(self) -> dict[str, str]:
         return {"planning": self.planning_url, "finance": self.finance_url,

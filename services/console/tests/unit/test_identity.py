@@ -16,8 +16,9 @@ def settings() -> ConsoleSettings:
 
 def test_un_coordinatore_riceve_un_token_del_suo_ambito(settings) -> None:
     utente = accedi(settings, ruolo="coordinatore", ambito="15-S09")
-    claims = jwt.decode(utente.token, settings.jwt_secret.get_secret_value(), algorithms=["HS256"],
-                        audience=settings.jwt_audience)
+    piattaforma = settings.development_issuer()
+    claims = jwt.decode(utente.token, piattaforma.jwt_secret.get_secret_value(), algorithms=["HS256"],
+                        audience=piattaforma.jwt_audience)
     assert claims["tenant"] == "15-S09" and claims["roles"] == ["coordinatore"]
     assert utente.soggetto == "coordinatore@15-S09" and utente.valido()
     assert Utente.dalla_sessione(utente.da_sessione()) == utente
@@ -54,7 +55,8 @@ def test_campi_non_validi_hanno_un_messaggio_per_campo(settings, campi, campo) -
 
 
 def test_in_produzione_l_accesso_di_sviluppo_non_esiste() -> None:
-    produzione = ConsoleSettings(AMBITI_ENVIRONMENT="production", AMBITI_JWT_SECRET="x9" * 8 + "abcdefghijklmnop",
+    # no platform JWT secret at all: the console does not need it in production
+    produzione = ConsoleSettings(AMBITI_ENVIRONMENT="production",
                                  AMBITI_CONSOLE_SECRET="k" * 8 + "0123456789abcdefghijklmnopqrst")
     with pytest.raises(AccessoNonValido):
         accedi(produzione, ruolo="coordinatore", ambito="15-S09")
@@ -62,4 +64,4 @@ def test_in_produzione_l_accesso_di_sviluppo_non_esiste() -> None:
 
 def test_in_produzione_il_segreto_di_sviluppo_della_sessione_e_rifiutato() -> None:
     with pytest.raises(ValueError, match="AMBITI_CONSOLE_SECRET"):
-        ConsoleSettings(AMBITI_ENVIRONMENT="production", AMBITI_JWT_SECRET="x9" * 8 + "abcdefghijklmnop")
+        ConsoleSettings(AMBITI_ENVIRONMENT="production")
