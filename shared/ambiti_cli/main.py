@@ -2,6 +2,7 @@
 
     ambiti run                      start PostgreSQL, the broker, the four services and the console
     ambiti infra                    start only PostgreSQL and the broker (for development)
+    ambiti status                   what `ambiti run` started, restarts, and whether each part answers
     ambiti token --tenant 15-S09 --role coordinatore
     ambiti token --regione 15 --role regione
     ambiti seed-demo                a demo Ambito (S09 Sapri) with its Piano di Zona
@@ -22,6 +23,7 @@ from typing import Callable
 
 import httpx
 
+from ambiti_cli.supervisor import Child, Supervisor, write_state
 from ambiti_kit.auth import issue_token
 from ambiti_kit.settings import PlatformSettings, ServiceSettings
 
@@ -35,8 +37,10 @@ def var_dir() -> Path:
 
 
 def start_infrastructure(env: dict[str, str], cleanups: list[Callable[[], None]], *,
-                         pg_port: int = 54329, kafka_port: int = 19092) -> None:
-    """Start what ``env`` does not point at; set DATABASE_URL/KAFKA_BOOTSTRAP_SERVERS in it."""
+                         pg_port: int = 54329, kafka_port: int = 19092,
+                         children: list[Child] | None = None) -> None:
+    """Start what ``env`` does not point at; set DATABASE_URL/KAFKA_BOOTSTRAP_SERVERS in it.
+    With ``children``, each server started here is added to it for the supervisor."""
     from ambiti_cli.infra import EmbeddedPostgres, TansuBroker, ensure_database
 
     if env.get("DATABASE_URL"):
@@ -47,6 +51,9 @@ def start_infrastructure(env: dict[str, str], cleanups: list[Callable[[], None]]
         cleanups.append(pg.stop)
         env["DATABASE_URL"] = ensure_database(pg.url, DEFAULT_DB)
         print(f"PostgreSQL: embedded, {env['DATABASE_URL']} (dati in {pg.data_dir})")
+        if children is not None:
+            children.append(Child("postgresql", start=pg.start, alive=pg.alive, stop=pg.stop, pid=pg.pid,
+                                  url=env["DATABASE_URL"], note="stessi dati: nessun evento perso"))
     if env.get("KAFKA_BOOTSTRAP_SERVERS"):
         print(f"Kafka: esterno ({env['KAFKA_BOOTSTRAP_SERVERS']})")
     else:
@@ -56,6 +63,11 @@ def start_infrastructure(env: dict[str, str], cleanups: list[Callable[[], None]]
         cleanups.append(broker.stop)
         env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
         print(f"Kafka: Tansu embedded, {broker.bootstrap}")
+        if children is not None:
+            children.append(Child(
+                "broker", start=broker.start, alive=lambda: broker.process is not None and broker.process.poll() is None,
+                stop=broker.stop, pid=lambda: broker.process.pid if broker.process else None, url=broker.bootstrap,
+                note="il broker riparte vuoto: le relay ripubblicano ogni evento dal primo"))
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
@@ -72,20 +84,41 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> 
     raise TimeoutError(f"{url} not healthy after {timeout}s")
 
 
+def spawn_service(name: str, port: int, env: dict[str, str], host: str = "127.0.0.1",
+                  log_dir: Path | None = None) -> subprocess.Popen:
+    """One service (or the console) as its own uvicorn process, its output appended to its log."""
+    out = open(log_dir / f"{name}.log", "ab") if log_dir else None
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", f"{name}.main:app", "--host", host, "--port", str(port),
+         "--no-access-log", "--timeout-graceful-shutdown", "5"],
+        env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
+
+
 def start_services(env: dict[str, str], host: str = "127.0.0.1", ports: dict[str, int] | None = None,
                    log_dir: Path | None = None) -> dict[str, tuple[str, subprocess.Popen]]:
     """Start each service as its own uvicorn process; return name -> (url, process)."""
-    started = {}
-    for name, port in (ports or SERVICES).items():
-        out = open(log_dir / f"{name}.log", "ab") if log_dir else None
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"{name}.main:app", "--host", host, "--port", str(port),
-             "--no-access-log", "--timeout-graceful-shutdown", "5"],
-            env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
-        started[name] = (f"http://{host}:{port}", process)
+    started = {name: (f"http://{host}:{port}", spawn_service(name, port, env, host, log_dir))
+               for name, port in (ports or SERVICES).items()}
     for name, (url, process) in started.items():
         wait_healthy(url, process)
     return started
+
+
+def supervised_process(name: str, url: str, process: subprocess.Popen, env: dict[str, str],
+                       log_dir: Path | None) -> Child:
+    """A :class:`Child` for a service process: restarted on the same port with the same environment."""
+    port = int(url.rsplit(":", 1)[1])
+    holder = {"process": process}
+
+    def start() -> None:
+        holder["process"] = spawn_service(name, port, env, log_dir=log_dir)
+        wait_healthy(url, holder["process"])
+
+    def stop() -> None:
+        stop_processes([holder["process"]])
+
+    return Child(name, start=start, alive=lambda: holder["process"].poll() is None, stop=stop,
+                 pid=lambda: holder["process"].pid, url=url)
 
 
 def console_env(env: dict[str, str], urls: dict[str, str]) -> dict[str, str]:
@@ -127,38 +160,86 @@ def _serve_until_signal(check: Callable[[], str | None]) -> None:
         time.sleep(0.5)
 
 
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def state_file() -> Path:
+    return var_dir() / "run" / "state.json"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     cleanups: list[Callable[[], None]] = []
+    children: list[Child] = []
     services: dict[str, tuple[str, subprocess.Popen]] = {}
+    supervisor: Supervisor | None = None
     try:
-        start_infrastructure(env, cleanups, pg_port=args.pg_port, kafka_port=args.kafka_port)
-        (var_dir() / "log").mkdir(parents=True, exist_ok=True)
+        start_infrastructure(env, cleanups, pg_port=args.pg_port, kafka_port=args.kafka_port, children=children)
+        log_dir = var_dir() / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
         ports = {name: args.port_base + i for i, name in enumerate(SERVICES)}
-        services = start_services(env, ports=ports, log_dir=var_dir() / "log")
-        services["console"] = start_console(env, {name: url for name, (url, _) in services.items()},
-                                            port=args.console_port, log_dir=var_dir() / "log")
+        services = start_services(env, ports=ports, log_dir=log_dir)
+        urls = {name: url for name, (url, _) in services.items()}
+        services["console"] = start_console(env, urls, port=args.console_port, log_dir=log_dir)
+        for name, (url, process) in services.items():
+            children.append(supervised_process(name, url, process, console_env(env, urls) if name == "console"
+                                               else env, log_dir))
+        supervisor = Supervisor(children, _say, on_change=lambda sup: write_state(state_file(), sup))
+        supervisor.started()
         print("\nPiattaforma avviata:")
         print(f"  {'console':<12} {services['console'][0]}   (console web in italiano; accesso di sviluppo)")
-        for name, (url, _) in services.items():
-            if name != "console":
-                print(f"  {name:<12} {url}   (API: {url}/docs)")
-        print(f"Log dei servizi in {var_dir() / 'log'}. Ctrl-C per fermare tutto.\n", flush=True)
+        for name in SERVICES:
+            print(f"  {name:<12} {urls[name]}   (API: {urls[name]}/docs)")
+        print(f"Log dei servizi in {log_dir}; stato con `ambiti status`. Un processo che si ferma viene "
+              "riavviato. Ctrl-C per fermare tutto.\n", flush=True)
 
         def check() -> str | None:
-            for name, (_, process) in services.items():
-                if process.poll() is not None:
-                    return f"il servizio {name} si è fermato (codice {process.returncode}): arresto"
+            supervisor.tick()
             return None
 
         _serve_until_signal(check)
         return 0
     finally:
         print("Arresto in corso…", flush=True)
-        stop_processes([p for _, p in services.values()])
+        if supervisor is not None:
+            supervisor.stop_all()
+        else:
+            stop_processes([p for _, p in services.values()])
         for cleanup in reversed(cleanups):
             cleanup()
+        state_file().unlink(missing_ok=True)
         print("Fermato.")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """What `ambiti run` started, and whether each part answers now."""
+    import psutil
+
+    try:
+        state = json.loads(state_file().read_text())
+    except FileNotFoundError:
+        print("La piattaforma non è in esecuzione (nessun `ambiti run` attivo in questa cartella).")
+        return 3
+    if not psutil.pid_exists(state["launcher_pid"]):
+        print(f"Il launcher (pid {state['launcher_pid']}) non è più in esecuzione: stato non aggiornato.")
+        return 3
+    failed = False
+    print(f"{'processo':<12} {'pid':>7}  {'stato':<34} {'riavvii':>7}  indirizzo")
+    for child in state["children"]:
+        stato = child["state"]
+        url = child.get("url") or ""
+        if stato == "in esecuzione" and url.startswith("http"):
+            try:
+                ok = httpx.get(f"{url}/health", timeout=3).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            stato = "in esecuzione, risponde" if ok else "in esecuzione, non risponde"
+        failed |= "risponde" not in stato and stato != "in esecuzione"
+        print(f"{child['name']:<12} {child.get('pid') or '':>7}  {stato:<34} {child['restarts']:>7}  {url}")
+        if child.get("last_error"):
+            print(f"{'':<12} ultimo errore: {child['last_error']}")
+    return 1 if failed else 0
 
 
 def cmd_infra(args: argparse.Namespace) -> int:
@@ -234,6 +315,9 @@ def parser() -> argparse.ArgumentParser:
         sp.set_defaults(fn=fn)
     run.add_argument("--port-base", type=int, default=8101, help="porta del primo servizio (poi +1, +2, +3)")
     run.add_argument("--console-port", type=int, default=CONSOLE_PORT, help="porta della console web")
+
+    status = sub.add_parser("status", help="mostra i processi avviati da `ambiti run` e se rispondono")
+    status.set_defaults(fn=cmd_status)
 
     token = sub.add_parser("token", help="emette un JWT di sviluppo firmato")
     token.add_argument("--tenant", help="l'Ambito, es. 15-S09")
