@@ -1,6 +1,15 @@
 // The console's only script of its own: progressive enhancements, no business rule.
 (function () {
   "use strict";
+  // A 422 carries the form again with the service's messages beside their fields: swap it like a 200.
+  if (window.htmx) {
+    window.htmx.config.responseHandling = [
+      {code: "204", swap: false},
+      {code: "[23]..", swap: true},
+      {code: "422", swap: true},
+      {code: "[45]..", swap: false, error: true},
+    ];
+  }
   // A form marked data-una-volta (it moves money or writes an act) is sent once: its submit buttons
   // are disabled on the first submit (its Idempotency-Key makes a second one harmless anyway).
   document.addEventListener("submit", function (event) {
