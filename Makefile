@@ -11,12 +11,16 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: install chromium run infra test test-unit test-integration test-e2e bench seed-demo clean
 
+# pip's and setuptools' chatter goes to var/install.log (shown only if the installation fails).
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock shared/pyproject.toml services/*/pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps $(LOCAL_PACKAGES)
-	touch $(STAMP)
+	@mkdir -p var
+	@echo "Installo le dipendenze in $(VENV) (dettagli in var/install.log)…"
+	@{ $(PYTHON) -m venv $(VENV) \
+	  && $(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip \
+	  && $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock \
+	  && $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(LOCAL_PACKAGES); \
+	} > var/install.log 2>&1 || { cat var/install.log; echo "Installazione non riuscita (var/install.log)" >&2; exit 1; }
+	@touch $(STAMP)
 
 install: $(STAMP)
 
@@ -28,8 +32,8 @@ chromium:
 	  else sudo apt-get install -y -qq chromium >/dev/null; fi; }
 	@test -x $(CHROMIUM) || { echo "Chromium non disponibile: installare il pacchetto Debian chromium" >&2; exit 1; }
 
-run: install  ## start PostgreSQL, the broker and the four services (Ctrl-C stops all)
-	$(BIN)/ambiti run
+run: install  ## start PostgreSQL, the broker, the four services and the console (Ctrl-C stops all)
+	@$(BIN)/ambiti run
 
 infra: install  ## start only PostgreSQL and the broker
 	$(BIN)/ambiti infra
