@@ -1,7 +1,601 @@
-"""Pages of the console: finanza."""
+"""Pages of the console: finanza, the journey of the Ufficio di Piano's amministrativo.
+
+Funds and their acts, reference data and riparti, the Piano's budget and its allocations, the
+spending chain impegno → liquidazione → mandato, the Comuni's contributions and the
+rendicontazione with its CSV and XLSX files. Every figure on these pages is the finance
+service's: the console sends what the person typed (after :func:`in_notazione_api`, which only
+changes the notation of an amount) and shows what comes back.
+
+Every form that moves money carries its own Idempotency-Key: the GET that renders it puts a
+fresh key (``nuova_chiave()``) in the hidden field ``chiave``, the POST forwards it, and a
+re-rendered form (after an error) keeps it, so a double click or a resubmitted form moves the
+money once.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import uuid
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from console.dipendenze import ServiziDep, richiede
+from console.identity import Utente
+from console.pagine import nuova_chiave, pagina
+from console.servizi import Problema, Servizi
+from console.sessione import CAMPO_CSRF
+
+router = APIRouter(prefix="/finanza")
+
+#: who opens the finance pages (the revisore reads), and who writes (the service decides anyway)
+Lettore = Annotated[Utente, Depends(richiede("coordinatore", "amministrativo", "revisore"))]
+Contabile = Annotated[Utente, Depends(richiede("coordinatore", "amministrativo"))]
+
+#: the problems a form shows beside its fields; any other (401, 403, 404, 5xx) goes to the app's pages
+DA_MOSTRARE_NEL_MODULO = frozenset({400, 409, 412, 422})
+#: rows per page of a list unless the address asks for another number (1–200, as the services allow)
+RIGHE = 20
+CAMPI_NON_INVIATI = frozenset({CAMPO_CSRF, "chiave"})
+
+TIPI_ATTO_ASSEGNAZIONE = [("decreto", "Decreto"), ("delibera_giunta_regionale", "Delibera di Giunta regionale"),
+                          ("decreto_dirigenziale", "Decreto dirigenziale"), ("deliberazione", "Deliberazione"),
+                          ("determina", "Determina")]
+TIPI_ATTO_IMPEGNO = [("determina", "Determina"), ("deliberazione", "Deliberazione")]
+METODI_ARROTONDAMENTO = [("resto_maggiore", "Resto maggiore: le parti sommano al totale, al centesimo"),
+                         ("quote_arrotondate",
+                          "Quote pubblicate arrotondate, poi moltiplicate (può restare un residuo)")]
+MODALITA_MINIMO = [("integrazione", "Integrazione oltre il totale"),
+                   ("prelievo", "Prelievo proporzionale dagli altri destinatari")]
+MACRO_LIVELLI = [("1", "1 · Accesso e presa in carico"), ("2", "2 · Permanenza a domicilio"),
+                 ("3", "3 · Prima infanzia e servizi territoriali comunitari"),
+                 ("4", "4 · Servizi residenziali per fragilità"), ("5", "5 · Inclusione e sostegno al reddito")]
+#: how many criteria and instalments the forms offer (the services allow up to 10 and 12)
+CRITERI = 3
+RATE = 4
+
+_MIGLIAIA = re.compile(r"\d{1,3}(\.\d{3})+")
+
+
+def in_notazione_api(testo: str) -> str:
+    """An amount as a person types it, in the notation the services take: ``"1.234,56"`` → ``"1234.56"``.
+
+    Only the notation changes, never the value: spaces and a leading ``€`` go; with a decimal comma the
+    dots are thousands separators (removed) and the comma becomes the decimal point; without a comma,
+    dots grouping digits by three (``"250.000"``) are thousands separators, since an amount in euro has
+    at most two decimals. Anything else is sent as typed, and the service says what is wrong with it."""
+    t = testo.strip().removeprefix("€").replace("\u00a0", "").replace(" ", "")
+    if "," in t:
+        return t.replace(".", "").replace(",", ".")
+    if _MIGLIAIA.fullmatch(t):
+        return t.replace(".", "")
+    return t
+
+
+def _corpo(valori: dict[str, str], *, importi: tuple[str, ...] = (), interi: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON body of a form whose fields are named as the API names them (``atto.numero``,
+    ``criteri.0.peso``): dotted names nest, numeric parts are list positions, empty fields are left out
+    (the service names what is missing). ``importi`` go through :func:`in_notazione_api`; ``interi``
+    (years, counts) are sent as numbers when they are digits, as typed otherwise."""
+    corpo: dict[str, Any] = {}
+    for nome, valore in valori.items():
+        if nome in CAMPI_NON_INVIATI or valore is None or str(valore).strip() == "":
+            continue
+        generico = re.sub(r"\.\d+\.", ".N.", nome)
+        if nome in importi or generico in importi:
+            valore = in_notazione_api(valore)
+        elif (nome in interi or generico in interi) and str(valore).strip().isdigit():
+            valore = int(str(valore).strip())
+        parti = nome.split(".")
+        nodo: Any = corpo
+        for i, parte in enumerate(parti):
+            ultimo = i == len(parti) - 1
+            prossima_lista = not ultimo and parti[i + 1].isdigit()
+            if isinstance(nodo, list):
+                indice = int(parte)
+                while len(nodo) <= indice:
+                    nodo.append(None)
+                if ultimo:
+                    nodo[indice] = valore
+                else:
+                    if nodo[indice] is None:
+                        nodo[indice] = [] if prossima_lista else {}
+                    nodo = nodo[indice]
+            elif ultimo:
+                nodo[parte] = valore
+            else:
+                nodo = nodo.setdefault(parte, [] if prossima_lista else {})
+    return _senza_buchi(corpo)
+
+
+def _senza_buchi(valore: Any) -> Any:
+    """Rows of a repeated group left blank (the third criterion nobody filled in) are not sent."""
+    if isinstance(valore, dict):
+        return {k: _senza_buchi(v) for k, v in valore.items()}
+    if isinstance(valore, list):
+        return [_senza_buchi(v) for v in valore if v is not None]
+    return valore
+
+
+async def _modulo(request: Request) -> dict[str, str]:
+    form = await request.form()
+    valori: dict[str, Any] = {}
+    for nome in form.keys():
+        tutti = form.getlist(nome)
+        valori[nome] = tutti if len(tutti) > 1 else (tutti[0] if tutti else "")
+    return valori
+
+
+def _ripresenta(exc: Problema) -> None:
+    if exc.status not in DA_MOSTRARE_NEL_MODULO:
+        raise exc
+
+
+def _indirizzo(base: str, filtri: dict[str, Any], limite: int = RIGHE) -> str:
+    """The address of a list with its filters and page size (not its cursor): what "Mostra altri" continues."""
+    q = {k: v for k, v in {**filtri, "limite": limite if limite != RIGHE else None}.items() if v not in (None, "")}
+    return f"{base}?{urlencode(q)}" if q else base
+
+
+async def _elenco(servizi: Servizi, utente: Utente, path: str, filtri: dict[str, Any], dopo: str | None,
+                  limite: int) -> tuple[dict[str, Any], dict[str, str], Problema | None]:
+    """One page of a finance list; a filter the service refuses is shown beside its field."""
+    try:
+        return await servizi.pagina(utente, "finance", path, limite=limite, dopo=dopo, **filtri), {}, None
+    except Problema as exc:
+        if exc.status != 422:
+            raise
+        return {"elementi": [], "successivo": None}, exc.per_campo(), exc
+
+
+def _opzioni_fondi(catalogo: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return [(f["codice"], f'{f["codice"]} · {f["nome"]}') for f in catalogo]
+
+
+def _vai(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+Limite = Annotated[int, Query(ge=1, le=200)]
+
+
+# -- funds --------------------------------------------------------------------------------------------
+
+@router.get("")
+async def fondi(request: Request, servizi: ServiziDep, utente: Lettore, fondo: str | None = None,
+                annualita: str | None = None, dopo: str | None = None, limite: Limite = RIGHE) -> Response:
+    catalogo = await servizi.leggi(utente, "finance", "/fondi")
+    filtri = {"fondo": fondo, "annualita": annualita}
+    elenco, errori, problema = await _elenco(servizi, utente, "/assegnazioni", filtri, dopo, limite)
+    return pagina(request, "finanza/fondi.html", titolo="Finanza: fondi e assegnazioni", catalogo=catalogo,
+                  fondi_opzioni=_opzioni_fondi(catalogo),
+                  nomi={v["codice"]: v["nome"] for v in catalogo}, elenco=elenco, filtri=filtri, errori=errori,
+                  problema=problema, indirizzo=_indirizzo("/finanza", filtri, limite),
+                  esito=request.query_params.get("esito"))
+
+
+@router.get("/assegnazioni/nuova")
+async def nuova_assegnazione(request: Request, servizi: ServiziDep, utente: Contabile) -> Response:
+    catalogo = await servizi.leggi(utente, "finance", "/fondi")
+    return pagina(request, "finanza/assegnazione_nuova.html", titolo="Registra un'assegnazione", catalogo=catalogo,
+                  fondi_opzioni=_opzioni_fondi(catalogo),
+                  valori={}, tipi_atto=TIPI_ATTO_ASSEGNAZIONE, macro_livelli=MACRO_LIVELLI)
+
+
+@router.post("/assegnazioni/nuova")
+async def registra_assegnazione(request: Request, servizi: ServiziDep, utente: Contabile) -> Response:
+    valori = await _modulo(request)
+    livelli = valori.pop("vincoli.macro_livelli_servizi", [])
+    livelli = [livelli] if isinstance(livelli, str) else list(livelli)
+    corpo = _corpo(valori, importi=("importo", "vincoli.quota_servizi_percentuale"), interi=("annualita",))
+    if livelli:
+        corpo.setdefault("vincoli", {})["macro_livelli_servizi"] = livelli
+    try:
+        creata = (await servizi.chiama(utente, "finance", "POST", "/assegnazioni", json=corpo)).dati
+    except Problema as exc:
+        _ripresenta(exc)
+        catalogo = await servizi.leggi(utente, "finance", "/fondi")
+        return pagina(request, "finanza/assegnazione_nuova.html", status_code=exc.status,
+                      titolo="Registra un'assegnazione", catalogo=catalogo,
+                  fondi_opzioni=_opzioni_fondi(catalogo), valori={**valori, "livelli": livelli},
+                      tipi_atto=TIPI_ATTO_ASSEGNAZIONE, macro_livelli=MACRO_LIVELLI, errori=exc.per_campo(),
+                      problema=exc)
+    return _vai(f"/finanza/assegnazioni/{creata['fondo']}/{creata['annualita']}?esito=registrata")
+
+
+@router.get("/assegnazioni/{fondo}/{annualita}")
+async def assegnazione(request: Request, fondo: str, annualita: int, servizi: ServiziDep,
+                       utente: Lettore) -> Response:
+    a = await servizi.leggi(utente, "finance", f"/assegnazioni/{fondo}/{annualita}")
+    stanziamenti = await servizi.tutti(utente, "finance", "/stanziamenti", fondo=fondo, annualita=annualita)
+    return pagina(request, "finanza/assegnazione.html", titolo=f"{a['fondo']} · annualità {a['annualita']}",
+                  a=a, stanziamenti=stanziamenti, tipi_atto=dict(TIPI_ATTO_ASSEGNAZIONE),
+                  esito=request.query_params.get("esito"))
+
+
+# -- reference data and riparti ---------------------------------------------------------------------
+
+@router.get("/dati-riferimento")
+async def dati_riferimento(request: Request, servizi: ServiziDep, utente: Lettore, nome: str | None = None,
+                           dopo: str | None = None, limite: Limite = RIGHE) -> Response:
+    filtri = {"nome": nome}
+    elenco, errori, problema = await _elenco(servizi, utente, "/dati-riferimento", filtri, dopo, limite)
+    return pagina(request, "finanza/dati.html", titolo="Dati di riferimento", elenco=elenco, filtri=filtri,
+                  errori=errori, problema=problema, valori={},
+                  indirizzo=_indirizzo("/finanza/dati-riferimento", filtri, limite),
+                  esito=request.query_params.get("esito"))
+
+
+@router.post("/dati-riferimento")
+async def carica_dati(request: Request, servizi: ServiziDep, utente: Contabile) -> Response:
+    valori = await _modulo(request)
+    try:
+        await servizi.chiama(utente, "finance", "POST", "/dati-riferimento", json=_corpo(valori))
+    except Problema as exc:
+        _ripresenta(exc)
+        elenco = await servizi.pagina(utente, "finance", "/dati-riferimento", limite=RIGHE)
+        return pagina(request, "finanza/dati.html", status_code=exc.status, titolo="Dati di riferimento",
+                      elenco=elenco, filtri={}, valori=valori, errori=exc.per_campo(), problema=exc,
+                      indirizzo="/finanza/dati-riferimento")
+    return _vai("/finanza/dati-riferimento?esito=caricati")
+
+
+@router.get("/riparti")
+async def riparti(request: Request, servizi: ServiziDep, utente: Lettore, q: str | None = None,
+                  dopo: str | None = None, limite: Limite = RIGHE) -> Response:
+    filtri = {"q": q}
+    elenco, errori, problema = await _elenco(servizi, utente, "/riparti", filtri, dopo, limite)
+    return pagina(request, "finanza/riparti.html", titolo="Riparti", elenco=elenco, filtri=filtri, errori=errori,
+                  problema=problema, indirizzo=_indirizzo("/finanza/riparti", filtri, limite))
+
+
+async def _modulo_riparto(request: Request, servizi: Servizi, utente: Utente, valori: dict[str, Any], *,
+                          status_code: int = 200, errori: dict[str, str] | None = None,
+                          problema: Problema | None = None) -> Response:
+    dati = await servizi.tutti(utente, "finance", "/dati-riferimento")
+    return pagina(request, "finanza/riparto_nuovo.html", status_code=status_code, titolo="Nuovo riparto",
+                  valori=valori, dati=dati, metodi=METODI_ARROTONDAMENTO, modalita=MODALITA_MINIMO,
+                  criteri=CRITERI, errori=errori or {}, problema=problema)
+
+
+@router.get("/riparti/nuovo")
+async def nuovo_riparto(request: Request, servizi: ServiziDep, utente: Contabile,
+                        dati_riferimento_id: str | None = None) -> Response:
+    return await _modulo_riparto(request, servizi, utente, {"dati_riferimento_id": dati_riferimento_id or "",
+                                                            "arrotondamento.metodo": "resto_maggiore",
+                                                            "arrotondamento.decimali_percentuale": "2"})
+
+
+def _corpo_riparto(valori: dict[str, Any]) -> dict[str, Any]:
+    corpo = _corpo(valori, importi=("totale", "minimo.importo"), interi=("arrotondamento.decimali_percentuale",))
+    if set(corpo.get("minimo") or {}) == {"modalita"}:  # a mode chosen without an amount: no minimum
+        corpo.pop("minimo")
+    return corpo
+
+
+@router.post("/riparti/verifica")
+async def verifica_riparto(request: Request, servizi: ServiziDep, utente: Contabile) -> Response:
+    """The step before storing: what will be sent, and the recipients of the chosen reference data, as the
+    service holds them. The finance service has no simulation of a riparto (only ``POST /riparti``, which
+    stores it): the split itself is shown once the service has computed and recorded it."""
+    valori = await _modulo(request)
+    corpo = _corpo_riparto(valori)
+    errori: dict[str, str] = {}
+    if not corpo.get("dati_riferimento_id"):
+        errori["dati_riferimento_id"] = "Scegliere i dati di riferimento su cui ripartire."
+    dati = None
+    if not errori:
+        try:
+            dati = await servizi.leggi(utente, "finance", f"/dati-riferimento/{corpo['dati_riferimento_id']}")
+        except Problema as exc:
+            if exc.status not in (404, 422):
+                raise
+            errori["dati_riferimento_id"] = "I dati di riferimento scelti non esistono in questo Ambito."
+    if errori:
+        return await _modulo_riparto(request, servizi, utente, valori, status_code=422, errori=errori)
+    return pagina(request, "finanza/riparto_verifica.html", titolo="Verifica del riparto", valori=valori,
+                  corpo=corpo, dati=dati, metodi=dict(METODI_ARROTONDAMENTO), modalita=dict(MODALITA_MINIMO))
+
+
+@router.post("/riparti")
+async def esegui_riparto(request: Request, servizi: ServiziDep, utente: Contabile) -> Response:
+    valori = await _modulo(request)
+    if valori.get("azione") == "correggi":
+        return await _modulo_riparto(request, servizi, utente, valori)
+    valori.pop("azione", None)
+    try:
+        r = (await servizi.chiama(utente, "finance", "POST", "/riparti", json=_corpo_riparto(valori))).dati
+    except Problema as exc:
+        _ripresenta(exc)
+        return await _modulo_riparto(request, servizi, utente, valori, status_code=exc.status,
+                                     errori=exc.per_campo(), problema=exc)
+    return _vai(f"/finanza/riparti/{r['id']}?esito=registrato")
+
+
+@router.get("/riparti/{riparto_id}")
+async def riparto(request: Request, riparto_id: uuid.UUID, servizi: ServiziDep, utente: Lettore) -> Response:
+    r = await servizi.leggi(utente, "finance", f"/riparti/{riparto_id}", verifica="true")
+    totali = r["risultato"]["totali"]
+    # Warnings are the service's own figures that deserve a look, named, not recomputed.
+    avvisi = []
+    if totali["residuo"] not in ("0.00", "-0.00"):
+        avvisi.append(("residuo", "Resta un residuo non ripartito", totali["residuo"],
+                       "Le quote arrotondate non sommano al totale: l'atto deve dichiarare il residuo."))
+    if totali["integrazioni"] != "0.00":
+        avvisi.append(("integrazioni", "Integrazioni per il minimo oltre il totale", totali["integrazioni"],
+                       "Alcuni destinatari ricevono il minimo con un'integrazione che si aggiunge al totale."))
+    if totali["prelievi"] != "0.00":
+        avvisi.append(("prelievi", "Prelievi dagli altri destinatari per il minimo", totali["prelievi"],
+                       "Il minimo è finanziato togliendo la differenza, in proporzione, agli altri destinatari."))
+    return pagina(request, "finanza/riparto.html", titolo=r["oggetto"], r=r, totali=totali, avvisi=avvisi,
+                  metodi=dict(METODI_ARROTONDAMENTO), esito=request.query_params.get("esito"))
+
+
+# -- budget and allocations ------------------------------------------------------------------------
+
+@router.get("/budget")
+async def budget_scelta(request: Request, servizi: ServiziDep, utente: Lettore) -> Response:
+    piani = await servizi.tutti(utente, "planning", "/piani")
+    return pagina(request, "finanza/budget_piani.html", titolo="Budget dei Piani di Zona", piani=piani)
+
+
+@router.get("/budget/{piano_id}")
+async def budget(request: Request, piano_id: uuid.UUID, servizi: ServiziDep, utente: Lettore) -> Response:
+    b = await servizi.leggi(utente, "finance", f"/budget/{piano_id}")
+    stanziamenti = await servizi.tutti(utente, "finance", "/stanziamenti", piano_id=str(piano_id))
+    return pagina(request, "finanza/budget.html", titolo=f"Budget del Piano {b['anno_inizio']}–{b['anno_fine']}",
+                  b=b, stanziamenti=stanziamenti, esito=request.query_params.get("esito"))
+
+
+async def _modulo_allocazione(request: Request, servizi: Servizi, utente: Utente, piano_id: uuid.UUID,
+                              valori: dict[str, Any], chiave: str, *, status_code: int = 200,
+                              errori: dict[str, str] | None = None, problema: Problema | None = None) -> Response:
+    b = await servizi.leggi(utente, "finance", f"/budget/{piano_id}")
+    assegnazioni = await servizi.tutti(utente, "finance", "/assegnazioni", fondo=valori.get("fondo") or None)
+    return pagina(request, "finanza/allocazione.html", status_code=status_code, titolo="Alloca un fondo a una linea",
+                  b=b, valori=valori, chiave=chiave, assegnazioni=assegnazioni, errori=errori or {},
+                  problema=problema)
+
+
+@router.get("/budget/{piano_id}/allocazioni/nuova")
+async def nuova_allocazione(request: Request, piano_id: uuid.UUID, servizi: ServiziDep, utente: Contabile,
+                            intervento: str = "", fondo: str = "", anno: str = "") -> Response:
+    return await _modulo_allocazione(request, servizi, utente, piano_id,
+                                     {"intervento": intervento, "fondo": fondo, "anno": anno, "annualita": anno},
+                                     nuova_chiave())
+
+
+@router.post("/budget/{piano_id}/allocazioni/nuova")
+async def alloca(request: Request, piano_id: uuid.UUID, servizi: ServiziDep, utente: Contabile) -> Response:
+    valori = await _modulo(request)
+    chiave = str(valori.get("chiave") or nuova_chiave())
+    corpo = _corpo(valori, importi=("importo",), interi=("anno", "annualita"))
+    try:
+        s = (await servizi.chiama(utente, "finance", "POST", f"/budget/{piano_id}/allocazioni", json=corpo,
+                                  chiave=chiave)).dati
+    except Problema as exc:
+        _ripresenta(exc)
+        return await _modulo_allocazione(request, servizi, utente, piano_id, valori, chiave, status_code=exc.status,
+                                         errori=exc.per_campo(), problema=exc)
+    return _vai(f"/finanza/stanziamenti/{s['id']}?esito=allocazione")
+
+
+# -- allocations and the spending chain -------------------------------------------------------------
+
+@router.get("/stanziamenti")
+async def stanziamenti(request: Request, servizi: ServiziDep, utente: Lettore, fondo: str | None = None,
+                       annualita: str | None = None, intervento: str | None = None, dopo: str | None = None,
+                       limite: Limite = RIGHE) -> Response:
+    catalogo = await servizi.leggi(utente, "finance", "/fondi")
+    filtri = {"fondo": fondo, "annualita": annualita, "intervento": intervento}
+    elenco, errori, problema = await _elenco(servizi, utente, "/stanziamenti", filtri, dopo, limite)
+    return pagina(request, "finanza/stanziamenti.html", titolo="Stanziamenti", catalogo=catalogo,
+                  fondi_opzioni=_opzioni_fondi(catalogo), elenco=elenco,
+                  filtri=filtri, errori=errori, problema=problema,
+                  indirizzo=_indirizzo("/finanza/stanziamenti", filtri, limite))
+
+
+ESITI = {"allocazione": "Allocazione registrata: lo stanziamento è aggiornato.",
+         "impegno": "Impegno registrato.", "liquidazione": "Liquidazione registrata.",
+         "mandato": "Mandato di pagamento emesso.", "riduzione": "Riduzione dell'impegno registrata."}
+
+
+@router.get("/stanziamenti/{stanziamento_id}")
+async def stanziamento(request: Request, stanziamento_id: uuid.UUID, servizi: ServiziDep,
+                       utente: Lettore) -> Response:
+    s = await servizi.leggi(utente, "finance", f"/stanziamenti/{stanziamento_id}")
+    impegni = await servizi.tutti(utente, "finance", "/impegni", stanziamento_id=str(stanziamento_id))
+    liquidazioni = await servizi.tutti(utente, "finance", "/liquidazioni", stanziamento_id=str(stanziamento_id))
+    mandati = await servizi.tutti(utente, "finance", "/mandati", stanziamento_id=str(stanziamento_id))
+    return pagina(request, "finanza/stanziamento.html", titolo=f"Stanziamento {s['fondo']} {s['annualita']} · "
+                  f"{s['intervento']} ({s['anno']})", s=s, impegni=impegni, liquidazioni=liquidazioni,
+                  mandati=mandati, esito=ESITI.get(request.query_params.get("esito") or ""),
+                  scrive=utente.ruolo in ("coordinatore", "amministrativo"))
+
+
+def _movimento(template: str, titolo: str, percorso: str, importi: tuple[str, ...], esito: str):
+    """The GET and POST of one money form on an allocation: the GET generates the key, the POST forwards it
+    (and keeps it when the form comes back with the service's errors), success goes back to the allocation."""
+
+    async def contesto(servizi: Servizi, utente: Utente, stanziamento_id: uuid.UUID,
+                       parametri: dict[str, str]) -> dict[str, Any]:
+        s = await servizi.leggi(utente, "finance", f"/stanziamenti/{stanziamento_id}")
+        return {"s": s, "impegno": s["impegni"].get(parametri.get("impegno_id", "")),
+                "liquidazione": s["liquidazioni"].get(parametri.get("liquidazione_id", "")), **parametri}
+
+    async def mostra(request: Request, stanziamento_id: uuid.UUID, servizi: ServiziDep, utente: Contabile) -> Response:
+        parametri = dict(request.path_params)
+        parametri.pop("stanziamento_id")
+        ctx = await contesto(servizi, utente, stanziamento_id, parametri)
+        if ("impegno_id" in parametri and ctx["impegno"] is None) or \
+                ("liquidazione_id" in parametri and ctx["liquidazione"] is None):
+            raise Problema(404, "Non trovato", "")
+        return pagina(request, template, titolo=titolo, valori={}, chiave=nuova_chiave(), tipi_atto=TIPI_ATTO_IMPEGNO,
+                      **ctx)
+
+    async def invia(request: Request, stanziamento_id: uuid.UUID, servizi: ServiziDep, utente: Contabile) -> Response:
+        parametri = dict(request.path_params)
+        parametri.pop("stanziamento_id")
+        valori = await _modulo(request)
+        chiave = str(valori.get("chiave") or nuova_chiave())
+        path = f"/stanziamenti/{stanziamento_id}" + percorso.format(**parametri)
+        try:
+            await servizi.chiama(utente, "finance", "POST", path, json=_corpo(valori, importi=importi), chiave=chiave)
+        except Problema as exc:
+            _ripresenta(exc)
+            ctx = await contesto(servizi, utente, stanziamento_id, parametri)
+            return pagina(request, template, status_code=exc.status, titolo=titolo, valori=valori, chiave=chiave,
+                          tipi_atto=TIPI_ATTO_IMPEGNO, errori=exc.per_campo(), problema=exc, **ctx)
+        return _vai(f"/finanza/stanziamenti/{stanziamento_id}?esito={esito}")
+
+    return mostra, invia
+
+
+for _url, _template, _titolo, _percorso, _importi, _esito in (
+        ("/stanziamenti/{stanziamento_id}/impegni/nuovo", "finanza/impegno.html", "Nuovo impegno", "/impegni",
+         ("importo",), "impegno"),
+        ("/stanziamenti/{stanziamento_id}/impegni/{impegno_id}/riduzioni/nuova", "finanza/riduzione.html",
+         "Riduzione dell'impegno", "/impegni/{impegno_id}/riduzioni", ("importo",), "riduzione"),
+        ("/stanziamenti/{stanziamento_id}/impegni/{impegno_id}/liquidazioni/nuova", "finanza/liquidazione.html",
+         "Nuova liquidazione", "/impegni/{impegno_id}/liquidazioni", ("importo",), "liquidazione"),
+        ("/stanziamenti/{stanziamento_id}/liquidazioni/{liquidazione_id}/mandati/nuovo", "finanza/mandato.html",
+         "Emetti un mandato di pagamento", "/liquidazioni/{liquidazione_id}/mandati", ("importo",), "mandato")):
+    _mostra, _invia = _movimento(_template, _titolo, _percorso, _importi, _esito)
+    router.add_api_route(_url, _mostra, methods=["GET"])
+    router.add_api_route(_url, _invia, methods=["POST"])
+
+
+@router.get("/impegni")
+async def impegni(request: Request, servizi: ServiziDep, utente: Lettore, fondo: str | None = None,
+                  annualita: str | None = None, comune: str | None = None, beneficiario: str | None = None,
+                  cig: str | None = None, da_liquidare: str | None = None, dopo: str | None = None,
+                  limite: Limite = RIGHE) -> Response:
+    catalogo = await servizi.leggi(utente, "finance", "/fondi")
+    filtri = {"fondo": fondo, "annualita": annualita, "comune": comune, "beneficiario": beneficiario, "cig": cig,
+              "da_liquidare": da_liquidare}
+    elenco, errori, problema = await _elenco(servizi, utente, "/impegni", filtri, dopo, limite)
+    return pagina(request, "finanza/impegni.html", titolo="Impegni", catalogo=catalogo,
+                  fondi_opzioni=_opzioni_fondi(catalogo), elenco=elenco,
+                  filtri=filtri, errori=errori, problema=problema,
+                  indirizzo=_indirizzo("/finanza/impegni", filtri, limite))
+
+
+@router.get("/mandati")
+async def mandati(request: Request, servizi: ServiziDep, utente: Lettore, beneficiario: str | None = None,
+                  dal: str | None = None, al: str | None = None, dopo: str | None = None,
+                  limite: Limite = RIGHE) -> Response:
+    filtri = {"beneficiario": beneficiario, "dal": dal, "al": al}
+    elenco, errori, problema = await _elenco(servizi, utente, "/mandati", filtri, dopo, limite)
+    return pagina(request, "finanza/mandati.html", titolo="Mandati di pagamento", elenco=elenco, filtri=filtri,
+                  errori=errori, problema=problema,
+                  indirizzo=_indirizzo("/finanza/mandati", filtri, limite))
+
+
+# -- the Comuni's contributions ---------------------------------------------------------------------
+
+def _valori_contributi(anno: str = "") -> dict[str, Any]:
+    return {"anno": anno, "metodo": "pro_capite"}
+
+
+@router.get("/contributi")
+async def contributi(request: Request, servizi: ServiziDep, utente: Lettore, dopo: str | None = None,
+                     limite: Limite = RIGHE) -> Response:
+    elenco = await servizi.pagina(utente, "finance", "/contributi", limite=limite, dopo=dopo)
+    return pagina(request, "finanza/contributi.html", titolo="Contributi dei Comuni", elenco=elenco,
+                  valori=_valori_contributi(), rate=RATE, indirizzo="/finanza/contributi")
+
+
+@router.post("/contributi")
+async def determina_contributi(request: Request, servizi: ServiziDep, utente: Contabile) -> Response:
+    valori = await _modulo(request)
+    anno = str(valori.get("anno") or "").strip()
+    corpo = _corpo({k: v for k, v in valori.items() if k != "anno"},
+                   importi=("quota_pro_capite", "scadenze.N.percentuale"))
+    corpo.setdefault("scadenze", [])
+    errori: dict[str, str] = {}
+    problema = None
+    if not (anno.isdigit() and len(anno) == 4):
+        errori["anno"] = "Indicare l'anno con quattro cifre (es. 2026)."
+    else:
+        try:
+            await servizi.chiama(utente, "finance", "POST", f"/contributi/{anno}", json=corpo)
+            return _vai(f"/finanza/contributi/{anno}?esito=determinati")
+        except Problema as exc:
+            _ripresenta(exc)
+            errori, problema = exc.per_campo(), exc
+    elenco = await servizi.pagina(utente, "finance", "/contributi", limite=RIGHE)
+    return pagina(request, "finanza/contributi.html", status_code=problema.status if problema else 422,
+                  titolo="Contributi dei Comuni", elenco=elenco, valori=valori, rate=RATE, errori=errori,
+                  problema=problema, indirizzo="/finanza/contributi")
+
+
+async def _situazione(request: Request, servizi: Servizi, utente: Utente, anno: int, al: str | None,
+                      valori: dict[str, Any], *, status_code: int = 200, errori: dict[str, str] | None = None,
+                      problema: Problema | None = None) -> Response:
+    errori = dict(errori or {})
+    try:
+        c = await servizi.leggi(utente, "finance", f"/contributi/{anno}", al=al)
+    except Problema as exc:
+        if exc.status != 422 or not al:
+            raise
+        errori.update({"al": m for m in exc.per_campo().values()} or {"al": exc.dettaglio})
+        c = await servizi.leggi(utente, "finance", f"/contributi/{anno}")
+    return pagina(request, "finanza/contributi_anno.html", status_code=status_code,
+                  titolo=f"Contributi dei Comuni {anno}", c=c, anno=anno, al=al or "", valori=valori,
+                  errori=errori, problema=problema, esito=request.query_params.get("esito"))
+
+
+@router.get("/contributi/{anno}")
+async def contributi_anno(request: Request, anno: int, servizi: ServiziDep, utente: Lettore,
+                          al: str | None = None) -> Response:
+    return await _situazione(request, servizi, utente, anno, al, {})
+
+
+@router.post("/contributi/{anno}/versamenti")
+async def versa(request: Request, anno: int, servizi: ServiziDep, utente: Contabile) -> Response:
+    valori = await _modulo(request)
+    try:
+        await servizi.chiama(utente, "finance", "POST", f"/contributi/{anno}/versamenti",
+                             json=_corpo(valori, importi=("importo",)))
+    except Problema as exc:
+        _ripresenta(exc)
+        return await _situazione(request, servizi, utente, anno, None, valori, status_code=exc.status,
+                                 errori=exc.per_campo(), problema=exc)
+    return _vai(f"/finanza/contributi/{anno}?esito=versamento")
+
+
+# -- rendicontazione ---------------------------------------------------------------------------------
+
+@router.get("/rendicontazione")
+async def rendicontazione(request: Request, servizi: ServiziDep, utente: Lettore, fondo: str | None = None,
+                          annualita: str | None = None) -> Response:
+    catalogo = await servizi.leggi(utente, "finance", "/fondi")
+    filtri = {"fondo": fondo, "annualita": annualita}
+    errori: dict[str, str] = {}
+    problema = None
+    try:
+        r = await servizi.leggi(utente, "finance", "/rendicontazione", **filtri)
+    except Problema as exc:
+        if exc.status != 422:
+            raise
+        r, errori, problema = None, exc.per_campo(), exc
+    q = urlencode({k: v for k, v in filtri.items() if v})
+    return pagina(request, "finanza/rendicontazione.html", titolo="Rendicontazione", catalogo=catalogo,
+                  fondi_opzioni=_opzioni_fondi(catalogo), r=r,
+                  filtri=filtri, errori=errori, problema=problema, q=("?" + q) if q else "")
+
+
+@router.get("/rendicontazione/export.{formato}")
+async def scarica_rendicontazione(formato: str, servizi: ServiziDep, utente: Lettore, fondo: str | None = None,
+                                  annualita: str | None = None) -> Response:
+    """The service's file as it sent it: its bytes, its content type, an attachment with its name."""
+    if formato not in ("csv", "xlsx"):
+        raise Problema(404, "Non trovato", "")
+    risposta = await servizi.scarica(utente, "finance", f"/rendicontazione/export.{formato}", fondo=fondo,
+                                     annualita=annualita)
+    nome = re.search(r'filename="?([^";]+)"?', risposta.headers.get("content-disposition", ""))
+    nome_file = re.sub(r"[^A-Za-z0-9._-]", "_", nome.group(1)) if nome else f"rendicontazione.{formato}"
+    return Response(risposta.content, media_type=risposta.headers.get("content-type"),
+                    headers={"Content-Disposition": f'attachment; filename="{nome_file}"'})
