@@ -547,8 +547,14 @@ def test_deploy_services_kafka_and_image_are_consistent() -> None:
         assert container["image"] == f"ghcr.io/ambiti/{service}:1.0.0"
         assert container["command"] == ["uvicorn", f"{service}.main:app", "--host", "0.0.0.0", "--port", "8000"]
         assert container["ports"][0]["containerPort"] == 8000
-        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-            assert container[probe]["httpGet"]["path"] == "/health", (service, probe)
+        # Liveness never depends on the database or the broker (an outage must not restart every replica);
+        # readiness does, and takes the replica out of the Service until it has caught up.
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready", service
+        for probe in ("livenessProbe", "startupProbe"):
+            assert container[probe]["httpGet"]["path"] == "/health/live", (service, probe)
+        annotations = pod["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+        assert annotations["prometheus.io/port"] == str(container["ports"][0]["containerPort"])
         env = {e["name"]: e for e in container["env"]}
         assert env["AMBITI_ENVIRONMENT"]["value"] == "production"
         assert env["KAFKA_BOOTSTRAP_SERVERS"]["value"] == bootstrap

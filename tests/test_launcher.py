@@ -110,7 +110,7 @@ def test_run_restarts_a_killed_service_and_the_broker_while_the_others_keep_serv
         assert run.poll() is None, log.read_text()
         first = status()
         assert first.returncode == 0, first.stdout
-        assert "monitoring" in first.stdout and "in esecuzione, risponde" in first.stdout
+        assert "monitoring" in first.stdout and "in esecuzione, pronto" in first.stdout
         reader.start()
 
         monitoring_pid = child("monitoring")["pid"]

@@ -70,18 +70,19 @@ def start_infrastructure(env: dict[str, str], cleanups: list[Callable[[], None]]
                 note="il broker riparte vuoto: le relay ripubblicano ogni evento dal primo"))
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0, path: str = "/health") -> None:
+    """Wait until ``url`` answers 200 on ``path`` (``/health``: ready, caught up with its heads)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited with {process.returncode}")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise TimeoutError(f"{url} not healthy after {timeout}s")
+    raise TimeoutError(f"{url}{path} not 200 after {timeout}s")
 
 
 def spawn_service(name: str, port: int, env: dict[str, str], host: str = "127.0.0.1",
@@ -111,8 +112,13 @@ def supervised_process(name: str, url: str, process: subprocess.Popen, env: dict
     holder = {"process": process}
 
     def start() -> None:
+        # Serving again is enough: readiness may wait for a broker that is itself coming back.
         holder["process"] = spawn_service(name, port, env, log_dir=log_dir)
-        wait_healthy(url, holder["process"])
+        try:
+            wait_healthy(url, holder["process"], path="/health/live")
+        except (RuntimeError, TimeoutError):
+            stop_processes([holder["process"]])
+            raise
 
     def stop() -> None:
         stop_processes([holder["process"]])
@@ -231,14 +237,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         url = child.get("url") or ""
         if stato == "in esecuzione" and url.startswith("http"):
             try:
-                ok = httpx.get(f"{url}/health", timeout=3).status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            stato = "in esecuzione, risponde" if ok else "in esecuzione, non risponde"
-        failed |= "risponde" not in stato and stato != "in esecuzione"
+                ready = httpx.get(f"{url}/health/ready", timeout=5)
+                stato = "in esecuzione, pronto" if ready.status_code == 200 else "in esecuzione, non pronto"
+                motivi = ready.json().get("motivi") if ready.status_code == 503 else None
+            except (httpx.HTTPError, ValueError):
+                stato, motivi = "in esecuzione, non risponde", None
+        else:
+            motivi = None
+        failed |= stato not in ("in esecuzione", "in esecuzione, pronto")
         print(f"{child['name']:<12} {child.get('pid') or '':>7}  {stato:<34} {child['restarts']:>7}  {url}")
         if child.get("last_error"):
             print(f"{'':<12} ultimo errore: {child['last_error']}")
+        for motivo in motivi or []:
+            print(f"{'':<12} {motivo}")
     return 1 if failed else 0
 
 

@@ -171,6 +171,25 @@ class TrackedConsumer:
         self.applied = 0
         self.duplicates = 0
         self.rejected = 0
+        #: messages on the assigned partitions not yet applied (None until the broker told us its highwaters)
+        self.lag: int | None = None
+        #: when the last poll returned (time.time()); a stuck consumer stops moving it
+        self.polled_at: float | None = None
+        self.last_error: str | None = None
+
+    def _measure_lag(self) -> None:
+        """Highwater minus position over the assigned partitions, as the broker last reported them
+        (no network call: positions of partitions not fetched yet are left out)."""
+        total, known = 0, False
+        for tp in self.client.assignment():
+            high = self.client.highwater(tp)
+            state = self.client._subscription.assignment.get(tp)  # the fetch position, without a round trip
+            position = getattr(getattr(state, "position", None), "offset", None)
+            if high is None or position is None:
+                continue
+            total += max(high - position, 0)
+            known = True
+        self.lag = total if known else (0 if not self.client.assignment() else self.lag)
 
     # -- broker epoch -------------------------------------------------------------------
     def _check_epochs(self) -> None:
@@ -293,6 +312,8 @@ class TrackedConsumer:
         if count:
             self.client.commit_async()
         self._check_epochs()
+        self._measure_lag()
+        self.polled_at, self.last_error = time.time(), None
         return count
 
     @retry(retry=retry_if_exception_type(TRANSIENT), stop=stop_after_attempt(RETRIES), reraise=True,
@@ -317,6 +338,7 @@ class TrackedConsumer:
                 self.poll_once()
                 backoff = 0.2
             except Exception as exc:  # noqa: BLE001 - a consumer must outlive broker and database trouble
+                self.last_error = f"{type(exc).__name__}: {exc}"
                 _log.warning("consumer round failed (%r): restarting in %.1fs", exc, backoff, exc_info=True)
                 self.close()
                 stop.wait(backoff)

@@ -4,7 +4,8 @@
 correlation ids, problem+json errors, the event store (append-only), the audit chain
 with ``GET /audit/verify``, the elected outbox relay, the projector of the service's own
 read models (read-your-writes), the service's consumers of other services' events, and
-``GET /health`` — around the service's own routers. Nothing here knows any service.
+``GET /health/live``, ``/health/ready`` and ``/metrics`` (ambiti_kit.health) — around the service's
+own routers. Nothing here knows any service.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ambiti_kit.consumer import Tracker, TrackedConsumer
 from ambiti_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
 from ambiti_kit.eventstore import Schema, open_event_store, tracking_table
 from ambiti_kit.guards import LimitRequestSize, RejectControlCharacters
+from ambiti_kit.health import MeasureRequests, Metrics, health_router
 from ambiti_kit.logs import CorrelationIdMiddleware, configure_logging
 from ambiti_kit.projector import OwnLogProjector, Project, ReadYourWrites
 from ambiti_kit.readmodel import ReadModel
@@ -109,22 +111,6 @@ Auditor = Annotated[Principal, Depends(require_roles("revisore", "coordinatore")
 def _platform_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/health", tags=["piattaforma"])
-    def health(runtime: RuntimeDep) -> dict[str, Any]:
-        """Liveness and the progress of the relay and consumers."""
-        position, epoch = runtime.relay.position()
-        return {
-            "service": runtime.settings.service,
-            "status": "ok",
-            "relay": {"topic": runtime.relay.topic, "position": position, "epoch": epoch,
-                      "published": runtime.relay.published},
-            "projector": runtime.projector.status() if runtime.projector else None,
-            "consumers": [{"group": c.group_id, "applied": c.applied, "duplicates": c.duplicates,
-                           "rejected": c.rejected,
-                           "partitions": sorted(f"{tp.topic}/{tp.partition}" for tp in c.assigned)}
-                          for c in runtime.consumers],
-        }
-
     @router.get("/audit/verify", tags=["audit"])
     def verify(runtime: RuntimeDep, principal: Auditor) -> dict[str, Any]:
         """Recompute this Ambito's audit hash chain and name any tampered event."""
@@ -156,11 +142,14 @@ def create_service(settings: ServiceSettings, *, application: type[TenantApplica
     api = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
                   responses=PROBLEM_RESPONSES)
     api.state.settings = settings
+    api.state.metrics = Metrics(api, settings.service)
     api.add_middleware(ReadYourWrites, projector=_projector_of)
     api.add_middleware(RejectControlCharacters)
     api.add_middleware(LimitRequestSize, max_body=settings.max_body_bytes)
     api.add_middleware(CorrelationIdMiddleware)
+    api.add_middleware(MeasureRequests, metrics=api.state.metrics)
     install_problem_handlers(api)
+    api.include_router(health_router())
     api.include_router(_platform_router())
     for router in routers:
         api.include_router(router)

@@ -76,6 +76,8 @@ class ServiceSettings(PlatformSettings):
     #: connections of the service's pool: request threads, the relay and the consumers share it
     db_pool_size: int = Field(5, validation_alias="AMBITI_DB_POOL_SIZE", ge=2)
     db_pool_overflow: int = Field(20, validation_alias="AMBITI_DB_POOL_OVERFLOW", ge=0)
+    #: readiness: how far behind (events, messages) the relay, the projector and each consumer may be
+    ready_max_lag: int = Field(1000, validation_alias="AMBITI_READY_MAX_LAG", ge=0)
     #: the largest request body a service parses (CSV uploads included); larger ones get 413
     max_body_bytes: int = Field(5 * 1024 * 1024, validation_alias="AMBITI_MAX_BODY_BYTES", ge=1024)
 

@@ -71,9 +71,16 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.add_middleware(LimitRequestSize, max_body=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=CARTELLA / "static"), name="static")
 
+    @app.get("/health/live", include_in_schema=False)
+    async def live() -> JSONResponse:
+        return JSONResponse({"service": "console", "status": "vivo"})
+
+    @app.get("/health/ready", include_in_schema=False)
     @app.get("/health", include_in_schema=False)
-    async def health() -> JSONResponse:
-        return JSONResponse({"status": "ok", "service": "console"})
+    async def ready() -> JSONResponse:
+        """Ready when it serves: the console keeps no state, and a service that does not answer is
+        shown to the person as unavailable on the page that needs it."""
+        return JSONResponse({"service": "console", "status": "pronto"})
 
     @app.exception_handler(DeveAccedere)
     async def _accedi(request: Request, exc: DeveAccedere) -> Response:
