@@ -25,7 +25,7 @@ CHROMIUM = Path(os.environ.get("AMBITI_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "var" / "test" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 #: what the probe of this machine found Chromium needs headless, as root, on a closed network
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+CHROMIUM_ARGS = ["--lang=it-IT", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
 TELEFONO = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,

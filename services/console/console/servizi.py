@@ -85,7 +85,8 @@ class Servizi:
 
     async def chiama(self, utente: Utente | None, servizio: str, metodo: str, path: str, *,
                      params: dict[str, Any] | None = None, json: Any = None, files: Any = None,
-                     data: Any = None, chiave: str | None = None, headers: dict[str, str] | None = None) -> Risposta:
+                     data: Any = None, content: bytes | str | None = None, chiave: str | None = None,
+                     headers: dict[str, str] | None = None) -> Risposta:
         """Call ``servizio``; raise :class:`Problema` on any 4xx/5xx or when the service does not answer."""
         intestazioni = dict(headers or {})
         if utente is not None:
@@ -95,7 +96,8 @@ class Servizi:
         parametri = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
             response = await self._clients[servizio].request(metodo, path, params=parametri, json=json,
-                                                             files=files, data=data, headers=intestazioni)
+                                                             files=files, data=data, content=content,
+                                                             headers=intestazioni)
         except httpx.HTTPError as exc:
             _log.warning("service unreachable", extra={"service": servizio, "path": path, "error": repr(exc)})
             raise Problema(503, "Servizio non disponibile",

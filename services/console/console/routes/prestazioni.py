@@ -248,7 +248,7 @@ async def importa(request: Request, servizi: ServiziDep, utente: Utente = Operat
     nome_file = file.filename or "" if isinstance(file, UploadFile) else ""
     try:
         # the file as it is: monitoring reads its encoding, separator and rows
-        risposta = await servizi.chiama(utente, "monitoring", "POST", "/prestazioni/import", data=contenuto,
+        risposta = await servizi.chiama(utente, "monitoring", "POST", "/prestazioni/import", content=contenuto,
                                         params={"motivo": motivo or None}, headers={"Content-Type": "text/csv"})
     except Problema as exc:
         if exc.status not in DA_MODULO:

@@ -46,6 +46,11 @@
       new window.Chart(c, JSON.parse(c.dataset.grafico));
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { disegna(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    disegna(document);
+    // A page that comes back with errors: focus their summary so that screen readers announce it.
+    var riepilogo = document.querySelector("[data-riepilogo-errori]");
+    if (riepilogo) riepilogo.focus();
+  });
   document.addEventListener("htmx:afterSettle", function (event) { disegna(event.detail.target); });
 })();
