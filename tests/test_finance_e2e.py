@@ -71,10 +71,15 @@ def test_from_the_decree_to_the_payment_and_the_report(platform: Platform,
     dati = call("POST", "/dati-riferimento", 201, json={
         "nome": "popolazione", "data_riferimento": S09["popolazione_al"], "fonte": "ISTAT",
         "csv": "istat,popolazione\n" + righe}).json()
-    riparto = call("POST", "/riparti", 201, json={
-        "oggetto": "Riparto FNPS 2025 tra i Comuni", "totale": "250000.00",
-        "criteri": [{"indicatore": "popolazione", "peso": "1"}],
-        "arrotondamento": {"metodo": "resto_maggiore"}, "dati_riferimento_id": dati["id"]}).json()
+    corpo = {"oggetto": "Riparto FNPS 2025 tra i Comuni", "totale": "250000.00",
+             "criteri": [{"indicatore": "popolazione", "peso": "1"}],
+             "arrotondamento": {"metodo": "resto_maggiore"}, "dati_riferimento_id": dati["id"]}
+    # The preview runs the same engine and stores nothing; storing then gives the same result.
+    anteprima = call("POST", "/riparti/anteprima", 200, json=corpo).json()
+    assert anteprima["anteprima"] is True and "id" not in anteprima and anteprima["avvisi"] == []
+    assert call("GET", "/riparti").json()["elementi"] == []
+    riparto = call("POST", "/riparti", 201, json=corpo).json()
+    assert riparto["risultato"] == anteprima["risultato"] and riparto["avvisi"] == []
     parti = {a["id"]: Decimal(a["importo"]) for a in riparto["risultato"]["assegnazioni"]}
     assert sum(parti.values()) == Decimal("250000.00") and len(parti) == 17
     assert parti["065134"] == Decimal("37790.56")  # Sapri: 250,000 × 6373/42160 = 37,790.5598…, a remainder cent

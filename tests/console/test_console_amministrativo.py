@@ -126,12 +126,14 @@ def test_dal_decreto_al_mandato_ai_contributi_e_al_rendiconto(
     page.get_by_label("Data dell'atto").fill("2025-05-28")
     visita.passo("nuovo riparto")
     page.get_by_role("button", name="Verifica prima di registrare").click()
+    # The preview is the service's own computation, nothing stored yet: shares, totals, no warning.
     verifica = _testo(page, "verifica-riparto")
     assert "€ 250.000,00" in verifica and "popolazione con peso 1" in verifica
-    destinatari = page.get_by_test_id("destinatari")
-    assert destinatari.locator("tbody tr").count() == 17
-    assert "6.373" in _vedi(destinatari.get_by_role("row").filter(has_text=SAPRI))
-    visita.passo("verifica del riparto prima di registrarlo")
+    assert page.get_by_role("heading", name="Anteprima del riparto").is_visible()
+    assert page.locator("tr[data-destinatario]").count() == 17
+    assert "€ 37.790,56" in _vedi(page.locator(f"tr[data-destinatario='{SAPRI}']"))
+    assert "Residuo\t€ 0,00" in _testo(page, "totali-riparto") and page.get_by_test_id("avvisi").count() == 0
+    visita.passo("anteprima del riparto prima di registrarlo")
     page.get_by_role("button", name="Esegui e registra il riparto").click()
     page.wait_for_url(re.compile(r".*/finanza/riparti/[0-9a-f-]{36}\?esito=registrato$"))
     assert "€ 37.790,56" in _vedi(page.locator(f"tr[data-destinatario='{SAPRI}']"))
@@ -308,8 +310,7 @@ def test_riparto_con_quote_arrotondate_avvisa_del_residuo(persona: Callable[...,
     page.get_by_label("Peso del criterio 1").fill("un terzo")
     page.get_by_label("Metodo").select_option("quote_arrotondate")
     page.get_by_role("button", name="Verifica prima di registrare").click()
-    page.get_by_role("button", name="Esegui e registra il riparto").click()
-    # The service refuses the weight: the form comes back with its message beside the field, values kept.
+    # The service's preview refuses the weight: the form comes back with its message beside the field, values kept.
     peso = page.get_by_label("Peso del criterio 1")
     assert peso.get_attribute("aria-invalid") == "true" and peso.input_value() == "un terzo"
     assert _vedi(page.locator("#campo-criteri-0-peso-errore")).strip()
@@ -318,11 +319,15 @@ def test_riparto_con_quote_arrotondate_avvisa_del_residuo(persona: Callable[...,
     peso.fill("1")
     page.get_by_role("button", name="Verifica prima di registrare").click()
     assert "€ 100,00" in _testo(page, "verifica-riparto")
-    assert page.get_by_test_id("destinatari").locator("tbody tr").count() == 3
+    assert page.locator("tr[data-destinatario]").count() == 3
+    # The warning is there before anything is stored.
+    anteprima = _testo(page, "avvisi")
+    assert "Resta un residuo non ripartito" in anteprima and "€ 0,01" in anteprima
+    visita.passo("anteprima con un residuo")
     page.get_by_role("button", name="Esegui e registra il riparto").click()
     page.wait_for_url(re.compile(r".*/finanza/riparti/[0-9a-f-]{36}\?esito=registrato$"))
     avvisi = _testo(page, "avvisi")
-    assert "Resta un residuo non ripartito: € 0,01" in avvisi
+    assert "Resta un residuo non ripartito" in avvisi and "€ 0,01" in avvisi
     assert "Residuo\t€ 0,01" in _testo(page, "totali-riparto")
     for destinatario in "ABC":
         assert "€ 33,33" in _vedi(page.locator(f"tr[data-destinatario='{destinatario}']"))

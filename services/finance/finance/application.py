@@ -135,9 +135,8 @@ class Finance(TenantApplication):
     def dati_riferimento(self, tenant_id: str, dati_id: uuid.UUID) -> DatiRiferimento:
         return self.get_for_tenant(tenant_id, dati_id, DatiRiferimento)
 
-    def esegui_riparto(self, tenant_id: str, oggetto: str, atto: dict | None, parametri: dict,
-                       dati_riferimento_id: uuid.UUID | None, autore: str) -> Riparto:
-        """Run the engine on ``parametri`` (recipients given, or taken from a stored dataset) and record it."""
+    def calcola_riparto(self, tenant_id: str, parametri: dict, dati_riferimento_id: uuid.UUID | None):
+        """Run the engine on ``parametri`` (recipients given, or taken from a stored dataset); stores nothing."""
         if dati_riferimento_id is not None:
             try:
                 dati = self.dati_riferimento(tenant_id, dati_riferimento_id)
@@ -145,7 +144,12 @@ class Finance(TenantApplication):
                 raise RuleViolation("Dati di riferimento sconosciuti.", rule="riparto.dati_riferimento",
                                     field="dati_riferimento_id") from None
             parametri = {**parametri, "destinatari": dati.destinatari()}
-        risultato = esegui_da_dict(parametri)
+        return esegui_da_dict(parametri)
+
+    def esegui_riparto(self, tenant_id: str, oggetto: str, atto: dict | None, parametri: dict,
+                       dati_riferimento_id: uuid.UUID | None, autore: str) -> Riparto:
+        """Run the engine and record the riparto."""
+        risultato = self.calcola_riparto(tenant_id, parametri, dati_riferimento_id)
         riparto = Riparto(tenant_id=tenant_id, oggetto=oggetto, atto=atto, dati_riferimento_id=dati_riferimento_id,
                           riparto=risultato.come_dict(), eseguito_da=autore)
         self.save(riparto)

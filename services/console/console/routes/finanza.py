@@ -277,26 +277,21 @@ def _corpo_riparto(valori: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/riparti/verifica")
 async def verifica_riparto(request: Request, servizi: ServiziDep, utente: Contabile) -> Response:
-    """The step before storing: what will be sent, and the recipients of the chosen reference data, as the
-    service holds them. The finance service has no simulation of a riparto (only ``POST /riparti``, which
-    stores it): the split itself is shown once the service has computed and recorded it."""
+    """The step before storing: the service computes the riparto without recording it (its preview), and the
+    page shows its shares, totals and warnings; then the person stores it or goes back to correct it."""
     valori = await _modulo(request)
     corpo = _corpo_riparto(valori)
-    errori: dict[str, str] = {}
-    if not corpo.get("dati_riferimento_id"):
-        errori["dati_riferimento_id"] = "Scegliere i dati di riferimento su cui ripartire."
+    try:
+        r = (await servizi.chiama(utente, "finance", "POST", "/riparti/anteprima", json=corpo)).dati
+    except Problema as exc:
+        _ripresenta(exc)
+        return await _modulo_riparto(request, servizi, utente, valori, status_code=exc.status,
+                                     errori=exc.per_campo(), problema=exc)
     dati = None
-    if not errori:
-        try:
-            dati = await servizi.leggi(utente, "finance", f"/dati-riferimento/{corpo['dati_riferimento_id']}")
-        except Problema as exc:
-            if exc.status not in (404, 422):
-                raise
-            errori["dati_riferimento_id"] = "I dati di riferimento scelti non esistono in questo Ambito."
-    if errori:
-        return await _modulo_riparto(request, servizi, utente, valori, status_code=422, errori=errori)
-    return pagina(request, "finanza/riparto_verifica.html", titolo="Verifica del riparto", valori=valori,
-                  corpo=corpo, dati=dati, metodi=dict(METODI_ARROTONDAMENTO), modalita=dict(MODALITA_MINIMO))
+    if corpo.get("dati_riferimento_id"):
+        dati = await servizi.leggi(utente, "finance", f"/dati-riferimento/{corpo['dati_riferimento_id']}")
+    return pagina(request, "finanza/riparto_verifica.html", titolo="Anteprima del riparto", valori=valori,
+                  corpo=corpo, dati=dati, r=r, metodi=dict(METODI_ARROTONDAMENTO), modalita=dict(MODALITA_MINIMO))
 
 
 @router.post("/riparti")
@@ -317,19 +312,7 @@ async def esegui_riparto(request: Request, servizi: ServiziDep, utente: Contabil
 @router.get("/riparti/{riparto_id}")
 async def riparto(request: Request, riparto_id: uuid.UUID, servizi: ServiziDep, utente: Lettore) -> Response:
     r = await servizi.leggi(utente, "finance", f"/riparti/{riparto_id}", verifica="true")
-    totali = r["risultato"]["totali"]
-    # Warnings are the service's own figures that deserve a look, named, not recomputed.
-    avvisi = []
-    if totali["residuo"] not in ("0.00", "-0.00"):
-        avvisi.append(("residuo", "Resta un residuo non ripartito", totali["residuo"],
-                       "Le quote arrotondate non sommano al totale: l'atto deve dichiarare il residuo."))
-    if totali["integrazioni"] != "0.00":
-        avvisi.append(("integrazioni", "Integrazioni per il minimo oltre il totale", totali["integrazioni"],
-                       "Alcuni destinatari ricevono il minimo con un'integrazione che si aggiunge al totale."))
-    if totali["prelievi"] != "0.00":
-        avvisi.append(("prelievi", "Prelievi dagli altri destinatari per il minimo", totali["prelievi"],
-                       "Il minimo è finanziato togliendo la differenza, in proporzione, agli altri destinatari."))
-    return pagina(request, "finanza/riparto.html", titolo=r["oggetto"], r=r, totali=totali, avvisi=avvisi,
+    return pagina(request, "finanza/riparto.html", titolo=r["oggetto"], r=r,
                   metodi=dict(METODI_ARROTONDAMENTO), esito=request.query_params.get("esito"))
 
 

@@ -15,6 +15,7 @@ from ambiti_kit.fields import Importo, StrictIn, testo
 
 from finance.api.deps import Contabile, FinanceDep, Lettore
 from finance.domain.riparti import DatiRiferimento, Riparto
+from finance.domain.riparto import Risultato
 
 router = APIRouter(tags=["Riparti"])
 
@@ -73,7 +74,8 @@ def riparto_read(r: Riparto, verifica: bool = False) -> dict[str, Any]:
     out = {"id": str(r.id), "ambito": r.tenant_id, "oggetto": r.oggetto,
            "atto": {**r.atto, "data": r.atto["data"].isoformat()} if r.atto else None,
            "dati_riferimento_id": str(r.dati_riferimento_id) if r.dati_riferimento_id else None,
-           "eseguito_il": r.created_on.isoformat(), **r.riparto}
+           "eseguito_il": r.created_on.isoformat(), **r.riparto,
+           "avvisi": Risultato.da_dict(r.riparto).avvisi()}
     if verifica:
         out["riproducibile"] = r.verifica()
     return out
@@ -92,18 +94,32 @@ def leggi_dati(dati_id: uuid.UUID, app: FinanceDep, principal: Lettore) -> dict[
     return dati_read(app.dati_riferimento(tenant_of(principal), dati_id))
 
 
-@router.post("/riparti", status_code=status.HTTP_201_CREATED)
-def esegui(body: RipartoWrite, app: FinanceDep, principal: Contabile) -> dict[str, Any]:
-    """Esegue e registra un riparto: criteri pesati, minimi, metodo di arrotondamento dichiarato."""
+def _parametri(body: RipartoWrite) -> dict[str, Any]:
     if (body.dati_riferimento_id is None) == (body.destinatari is None):
         raise RuleViolation("Indicare i destinatari oppure i dati di riferimento da cui prenderli (uno dei due).",
                             rule="riparto.destinatari_o_dati", field="destinatari")
-    parametri = {"totale": body.totale, "criteri": [c.model_dump() for c in body.criteri],
-                 "arrotondamento": body.arrotondamento.model_dump(),
-                 "minimo": body.minimo.model_dump() if body.minimo else None,
-                 "destinatari": [d.model_dump() for d in body.destinatari or []]}
+    return {"totale": body.totale, "criteri": [c.model_dump() for c in body.criteri],
+            "arrotondamento": body.arrotondamento.model_dump(),
+            "minimo": body.minimo.model_dump() if body.minimo else None,
+            "destinatari": [d.model_dump() for d in body.destinatari or []]}
+
+
+@router.post("/riparti/anteprima")
+def anteprima(body: RipartoWrite, app: FinanceDep, principal: Contabile) -> dict[str, Any]:
+    """Calcola un riparto senza registrarlo: lo stesso motore e la stessa risposta di ``POST /riparti``
+    (per destinatario, totali, residuo) con gli avvisi, ma senza id né data: nulla è registrato."""
+    risultato = app.calcola_riparto(tenant_of(principal), _parametri(body), body.dati_riferimento_id)
+    return {"anteprima": True, "oggetto": body.oggetto,
+            "atto": {**body.atto.model_dump(), "data": body.atto.data.isoformat()} if body.atto else None,
+            "dati_riferimento_id": str(body.dati_riferimento_id) if body.dati_riferimento_id else None,
+            **risultato.come_dict(), "avvisi": risultato.avvisi()}
+
+
+@router.post("/riparti", status_code=status.HTTP_201_CREATED)
+def esegui(body: RipartoWrite, app: FinanceDep, principal: Contabile) -> dict[str, Any]:
+    """Esegue e registra un riparto: criteri pesati, minimi, metodo di arrotondamento dichiarato."""
     riparto = app.esegui_riparto(tenant_of(principal), body.oggetto, body.atto.model_dump() if body.atto else None,
-                                 parametri, body.dati_riferimento_id, principal.subject)
+                                 _parametri(body), body.dati_riferimento_id, principal.subject)
     return riparto_read(riparto)
 
 

@@ -190,6 +190,34 @@ class Risultato:
             },
         }
 
+    def avvisi(self) -> list[dict[str, str]]:
+        """What a person must see before storing (or reading) this riparto, each with its amount:
+        a residual left undistributed, a distributed sum above the total, top-ups and levies for the
+        minimum, recipients who get nothing. Derived from the result; never stored with it."""
+        avvisi: list[dict[str, str]] = []
+
+        def avviso(regola: str, messaggio: str, importo: Decimal | None = None) -> None:
+            avvisi.append({"regola": regola, "messaggio": messaggio,
+                           **({"importo": values.euro(importo)} if importo is not None else {})})
+
+        if self.residuo > 0:
+            avviso("riparto.residuo", "Resta un residuo non ripartito: va dichiarato nell'atto o ripartito "
+                   "con un altro metodo di arrotondamento.", self.residuo)
+        elif self.residuo < 0:
+            avviso("riparto.eccedenza", "La somma ripartita supera il totale: aumentare i decimali della "
+                   "percentuale o usare il metodo del resto maggiore.", -self.residuo)
+        if self.totale_da_ripartire > self.totale:
+            avviso("riparto.integrazioni", "Per garantire il minimo il totale da ripartire cresce delle "
+                   "integrazioni.", self.totale_da_ripartire - self.totale)
+        if self.totale_prelievi > 0:
+            avviso("riparto.prelievi", "Il minimo è finanziato prelevando dagli altri destinatari.",
+                   self.totale_prelievi)
+        zero = [a.id for a in self.assegnazioni if a.importo == 0]
+        if zero:
+            avviso("riparto.destinatari_a_zero", f"{len(zero)} destinatari non ricevono nulla: "
+                   + ", ".join(zero[:10]) + ("…" if len(zero) > 10 else "") + ".")
+        return avvisi
+
     @classmethod
     def da_dict(cls, d: Mapping[str, Any]) -> "Risultato":
         """Read back a stored riparto (the output of ``come_dict``) without re-computing it."""

@@ -747,3 +747,31 @@ def test_numbers_out_of_any_real_scale_are_refused_at_once(indicatore: str, peso
 def test_a_csv_value_beyond_sixteen_digits_is_a_row_error() -> None:
     righe, errori = leggi_dati_riferimento("istat,popolazione\n065134," + "9" * 5000 + "\n065156,3204\n")
     assert [e.riga for e in errori] == [2] and [d.id for d in righe] == ["065156"]
+
+
+# ---------------------------------------------------------------------------------- warnings (avvisi)
+
+
+def test_avvisi_residuo_e_destinatari_a_zero() -> None:
+    tre = [Destinatario(i, {"popolazione": Decimal(1)}) for i in ("A", "B", "C")]
+    r = esegui(Decimal("100.00"), tre, [Criterio("popolazione", Fraction(1))], Arrotondamento("quote_arrotondate", 2))
+    assert r.residuo == Decimal("0.01")
+    assert r.avvisi() == [{"regola": "riparto.residuo", "importo": "0.01", "messaggio": r.avvisi()[0]["messaggio"]}]
+    assert "residuo non ripartito" in r.avvisi()[0]["messaggio"]
+    # the warnings come from the result alone: a stored riparto read back gives the same ones
+    assert Risultato.da_dict(r.come_dict()).avvisi() == r.avvisi()
+
+    con_zero = [*tre, Destinatario("D", {"popolazione": Decimal(0)})]
+    esatto = esegui(Decimal("90.00"), con_zero, [Criterio("popolazione", Fraction(1))], Arrotondamento("resto_maggiore"))
+    assert [a["regola"] for a in esatto.avvisi()] == ["riparto.destinatari_a_zero"]
+    assert "1 destinatari non ricevono nulla: D." == esatto.avvisi()[0]["messaggio"]
+
+
+def test_avvisi_del_minimo() -> None:
+    dest = [Destinatario("A", {"p": Decimal(99)}), Destinatario("B", {"p": Decimal(1)})]
+    r = esegui(Decimal("1000.00"), dest, [Criterio("p", Fraction(1))], Arrotondamento("resto_maggiore"),
+               Minimo(Decimal("100.00"), "integrazione"))
+    assert [(a["regola"], a["importo"]) for a in r.avvisi()] == [("riparto.integrazioni", "90.00")]
+    r = esegui(Decimal("1000.00"), dest, [Criterio("p", Fraction(1))], Arrotondamento("resto_maggiore"),
+               Minimo(Decimal("100.00"), "prelievo"))
+    assert [(a["regola"], a["importo"]) for a in r.avvisi()] == [("riparto.prelievi", "90.00")]
