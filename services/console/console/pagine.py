@@ -2,7 +2,8 @@
 
 Every page extends ``base.html`` (Bootstrap Italia's header, menu, skip link and footer) and is
 rendered through :func:`pagina`, which adds the person, the CSRF token and the menu. A request from
-HTMX gets only the block it asked for when the route passes ``frammento``.
+HTMX gets only the block it asked for when the route passes ``frammento``: a block rendered alone does
+not see the template's top-level imports, so a block that uses macros imports them inside itself.
 """
 
 from __future__ import annotations

@@ -52,5 +52,6 @@
     var riepilogo = document.querySelector("[data-riepilogo-errori]");
     if (riepilogo) riepilogo.focus();
   });
-  document.addEventListener("htmx:afterSettle", function (event) { disegna(event.detail.target); });
+  // The whole document: after an outerHTML swap the event's target is the element that was replaced.
+  document.addEventListener("htmx:afterSettle", function () { disegna(document); });
 })();
