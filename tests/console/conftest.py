@@ -154,8 +154,27 @@ def persona(browser: Any, console: Console, request: pytest.FixtureRequest) -> I
         return visita
 
     yield apri
+    rapporto = getattr(request.node, "rapporto_chiamata", None)
     for contesto in contesti:
+        if rapporto is not None and rapporto.failed:  # what each person saw when the test failed
+            for i, page in enumerate(contesto.pages):
+                cartella = SCREENSHOTS / test
+                cartella.mkdir(parents=True, exist_ok=True)
+                try:
+                    page.screenshot(path=str(cartella / f"FALLITO-{id(contesto)}-{i}.png"), full_page=True)
+                    (cartella / f"FALLITO-{id(contesto)}-{i}.html").write_text(page.content())
+                except Exception:  # noqa: BLE001 - a page that cannot be captured must not hide the failure
+                    pass
         contesto.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """Keep the call's report on the test, so the ``persona`` fixture can capture pages when it failed."""
+    report = yield
+    if report.when == "call":
+        item.rapporto_chiamata = report
+    return report
 
 
 @pytest.fixture
