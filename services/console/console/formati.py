@@ -6,6 +6,7 @@ person reads. Nothing here computes: it formats what a service answered.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -100,6 +101,27 @@ def da_input_datetime(valore: str) -> str | None:
         return datetime.fromisoformat(valore).replace(tzinfo=FUSO).isoformat()
     except ValueError:
         return valore  # the service names the field and the rule
+
+
+_MIGLIAIA = re.compile(r"\d{1,3}(\.\d{3})+")
+
+
+def importo_digitato(valore: Any) -> Any:
+    """An amount as a person types it in Italy, in the notation the services take: ``"1.234,56"`` →
+    ``"1234.56"``, ``"€ 250.000"`` → ``"250000"``.
+
+    Only the notation changes, never the value: spaces and a leading ``€`` go; with a decimal comma the
+    dots are thousands separators (removed) and the comma becomes the decimal point; without a comma,
+    dots grouping digits by three are thousands separators, since an amount in euro has at most two
+    decimals. Anything else (not a string included) is sent as typed, and the service says what is wrong."""
+    if not isinstance(valore, str):
+        return valore
+    t = valore.strip().removeprefix("€").replace("\u00a0", "").replace(" ", "")
+    if "," in t:
+        return t.replace(".", "").replace(",", ".")
+    if _MIGLIAIA.fullmatch(t):
+        return t.replace(".", "")
+    return t
 
 
 FILTRI = {"importo": importo, "numero": numero, "percentuale": percentuale, "data": data, "data_ora": data_ora,

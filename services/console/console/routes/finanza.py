@@ -3,7 +3,7 @@
 Funds and their acts, reference data and riparti, the Piano's budget and its allocations, the
 spending chain impegno → liquidazione → mandato, the Comuni's contributions and the
 rendicontazione with its CSV and XLSX files. Every figure on these pages is the finance
-service's: the console sends what the person typed (after :func:`in_notazione_api`, which only
+service's: the console sends what the person typed (after :func:`importo_digitato`, which only
 changes the notation of an amount) and shows what comes back.
 
 Every form that moves money carries its own Idempotency-Key: the GET that renders it puts a
@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from console.formati import importo_digitato
 from console.dipendenze import ServiziDep, richiede
 from console.identity import Utente
 from console.pagine import nuova_chiave, pagina
@@ -56,28 +57,12 @@ MACRO_LIVELLI = [("1", "1 · Accesso e presa in carico"), ("2", "2 · Permanenza
 CRITERI = 3
 RATE = 4
 
-_MIGLIAIA = re.compile(r"\d{1,3}(\.\d{3})+")
-
-
-def in_notazione_api(testo: str) -> str:
-    """An amount as a person types it, in the notation the services take: ``"1.234,56"`` → ``"1234.56"``.
-
-    Only the notation changes, never the value: spaces and a leading ``€`` go; with a decimal comma the
-    dots are thousands separators (removed) and the comma becomes the decimal point; without a comma,
-    dots grouping digits by three (``"250.000"``) are thousands separators, since an amount in euro has
-    at most two decimals. Anything else is sent as typed, and the service says what is wrong with it."""
-    t = testo.strip().removeprefix("€").replace("\u00a0", "").replace(" ", "")
-    if "," in t:
-        return t.replace(".", "").replace(",", ".")
-    if _MIGLIAIA.fullmatch(t):
-        return t.replace(".", "")
-    return t
 
 
 def _corpo(valori: dict[str, str], *, importi: tuple[str, ...] = (), interi: tuple[str, ...] = ()) -> dict[str, Any]:
     """The JSON body of a form whose fields are named as the API names them (``atto.numero``,
     ``criteri.0.peso``): dotted names nest, numeric parts are list positions, empty fields are left out
-    (the service names what is missing). ``importi`` go through :func:`in_notazione_api`; ``interi``
+    (the service names what is missing). ``importi`` go through :func:`importo_digitato`; ``interi``
     (years, counts) are sent as numbers when they are digits, as typed otherwise."""
     corpo: dict[str, Any] = {}
     for nome, valore in valori.items():
@@ -85,7 +70,7 @@ def _corpo(valori: dict[str, str], *, importi: tuple[str, ...] = (), interi: tup
             continue
         generico = re.sub(r"\.\d+\.", ".N.", nome)
         if nome in importi or generico in importi:
-            valore = in_notazione_api(valore)
+            valore = importo_digitato(valore)
         elif (nome in interi or generico in interi) and str(valore).strip().isdigit():
             valore = int(str(valore).strip())
         parti = nome.split(".")

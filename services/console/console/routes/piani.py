@@ -19,6 +19,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from console.formati import importo_digitato
 from console.dipendenze import ServiziDep, richiede
 from console.identity import Utente
 from console.pagine import pagina
@@ -86,17 +87,6 @@ def _intero(valore: Any) -> Any:
     if isinstance(valore, str) and _INTERO.match(valore):
         return int(valore)
     return valore
-
-
-def importo_digitato(valore: Any) -> Any:
-    """An amount as a person types it in Italy (``125.000,50``) in the notation the services read
-    (``125000.50``): only the separators change; anything else is sent as typed and the service says why."""
-    if not isinstance(valore, str):
-        return valore
-    testo = valore.strip().replace("€", "").replace(" ", "").replace("\u00a0", "")
-    if "," in testo:
-        testo = testo.replace(".", "").replace(",", ".")
-    return testo
 
 
 def anteprima_totali(aree: list[dict]) -> dict[str, Any]:

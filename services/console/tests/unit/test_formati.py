@@ -40,3 +40,12 @@ def test_datetime_local_andata_e_ritorno_in_ora_italiana() -> None:
     assert formati.per_input_datetime(iso) == "2026-12-04T18:30"
     assert formati.da_input_datetime("") is None
     assert formati.da_input_datetime("domani") == "domani"  # passed on: the service names the field
+
+
+@pytest.mark.parametrize("digitato, inviato", [
+    ("1.234,56", "1234.56"), ("€ 250.000", "250000"), ("250.000,00", "250000.00"), ("80000.50", "80000.50"),
+    ("12,5", "12.5"), ("\u00a01 000,00", "1000.00"), ("dieci euro", "diecieuro"),  # not an amount: sent on, the service names the field
+    (None, None),
+])
+def test_un_importo_digitato_cambia_solo_notazione(digitato, inviato) -> None:
+    assert formati.importo_digitato(digitato) == inviato
