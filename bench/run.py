@@ -61,7 +61,7 @@ os.environ.setdefault("AMBITI_ENVIRONMENT", "test")  # services default to produ
 
 from ambiti_cli.infra import EmbeddedPostgres, TansuBroker, ensure_database, wipe
 import lists  # bench/lists.py: the read side (lists on a large Ambito, the rebuild routine)
-import console as console_bench  # bench/console.py: the web console's server time against the API it wraps
+import console_pages  # bench/console_pages.py: the web console's server time against the API it wraps
 from ambiti_kit.auth import issue_token, regione_of
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.eventstore import Schema, create_schema
@@ -943,7 +943,7 @@ def main() -> int:
         print("comitato votes", results["comitato_votes"], "\ndeliberation history",
               results["deliberation_history"], flush=True)
         for name, bench in (("finance_chain", bench_finance_chain), ("rendicontazione", bench_rendicontazione),
-                            ("regionale", bench_regionale), ("console", console_bench.bench_console)):
+                            ("regionale", bench_regionale), ("console", console_pages.bench_console)):
             try:
                 results[name] = bench(infra)
             except AssertionError as exc:  # recorded as failed, the other figures are still measured

@@ -20,7 +20,7 @@ the running monitoring's consumer. Their ``ce_sequence`` starts at ``SEQUENZA`` 
 collide with the positions the running planning and finance publish. One Ambito (``TENANT``) is
 also made over HTTP in planning and finance, for the pages that read an Ambito's own records.
 
-Goal (issue 10): console p95 <= 300 ms. ``python bench/console.py`` runs it alone.
+Goal (issue 10): console p95 <= 300 ms. ``python bench/console_pages.py`` runs it alone.
 """
 
 from __future__ import annotations
@@ -314,7 +314,7 @@ def bench_console(infra: Infra) -> dict[str, Any]:
 
 
 def main() -> int:
-    """``python bench/console.py``: this benchmark alone, on its own PostgreSQL and broker."""
+    """``python bench/console_pages.py``: this benchmark alone, on its own PostgreSQL and broker."""
     import json
 
     from ambiti_cli.infra import EmbeddedPostgres, TansuBroker, ensure_database, wipe
