@@ -2,7 +2,8 @@
 
 Deleting a tenant's newest event *and* its chain link (triggers disabled by a superuser)
 leaves a chain that is consistent in itself; the head published to Kafka still names the
-removed link, and `ambiti audit verify --against-kafka` reports it.
+removed link, and both `GET /audit/verify` (which compares with it by default) and
+`ambiti audit verify --against-kafka` report it, each saying what it compared.
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ def test_truncated_chain_is_caught_by_the_published_head(platform: Platform) -> 
     topic = infra.namespace + "audit.chainheads.v1"
     head = wait_until(lambda: (h := published_heads(infra.kafka_bootstrap, topic, "planning").get(TENANT))
                       and h["length"] == 3 and h, timeout=60, message="the third head published")
-    assert verify_cli(platform, "--against-kafka").returncode == 0
+    before = verify_cli(platform, "--against-kafka")
+    assert before.returncode == 0
+    assert f"confrontata con la testa pubblicata su Kafka (notifica {head['notification_id']}, lunghezza 3)" \
+        in before.stdout
+    auditor = infra.auth(TENANT, "revisore")
+    whole = httpx.get(f"{platform.url('planning')}/audit/verify", headers=auditor, timeout=30).json()
+    assert whole["ok"] and whole["testimone"]["confrontato"] and whole["testimone"]["lunghezza"] == 3
 
     schema = sql.Identifier(f"{infra.namespace}planning")
     with infra.connect() as conn, conn.transaction():
@@ -52,6 +59,17 @@ def test_truncated_chain_is_caught_by_the_published_head(platform: Platform) -> 
 
     alone = verify_cli(platform)
     assert alone.returncode == 0, "without a witness the shortened chain looks whole"
+    assert "solo la catena nel database (senza --against-kafka)" in alone.stdout  # and it says so
+
+    # Over HTTP the witness is compared by default: the truncation is reported.
+    report = httpx.get(f"{platform.url('planning')}/audit/verify", headers=auditor, timeout=30).json()
+    assert not report["ok"] and report["testimone"]["confrontato"]
+    assert any(p["notification_id"] == head["notification_id"] and "testa pubblicata" in p["problem"]
+               for p in report["problems"])
+    unwitnessed = httpx.get(f"{platform.url('planning')}/audit/verify", params={"testimone": "false"},
+                            headers=auditor, timeout=30).json()
+    assert unwitnessed["ok"] and unwitnessed["testimone"] == {"fonte": "kafka", "confrontato": False,
+                                                              "motivo": "non richiesto"}
     witnessed = verify_cli(platform, "--against-kafka")
     assert witnessed.returncode == 1
     assert f"notifica {head['notification_id']}" in witnessed.stdout and "testa pubblicata" in witnessed.stdout

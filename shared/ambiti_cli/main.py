@@ -284,16 +284,15 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from ambiti_kit.audit import AuditChain, published_heads
+    from ambiti_kit.audit import AuditChain, external_witness
     from eventsourcing.postgres import PostgresDatastore
 
     failed = False
     for service in args.service or list(SERVICES):
         settings = ServiceSettings(service=service, AMBITI_DB_SCHEMA=None)  # each service's own schema
-        witness = None
+        witness, esterno = None, {"confrontato": False, "motivo": "senza --against-kafka"}
         if args.against_kafka:
-            witness = published_heads(settings.kafka_bootstrap_servers, settings.chain_heads_topic,
-                                      service).get(args.tenant)
+            witness, esterno = external_witness(settings, args.tenant)
         env = settings.eventsourcing_env
         datastore = PostgresDatastore(
             dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
@@ -304,10 +303,16 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             datastore.close()
         failed |= not report.ok
         if args.json:
-            print(json.dumps(report.as_dict(), ensure_ascii=False))
+            print(json.dumps({**report.as_dict(), "testimone": esterno}, ensure_ascii=False))
         else:
             esito = "INTEGRA" if report.ok else "ALTERATA"
             print(f"{service:<12} catena {esito}: {report.events_verified} eventi verificati, testa {report.head}")
+            if esterno["confrontato"]:
+                print(f"{'':<12} confrontata con la testa pubblicata su Kafka (notifica {esterno['notification_id']},"
+                      f" lunghezza {esterno['lunghezza']})")
+            else:
+                print(f"{'':<12} solo la catena nel database ({esterno['motivo']}): una catena accorciata insieme "
+                      "ai suoi eventi si vede solo con il testimone esterno")
             for p in report.problems:
                 print(f"    notifica {p.notification_id} (aggregato {p.originator_id} v{p.originator_version}): "
                       f"{p.problem}")

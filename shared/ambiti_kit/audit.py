@@ -301,3 +301,21 @@ def published_heads(bootstrap: str, topic: str, service: str, timeout: float = 1
     finally:
         consumer.close()
     return heads
+
+
+def external_witness(settings: Any, tenant_id: str, timeout: float = 5.0) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The head of ``tenant_id``'s chain last published on Kafka (the witness outside the database), and
+    a description of what was compared, for the verification's report (Italian, for the auditor)."""
+    esterno: dict[str, Any] = {"fonte": "kafka", "topic": settings.chain_heads_topic, "confrontato": False}
+    try:
+        witness = published_heads(settings.kafka_bootstrap_servers, settings.chain_heads_topic, settings.service,
+                                  timeout=timeout).get(tenant_id)
+    except Exception as exc:  # noqa: BLE001 - the chain is still verified; the report says the witness was missing
+        esterno["motivo"] = f"broker non raggiungibile ({type(exc).__name__}): testimone esterno non confrontato"
+        return None, esterno
+    if witness is None:
+        esterno["motivo"] = "nessuna testa pubblicata per questo Ambito"
+        return None, esterno
+    esterno.update(confrontato=True, notification_id=witness["notification_id"], lunghezza=witness["length"],
+                   testa=witness["head"])
+    return witness, esterno

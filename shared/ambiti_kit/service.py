@@ -15,9 +15,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, AsyncIterator, Callable, Mapping, Sequence
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
-from ambiti_kit.audit import AuditChain
+from ambiti_kit.audit import AuditChain, external_witness
 from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.consumer import Tracker, TrackedConsumer
 from ambiti_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
@@ -112,9 +112,18 @@ def _platform_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/audit/verify", tags=["audit"])
-    def verify(runtime: RuntimeDep, principal: Auditor) -> dict[str, Any]:
-        """Recompute this Ambito's audit hash chain and name any tampered event."""
-        return runtime.chain.verify(tenant_of(principal)).as_dict()
+    def verify(runtime: RuntimeDep, principal: Auditor,
+               testimone: bool = Query(True, description="Confronta anche con l'ultima testa della catena "
+                                       "pubblicata su Kafka (testimone esterno al database): rivela una catena "
+                                       "accorciata insieme ai suoi eventi.")) -> dict[str, Any]:
+        """Recompute this Ambito's audit hash chain and name any tampered event; say what it was compared with."""
+        tenant = tenant_of(principal)
+        witness, esterno = None, {"fonte": "kafka", "confrontato": False, "motivo": "non richiesto"}
+        if testimone:
+            witness, esterno = external_witness(runtime.settings, tenant)
+        report = runtime.chain.verify(tenant, witness).as_dict()
+        report["testimone"] = esterno
+        return report
 
     return router
 

@@ -77,6 +77,8 @@ def test_il_revisore_vede_le_storie_verificate_e_la_catena_di_audit(
     wait_until(lambda: _chiama(platform.url("finance"), revisore, "GET",
                                f"/stanziamenti/{stanziamento}/impegni/{impegno}/storia", 200)["esito"] == "integra",
                timeout=60, message="the payment's events chained")
+    wait_until(lambda: _chiama(platform.url("planning"), revisore, "GET", "/audit/verify", 200)["testimone"][
+        "confrontato"], timeout=60, message="planning's chain head published on Kafka")
     attesi = {s: _chiama(platform.url(s), revisore, "GET", "/audit/verify", 200)
               for s in ("planning", "finance", "partnership", "monitoring")}
 
@@ -95,6 +97,11 @@ def test_il_revisore_vede_le_storie_verificate_e_la_catena_di_audit(
     assert re.search(r"\b[1-9]\d*\b", catena.locator('tr[data-servizio="planning"] td.num').inner_text())
     assert HASH.search(catena.locator('tr[data-servizio="finance"]').inner_text())
     assert "Catena vuota" in catena.locator('tr[data-servizio="partnership"]').inner_text()
+    # and compared with the head published on Kafka, outside the database
+    planning = attesi["planning"]["testimone"]
+    assert planning["confrontato"], planning
+    assert f"Confrontata con la testa pubblicata su Kafka (evento n. {planning['notification_id']}" in \
+        catena.locator('tr[data-servizio="planning"] [data-testid="testimone"]').inner_text()
     visita.passo("revisione con la verifica della catena")
 
     # The deliberation that approved the Piano: every event, its link, verified.
