@@ -535,6 +535,7 @@ def test_deploy_services_kafka_and_image_are_consistent() -> None:
     assert listed == {p.resolve() for p in (DEPLOY / "k8s").rglob("*.yaml")
                       if p.name not in ("kustomization.yaml", "secrets.example.yaml")}
     secrets = {d["metadata"]["name"]: d for d in _yaml_docs(DEPLOY / "k8s" / "secrets.example.yaml")}
+    (identity,) = _yaml_docs(DEPLOY / "k8s" / "identity.yaml")
 
     for service in PRODUCERS:
         docs = {d["kind"]: d for d in _yaml_docs(DEPLOY / "k8s" / "services" / f"{service}.yaml")}
@@ -562,22 +563,23 @@ def test_deploy_services_kafka_and_image_are_consistent() -> None:
         db_ref = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
         assert db_ref["name"] == f"{service}-database" and db_ref["key"] in secrets[db_ref["name"]]["stringData"]
         assert secrets[db_ref["name"]]["stringData"][db_ref["key"]].endswith(f"/{service}")  # its own database
-        jwt_ref = env["AMBITI_JWT_SECRET"]["valueFrom"]["secretKeyRef"]
-        assert jwt_ref["key"] in secrets[jwt_ref["name"]]["stringData"]
+        # identity: the OpenID Connect issuer of the ConfigMap, no shared secret in production
+        assert "AMBITI_JWT_SECRET" not in env
+        for name, key in (("AMBITI_OIDC_ISSUER", "issuer"), ("AMBITI_OIDC_AUDIENCE", "audience")):
+            ref = env[name]["valueFrom"]["configMapKeyRef"]
+            assert ref["name"] == identity["metadata"]["name"] and ref["key"] == key
 
         # The settings code accepts this environment with a real key, and refuses the placeholder.
         values = {name: e.get("value", "x") for name, e in env.items()}
-        values.update(DATABASE_URL=secrets[db_ref["name"]]["stringData"]["url"], AMBITI_JWT_SECRET="q7Vd-2mXp9Lr_Wk4Tz8Hn3Bc6Yf1Gs5J")
+        values.update(DATABASE_URL=secrets[db_ref["name"]]["stringData"]["url"],
+                      AMBITI_OIDC_ISSUER=identity["data"]["issuer"], AMBITI_OIDC_AUDIENCE=identity["data"]["audience"])
         settings = ServiceSettings(service=service, **values)
         assert settings.environment == "production" and settings.kafka_partitions == int(partitions)
         assert settings.events_topic == f"{service}.events.v1"
-        with_placeholder = {**values, "AMBITI_JWT_SECRET": secrets[jwt_ref["name"]]["stringData"][jwt_ref["key"]]}
-        try:
-            ServiceSettings(service=service, **with_placeholder)
-        except ValueError:
-            pass
-        else:
-            raise AssertionError("the placeholder JWT secret must be refused in production")
+        assert settings.oidc_issuer == identity["data"]["issuer"] and not settings.accepts_hs256
+        without_issuer = {k: v for k, v in values.items() if not k.startswith("AMBITI_OIDC_")}
+        with pytest.raises(ValueError):  # production with neither an issuer nor a real secret does not start
+            ServiceSettings(service=service, **without_issuer)
 
     dockerfile = (DEPLOY / "docker" / "Dockerfile").read_text()
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in dockerfile and "ARG SERVICE" in dockerfile

@@ -1,4 +1,11 @@
-"""JWT bearer authentication and role checks (PyJWT, HS256).
+"""JWT bearer authentication and role checks (PyJWT).
+
+Two kinds of token are verified: those of an OpenID Connect issuer (``AMBITI_OIDC_ISSUER``), signed
+with RS256/ES256 by a key of its JWKS (issuer, audience, expiry checked with a bounded clock skew; an
+unknown key id refetches the keys, which is how a rotation is picked up), and development tokens
+signed HS256 with the shared secret, accepted only where :attr:`PlatformSettings.accepts_hs256`.
+An HS256 token is never checked against the issuer's keys, so a token signed with the issuer's
+public key as an HMAC secret is refused.
 
 A token names exactly one tenant (the Ambito) in ``tenant``, its ``roles``, and for the
 roles bound to one Comune its ISTAT code in ``comune``. The ``regione`` role is not
@@ -8,16 +15,19 @@ bound to an Ambito: its token carries the two-digit ISTAT code of its Region in
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 import time
+import urllib.request
 from dataclasses import dataclass
-from typing import Annotated, Callable, Iterable
+from typing import Annotated, Any, Callable, Iterable
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ambiti_kit.errors import Forbidden, Unauthorized
+from ambiti_kit.errors import DomainError, Forbidden, Unauthorized
 from ambiti_kit.settings import PlatformSettings
 
 ROLES = frozenset({
@@ -89,19 +99,103 @@ def issue_token(
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
-def decode_token(settings: PlatformSettings, token: str) -> Principal:
+class OidcVerifier:
+    """Verifies an OpenID Connect issuer's tokens with the keys of its JWKS (fetched lazily, cached)."""
+
+    def __init__(self, settings: PlatformSettings) -> None:
+        self.settings = settings
+        self.issuer = (settings.oidc_issuer or "").rstrip("/")
+        self.audience = settings.oidc_audience or settings.jwt_audience
+        self.algorithms = settings.oidc_algorithms.split(",")
+        self._client: jwt.PyJWKClient | None = None
+        self._lock = threading.Lock()
+
+    def _jwks(self) -> jwt.PyJWKClient:
+        with self._lock:
+            if self._client is None:
+                url = self.settings.oidc_jwks_url or self._discover()
+                self._client = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=self.settings.oidc_jwks_lifespan,
+                                               cooldown_duration=self.settings.oidc_jwks_cooldown, timeout=5)
+            return self._client
+
+    def _discover(self) -> str:
+        try:
+            with urllib.request.urlopen(f"{self.issuer}/.well-known/openid-configuration", timeout=5) as response:
+                return json.load(response)["jwks_uri"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise IdentityProviderUnavailable(
+                "Il fornitore di identità non risponde: impossibile verificare il token.") from exc
+
+    def claims(self, token: str) -> dict[str, Any]:
+        try:
+            key = self._jwks().get_signing_key_from_jwt(token)
+        except jwt.PyJWKClientConnectionError as exc:
+            raise IdentityProviderUnavailable(
+                "Il fornitore di identità non risponde: impossibile verificare il token.") from exc
+        except jwt.PyJWKClientError:
+            raise Unauthorized("Il token è firmato con una chiave che il fornitore di identità non pubblica.",
+                               rule="token.chiave_sconosciuta") from None
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"Token non valido: {exc}.", rule="token.invalid") from None
+        s = self.settings
+        return _checked(lambda: jwt.decode(
+            token, key.key, algorithms=self.algorithms, audience=self.audience, issuer=self.issuer,
+            leeway=s.oidc_leeway, options={"require": ["exp", "iat", "sub", "iss", "aud"]}), {
+            "roles": s.oidc_claim_roles, "tenant": s.oidc_claim_tenant, "regione": s.oidc_claim_regione,
+            "comune": s.oidc_claim_comune})
+
+
+class IdentityProviderUnavailable(DomainError):
+    status = 503
+    title = "Fornitore di identità non disponibile"
+
+
+_verifiers: dict[tuple, OidcVerifier] = {}
+
+
+def _oidc(settings: PlatformSettings) -> OidcVerifier:
+    key = (settings.oidc_issuer, settings.oidc_jwks_url, settings.oidc_audience, settings.jwt_audience,
+           settings.oidc_algorithms, settings.oidc_leeway, settings.oidc_jwks_cooldown, settings.oidc_claim_roles,
+           settings.oidc_claim_tenant, settings.oidc_claim_regione, settings.oidc_claim_comune)
+    verifier = _verifiers.get(key)
+    if verifier is None:
+        verifier = _verifiers.setdefault(key, OidcVerifier(settings))
+    return verifier
+
+
+def _checked(decode: Callable[[], dict[str, Any]], names: dict[str, str] | None = None) -> dict[str, Any]:
+    """Decode with PyJWT, turning its errors into Italian 401s; map the issuer's claim names to ours."""
     try:
-        claims = jwt.decode(
-            token, settings.jwt_secret.get_secret_value(), algorithms=["HS256"],
-            audience=settings.jwt_audience, issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "sub", "roles"]},
-        )
+        claims = decode()
     except jwt.ExpiredSignatureError:
         raise Unauthorized("Il token è scaduto.", rule="token.expired") from None
     except jwt.InvalidSignatureError:
         raise Unauthorized("La firma del token non è valida.", rule="token.signature") from None
+    except jwt.InvalidIssuerError:
+        raise Unauthorized("Il token è emesso da un altro fornitore di identità.", rule="token.issuer") from None
+    except jwt.InvalidAudienceError:
+        raise Unauthorized("Il token è destinato ad altri servizi (audience).", rule="token.audience") from None
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"Token non valido: {exc}.", rule="token.invalid") from None
+    if names:
+        claims = {**claims, **{ours: claims.get(theirs) for ours, theirs in names.items()}}
+    return claims
+
+
+def decode_token(settings: PlatformSettings, token: str) -> Principal:
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"Token non valido: {exc}.", rule="token.invalid") from None
+    if algorithm == "HS256" and settings.accepts_hs256:
+        claims = _checked(lambda: jwt.decode(
+            token, settings.jwt_secret.get_secret_value(), algorithms=["HS256"],
+            audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "sub", "roles"]}))
+    elif settings.oidc_issuer and algorithm in settings.oidc_algorithms.split(","):
+        claims = _oidc(settings).claims(token)
+    else:
+        raise Unauthorized(f"Algoritmo di firma non accettato: {str(algorithm)[:20]!r}.", rule="token.algoritmo")
     roles = claims.get("roles")
     if (not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles)
             or not set(roles) <= ROLES):

@@ -46,19 +46,44 @@ class PlatformSettings(BaseSettings):
     jwt_secret: SecretStr = Field(SecretStr(DEVELOPMENT_JWT_SECRET), validation_alias="AMBITI_JWT_SECRET")
     jwt_issuer: str = Field("ambiti-dev", validation_alias="AMBITI_JWT_ISSUER")
     jwt_audience: str = Field("ambiti", validation_alias="AMBITI_JWT_AUDIENCE")
+    #: production identity: an OpenID Connect issuer whose signing keys (JWKS) verify RS256/ES256 tokens
+    oidc_issuer: str | None = Field(None, validation_alias="AMBITI_OIDC_ISSUER")
+    #: where its keys are; default: ``jwks_uri`` of ``<issuer>/.well-known/openid-configuration``
+    oidc_jwks_url: str | None = Field(None, validation_alias="AMBITI_OIDC_JWKS_URL")
+    #: the audience its tokens must name (default: AMBITI_JWT_AUDIENCE)
+    oidc_audience: str | None = Field(None, validation_alias="AMBITI_OIDC_AUDIENCE")
+    oidc_algorithms: str = Field("RS256,ES256", validation_alias="AMBITI_OIDC_ALGORITHMS",
+                                 pattern=r"^(RS|PS|ES)(256|384|512)(,(RS|PS|ES)(256|384|512))*$")
+    #: seconds of clock skew tolerated on exp, iat and nbf
+    oidc_leeway: int = Field(30, validation_alias="AMBITI_OIDC_LEEWAY", ge=0, le=300)
+    #: how long the keys are cached, and how soon an unknown key id may refetch them (key rotation)
+    oidc_jwks_lifespan: float = Field(300.0, validation_alias="AMBITI_OIDC_JWKS_LIFESPAN", gt=0)
+    oidc_jwks_cooldown: float = Field(30.0, validation_alias="AMBITI_OIDC_JWKS_COOLDOWN", ge=0)
+    #: the issuer's claim names for what the platform reads (its own names by default)
+    oidc_claim_roles: str = Field("roles", validation_alias="AMBITI_OIDC_CLAIM_ROLES")
+    oidc_claim_tenant: str = Field("tenant", validation_alias="AMBITI_OIDC_CLAIM_TENANT")
+    oidc_claim_regione: str = Field("regione", validation_alias="AMBITI_OIDC_CLAIM_REGIONE")
+    oidc_claim_comune: str = Field("comune", validation_alias="AMBITI_OIDC_CLAIM_COMUNE")
     kafka_partitions: int = Field(4, validation_alias="AMBITI_KAFKA_PARTITIONS", ge=1)
     kafka_replication: int = Field(1, validation_alias="AMBITI_KAFKA_REPLICATION", ge=1)
     log_level: str = Field("INFO", validation_alias="AMBITI_LOG_LEVEL")
 
+    @property
+    def strong_secret(self) -> bool:
+        secret = self.jwt_secret.get_secret_value()
+        return secret != DEVELOPMENT_JWT_SECRET and len(secret) >= 32 and len(set(secret)) >= 8
+
+    @property
+    def accepts_hs256(self) -> bool:
+        """HS256 tokens (the shared secret): in development and test, or in production with a strong secret."""
+        return self.environment != "production" or self.strong_secret
+
     @model_validator(mode="after")
     def _refuse_development_secret(self) -> "PlatformSettings":
-        secret = self.jwt_secret.get_secret_value()
-        if self.environment == "production" and (
-            secret == DEVELOPMENT_JWT_SECRET or len(secret) < 32 or len(set(secret)) < 8
-        ):
-            raise ValueError("AMBITI_JWT_SECRET must be a real secret in production (32+ characters, not the "
-                             "development one, not a repeated pattern); a developer's machine sets "
-                             "AMBITI_ENVIRONMENT=development")
+        if self.environment == "production" and not self.oidc_issuer and not self.strong_secret:
+            raise ValueError("in production set AMBITI_OIDC_ISSUER (the identity provider), or an AMBITI_JWT_SECRET "
+                             "that is a real secret (32+ characters, not the development one, not a repeated "
+                             "pattern); a developer's machine sets AMBITI_ENVIRONMENT=development")
         return self
 
     def topic(self, name: str) -> str:

@@ -40,7 +40,7 @@ def test_a_regione_token_names_a_region_and_no_tenant() -> None:
     ({"roles": ["regione"], "tenant": None, "regione": "15\n"}, "token.regione"),
     ({"comune": "65134"}, "token.comune"),
     ({"comune": "065134\n"}, "token.comune"),
-    ({"aud": "altro"}, "token.invalid"),
+    ({"aud": "altro"}, "token.audience"),
 ])
 def test_bad_claims_are_refused_with_their_rule(claims: dict, rule: str) -> None:
     base = {"iss": SETTINGS.jwt_issuer, "aud": SETTINGS.jwt_audience, "iat": 0, "exp": 4102444800,
