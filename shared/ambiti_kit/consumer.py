@@ -91,6 +91,24 @@ class Tracker:
                           event.tenantid, f"{type(error).__name__}: {error}"[:2000],
                           json.dumps(event.data, ensure_ascii=False)))
 
+    def undecodable(self, application_name: str, notification: Any, error: Exception) -> None:
+        """Record a stored event that cannot be decoded or mapped (e.g. its class no longer exists), with an
+        alert in the log: the log behind it goes on, and the event stays visible among the dead letters."""
+        from ambiti_kit.audit import tenant_of_state  # the chain's own reading of an event's tenant
+
+        _log.error("stored event cannot be decoded: dead-lettered, the log goes on: %s", error,
+                   extra={"alert": "evento_non_decodificabile", "application": application_name,
+                          "notification_id": notification.id, "topic": notification.topic})
+        state = bytes(notification.state)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(sql.SQL("INSERT INTO {} (application_name, notification_id, ce_type, ce_id, tenant_id, "
+                                 "error, data) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING").format(
+                self.dead_letters),
+                (application_name, notification.id, str(notification.topic)[:300],
+                 f"{application_name}:{notification.id}", tenant_of_state(state),
+                 f"evento non decodificabile: {type(error).__name__}: {error}"[:2000],
+                 state[:100_000].decode("utf-8", errors="replace")))
+
     def count(self, application_name: str) -> int:
         with self.datastore.transaction() as curs:
             curs.execute(sql.SQL("SELECT count(*) AS n FROM {} WHERE application_name = %s").format(self.table),

@@ -38,3 +38,14 @@ def mapper(mapping: EventTable, *, source: str, schemas: str) -> Mapper:
                              data=data(domain_event))
 
     return to_integration_event
+
+
+def decoded(app: Any, mapper_: Mapper, notification: Notification,
+            undecodable: Callable[[Notification, Exception], None]) -> CloudEvent | None:
+    """The integration event of a stored notification. One that cannot be decoded or mapped is handed to
+    ``undecodable`` (dead-lettered with an alert) and passed over: it never blocks the log behind it."""
+    try:
+        return mapper_(app.mapper.to_domain_event(notification), notification)
+    except Exception as exc:  # noqa: BLE001 - any failure to read one stored event is that event's
+        undecodable(notification, exc)
+        return None

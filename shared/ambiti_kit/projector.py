@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ambiti_kit.auth import regione_of
 from ambiti_kit.consumer import POISON, PoisonMessage, Tracker
 from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.mapping import decoded
 from ambiti_kit.readmodel import APP_ROLE, REGIONE_SETTING, TENANT_SETTING
 from ambiti_kit.tenancy import WRITTEN
 
@@ -131,7 +132,8 @@ class OwnLogProjector:
     def _events(self, notifications: Sequence[Notification]) -> list[tuple[CloudEvent, Tracking]]:
         items = []
         for notification in notifications:
-            event = self.mapper(self.app.mapper.to_domain_event(notification), notification)
+            event = decoded(self.app, self.mapper, notification,
+                            lambda n, exc: self.tracker.undecodable(self.name, n, exc))
             if event is not None and event.type in self.projections:
                 items.append((event, Tracking(self.name, notification.id)))
         return items

@@ -27,7 +27,9 @@ from psycopg import sql
 
 from ambiti_kit import kafka
 from ambiti_kit.audit import AuditChain, ChainHead
+from ambiti_kit.consumer import Tracker
 from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.mapping import decoded
 from ambiti_kit.settings import ServiceSettings
 
 _log = logging.getLogger("ambiti.relay")
@@ -60,6 +62,8 @@ class OutboxRelay:
         self.topic = settings.events_topic
         self.datastore = app.recorder.datastore  # type: ignore[attr-defined]
         self.chain = AuditChain(self.datastore, settings.db_schema, settings.service)
+        #: where an event the relay cannot decode is recorded (the tracking table is not used)
+        self._dead_letters = Tracker(self.datastore, settings.db_schema, "unused")
         self.epoch_check_seconds = epoch_check_seconds
         self._position_table = sql.SQL("{}.relay_position").format(sql.Identifier(settings.db_schema))
         self._producer = None
@@ -167,7 +171,7 @@ class OutboxRelay:
             start=position + 1, limit=self.settings.relay_batch_size)
         futures = []
         for notification in notifications:
-            event = self.mapper(self.app.mapper.to_domain_event(notification), notification)
+            event = decoded(self.app, self.mapper, notification, self._undecodable)
             if event is not None:
                 key, value, headers = event.to_kafka()
                 futures.append(producer.send(self.topic, key=key, value=value, headers=headers))
@@ -188,6 +192,9 @@ class OutboxRelay:
         published = len(futures) - len(heads)
         self.published += published
         return published
+
+    def _undecodable(self, notification: Any, error: Exception) -> None:
+        self._dead_letters.undecodable(f"{self.app.name}:relay", notification, error)
 
     def close(self) -> None:
         self._reset_clients()
