@@ -14,6 +14,7 @@ it under one advisory lock, so that instances starting together do not race:
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -124,6 +125,7 @@ def open_event_store(settings: ServiceSettings, app_class: type[T], schema: Sche
     """
     schema = schema or Schema()
     s = settings.db_schema
+    os.environ.update(settings.libpq_tls())  # one service per process: its pool then connects with TLS too
     with connect_admin(settings) as lock:
         lock.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK,))
         lock.commit()

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -35,6 +39,44 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
 }
 
 
+class KafkaSecurity(BaseSettings):
+    """How every client of the platform talks to the brokers: TLS and SASL from the environment.
+
+    ``AMBITI_KAFKA_SECURITY_PROTOCOL`` (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), with SASL
+    ``AMBITI_KAFKA_SASL_MECHANISM`` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), ``..._SASL_USERNAME``,
+    ``..._SASL_PASSWORD``; with TLS ``AMBITI_KAFKA_SSL_CAFILE`` (and a client certificate with
+    ``..._SSL_CERTFILE`` and ``..._SSL_KEYFILE``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AMBITI_KAFKA_", extra="ignore", frozen=True)
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    def client_options(self) -> dict[str, Any]:
+        """The kafka-python keyword arguments (the same for producers, consumers and admin clients)."""
+        options: dict[str, Any] = {"security_protocol": self.security_protocol}
+        if self.security_protocol.startswith("SASL_"):
+            if not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+                raise ValueError("SASL needs AMBITI_KAFKA_SASL_MECHANISM, _SASL_USERNAME and _SASL_PASSWORD")
+            options.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_username,
+                           sasl_plain_password=self.sasl_password.get_secret_value())
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            options.update({k: v for k, v in {"ssl_cafile": self.ssl_cafile, "ssl_certfile": self.ssl_certfile,
+                                              "ssl_keyfile": self.ssl_keyfile}.items() if v})
+        return options
+
+
+@lru_cache(maxsize=1)
+def security() -> dict[str, Any]:
+    return KafkaSecurity().client_options()
+
+
 def producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
     """A producer for a relay.
 
@@ -54,20 +96,21 @@ def producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
         "request_timeout_ms": 10000,
         "max_block_ms": 10000,
         "client_id": overrides.pop("client_id", "ambiti-relay"),
+        **security(),
     }
     config.update(overrides)
     return KafkaProducer(**config)
 
 
 def consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsumer:
-    config = {"bootstrap_servers": bootstrap.split(","), "group_id": group_id, **CONSUMER_DEFAULTS}
+    config = {"bootstrap_servers": bootstrap.split(","), "group_id": group_id, **CONSUMER_DEFAULTS, **security()}
     config.update(overrides)
     return KafkaConsumer(**config)
 
 
 def admin(bootstrap: str) -> KafkaAdminClient:
     return KafkaAdminClient(bootstrap_servers=bootstrap.split(","), request_timeout_ms=10000,
-                            client_id="ambiti-admin")
+                            client_id="ambiti-admin", **security())
 
 
 #: Event topics keep everything (the log is the integration record); chain heads only the

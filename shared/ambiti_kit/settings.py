@@ -125,6 +125,15 @@ class ServiceSettings(PlatformSettings):
     def consumer_group(self, purpose: str = "main") -> str:
         return f"{self.namespace}{self.service}.{purpose}"
 
+    def libpq_tls(self) -> dict[str, str]:
+        """TLS parameters of the service's DATABASE_URL (``?sslmode=verify-full&sslrootcert=…``) as libpq's
+        environment variables: the event store's pool is built from host, port and user only, so it sees
+        them only there (every other connection reads them from the URL itself)."""
+        params = conninfo_to_dict(self.service_database_url)
+        names = {"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT",
+                 "sslkey": "PGSSLKEY", "sslcrl": "PGSSLCRL"}
+        return {env: str(params[key]) for key, env in names.items() if params.get(key)}
+
     @cached_property
     def eventsourcing_env(self) -> dict[str, str]:
         """The `eventsourcing` environment for this service's Application."""
