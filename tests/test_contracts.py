@@ -611,8 +611,11 @@ def test_deploy_console_calls_the_services_by_their_kubernetes_names_and_holds_n
     secrets = {d["metadata"]["name"]: d for d in _yaml_docs(DEPLOY / "k8s" / "secrets.example.yaml")}
     ref = env["AMBITI_CONSOLE_SECRET"]["valueFrom"]["secretKeyRef"]
     placeholder = secrets[ref["name"]]["stringData"][ref["key"]]
-    values = {name: e.get("value", "x") for name, e in env.items()}
+    (identity,) = _yaml_docs(DEPLOY / "k8s" / "identity.yaml")
+    values = {name: e["value"] if "value" in e else identity["data"][e["valueFrom"]["configMapKeyRef"]["key"]]
+              if "configMapKeyRef" in e["valueFrom"] else "x" for name, e in env.items()}
     settings = ConsoleSettings(**{**values, "AMBITI_CONSOLE_SECRET": "q7Vd-2mXp9Lr_Wk4Tz8Hn3Bc6Yf1Gs5J"})
     assert settings.environment == "production" and settings.secure_cookies
+    assert settings.oidc_issuer == identity["data"]["issuer"] and settings.public_url.startswith("https://")
     with pytest.raises(ValueError):
         ConsoleSettings(**{**values, "AMBITI_CONSOLE_SECRET": placeholder})

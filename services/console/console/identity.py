@@ -9,9 +9,16 @@ issue) replaces :func:`accedi` here and nothing else: the rest of the console on
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import jwt
 
 from ambiti_kit.auth import COMUNE_PATTERN, REGIONE_PATTERN, TENANT_PATTERN, issue_token
 
@@ -103,3 +110,69 @@ def accedi(settings: ConsoleSettings, *, ruolo: str, ambito: str = "", regione: 
                         comune=comune or None, subject=soggetto, ttl_seconds=ttl)
     return Utente(token=token, ruolo=ruolo, soggetto=soggetto, scade=int(time.time()) + ttl,
                   tenant=ambito or None, regione=regione if ruolo == "regione" else None, comune=comune or None)
+
+
+# -- OpenID Connect: authorization code with PKCE ---------------------------------------------------
+
+def accesso_oidc(settings: ConsoleSettings) -> bool:
+    return bool(settings.oidc_issuer)
+
+
+async def _metadati(settings: ConsoleSettings) -> dict[str, Any]:
+    url = f"{(settings.oidc_issuer or '').rstrip('/')}/.well-known/openid-configuration"
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(url)
+            response.raise_for_status()
+            return response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise AccessoNonValido({"oidc": "Il fornitore di identità non risponde: riprovare tra poco."}) from exc
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+async def inizia_accesso(settings: ConsoleSettings, redirect_uri: str) -> tuple[str, dict[str, str]]:
+    """The issuer's authorization URL, and what the session keeps until the person comes back."""
+    metadati = await _metadati(settings)
+    verifier, state, nonce = secrets.token_urlsafe(64), secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    query = {"response_type": "code", "client_id": settings.oidc_client_id, "redirect_uri": redirect_uri,
+             "scope": settings.oidc_scope, "state": state, "nonce": nonce,
+             "code_challenge": _b64(hashlib.sha256(verifier.encode()).digest()), "code_challenge_method": "S256"}
+    return f"{metadati['authorization_endpoint']}?{urlencode(query)}", {"state": state, "nonce": nonce,
+                                                                       "verifier": verifier}
+
+
+async def completa_accesso(settings: ConsoleSettings, redirect_uri: str, code: str, state: str,
+                           atteso: dict[str, str] | None) -> Utente:
+    """Exchange the code for tokens (with the PKCE verifier) and make the person of the access token."""
+    if not atteso or not code or not secrets.compare_digest(state or "", atteso.get("state", "")):
+        raise AccessoNonValido({"oidc": "L'accesso non è stato completato da questa console: riprovare."})
+    metadati = await _metadati(settings)
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "client_id": settings.oidc_client_id, "code_verifier": atteso["verifier"]}
+    if settings.oidc_client_secret:
+        form["client_secret"] = settings.oidc_client_secret.get_secret_value()
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(metadati["token_endpoint"], data=form)
+        response.raise_for_status()
+        tokens = response.json()
+        # Received straight from the issuer's token endpoint: the services verify the access token's
+        # signature on every call; here the nonce ties the ID token to this login (OIDC Core 3.1.3.7).
+        id_token = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+        claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    except (httpx.HTTPError, ValueError, KeyError, jwt.PyJWTError) as exc:
+        raise AccessoNonValido({"oidc": "Il fornitore di identità non ha concesso l'accesso: riprovare."}) from exc
+    if not secrets.compare_digest(str(id_token.get("nonce", "")), atteso["nonce"]):
+        raise AccessoNonValido({"oidc": "L'accesso non è stato completato da questa console: riprovare."})
+    ruoli = claims.get(settings.oidc_claim_roles) or []
+    ruolo = next((r for r in RUOLI if r in ruoli), None)
+    if ruolo is None:
+        raise AccessoNonValido({"oidc": "Il vostro profilo non ha un ruolo della piattaforma: rivolgersi all'Ufficio "
+                                        "di Piano."})
+    scade = int(claims.get("exp") or time.time() + settings.session_seconds)
+    return Utente(token=tokens["access_token"], ruolo=ruolo, soggetto=str(claims.get("sub", "")), scade=scade,
+                  tenant=claims.get(settings.oidc_claim_tenant), regione=claims.get(settings.oidc_claim_regione),
+                  comune=claims.get(settings.oidc_claim_comune))

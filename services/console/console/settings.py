@@ -51,6 +51,19 @@ class ConsoleSettings(BaseSettings):
         """Cookies only over https in production; development and tests run on plain http."""
         return self.environment == "production"
 
+    #: production login: the OpenID Connect issuer the services trust, and this console's client there
+    oidc_issuer: str | None = Field(None, validation_alias="AMBITI_OIDC_ISSUER")
+    oidc_client_id: str = Field("ambiti-console", validation_alias="AMBITI_CONSOLE_OIDC_CLIENT_ID")
+    oidc_client_secret: SecretStr | None = Field(None, validation_alias="AMBITI_CONSOLE_OIDC_CLIENT_SECRET")
+    oidc_scope: str = Field("openid profile", validation_alias="AMBITI_CONSOLE_OIDC_SCOPE")
+    oidc_claim_roles: str = Field("roles", validation_alias="AMBITI_OIDC_CLAIM_ROLES")
+    oidc_claim_tenant: str = Field("tenant", validation_alias="AMBITI_OIDC_CLAIM_TENANT")
+    oidc_claim_regione: str = Field("regione", validation_alias="AMBITI_OIDC_CLAIM_REGIONE")
+    oidc_claim_comune: str = Field("comune", validation_alias="AMBITI_OIDC_CLAIM_COMUNE")
+    #: the console's public address (the redirect URI registered at the issuer is <public_url>/accesso/ritorno);
+    #: default: the address the request came to
+    public_url: str | None = Field(None, validation_alias="AMBITI_CONSOLE_URL")
+
     def development_issuer(self) -> PlatformSettings:
         """The platform's settings whose secret signs development tokens (never used in production)."""
         return PlatformSettings(AMBITI_ENVIRONMENT=self.environment)
