@@ -12,6 +12,7 @@ change re-seek to the beginning (they dedupe by notification id, not by offset).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from functools import lru_cache
 from typing import Any, Literal
@@ -142,10 +143,28 @@ def epoch_of(topic_names: list[str] | set[str], topic: str) -> str | None:
 
 
 def start_epoch(client: KafkaAdminClient, topic: str, partitions: int, replication: int = 1) -> str:
-    """(Re)create ``topic`` and mark a new epoch; returns the new epoch id."""
+    """Start ``topic`` afresh and mark a new epoch; returns the new epoch id.
+
+    Whatever the broker holds under that name is deleted first, with the old epoch markers: records a
+    discarded producer delivered after a wipe, or a republish cut short, never come before the new
+    epoch's first record. Epoch ids sort by time, so the newest marker is the current one.
+    """
+    prefix = f"{EPOCH_PREFIX}{topic}."
+    stale = [name for name in client.list_topics() if name == topic or name.startswith(prefix)]
+    if stale:
+        _log.warning("deleting %s before a new epoch", stale)
+        try:
+            client.delete_topics(stale, timeout_ms=10000)
+        except KafkaError as exc:
+            _log.warning("deleting %s: %r", stale, exc)
+        deadline = time.monotonic() + 15
+        while set(stale) & set(client.list_topics()):
+            if time.monotonic() > deadline:
+                raise KafkaError(f"the broker did not delete {stale}")
+            time.sleep(0.2)
     ensure_topics(client, {topic: partitions}, replication, EVENTS_CONFIG)
-    epoch = uuid.uuid4().hex[:16]
-    ensure_topics(client, {f"{EPOCH_PREFIX}{topic}.{epoch}": 1}, replication)
+    epoch = f"{int(time.time() * 1000):013d}{uuid.uuid4().hex[:8]}"
+    ensure_topics(client, {f"{prefix}{epoch}": 1}, replication)
     return epoch
 
 

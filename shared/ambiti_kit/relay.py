@@ -70,6 +70,8 @@ class OutboxRelay:
         self._admin = None
         self._epoch: str | None = None
         self._epoch_checked_at = 0.0
+        #: while this process republishes a new epoch: the store's head when it began (None otherwise)
+        self._republish_until: int | None = None
         self._heads_dirty: dict[str, ChainHead] = {}
         self._position: int | None = None  # cached while this process is the only writer
         self._republish_heads = True  # queue every tenant's head at the next round
@@ -105,6 +107,7 @@ class OutboxRelay:
         """
         self._position = None
         self._epoch, self._epoch_checked_at = None, 0.0
+        self._republish_until = None  # a republish cut short is started again, from an empty topic
         self.chain.forget()
         self._republish_heads = True
 
@@ -121,37 +124,43 @@ class OutboxRelay:
         for client in (self._producer, self._admin):
             if client is not None:
                 try:
-                    client.close(timeout=1) if client is self._producer else client.close()
+                    # timeout=0 drops what the producer still holds: sent later, to a broker that lost
+                    # its data, it would land ahead of the republish.
+                    client.close(timeout=0) if client is self._producer else client.close()
                 except Exception:  # noqa: BLE001 - closing a broken client must not stop the relay
                     pass
         self._producer = self._admin = None
         self._epoch_checked_at = 0.0
 
     def _check_epoch(self) -> None:
-        """Notice a broker that lost its data and start a new epoch from notification 0."""
+        """Notice a broker that lost its data (no epoch marker), or an epoch whose republish did not end
+        (its recorded epoch still carries the ``!`` of an unfinished republish, or is another one):
+        start a new epoch on an emptied topic and republish from the first notification, in order,
+        before anything new. While it republishes, the position is recorded as ``<epoch>!``."""
         now = time.monotonic()
         if now - self._epoch_checked_at < self.epoch_check_seconds:
             return
         admin, _ = self._clients()
-        topics = set(admin.list_topics())
-        current = kafka.epoch_of(topics, self.topic)
-        _, recorded = self.position()
-        if current is None:
-            _log.warning("broker has no epoch for %s: (re)creating it and republishing from the start", self.topic)
-            self._save_position(0, "pending")  # first: a crash from here on republishes again
+        current = kafka.epoch_of(set(admin.list_topics()), self.topic)
+        position, recorded = self.position()
+        republishing = self._republish_until is not None and recorded == f"{current}!"
+        if current is None or (recorded != current and not republishing):
+            reason = "no epoch on the broker" if current is None else f"epoch {recorded} not complete on {current}"
+            _log.warning("%s for %s: emptying it and republishing from the start", reason, self.topic)
+            self._save_position(0, "pending")  # first: a crash from here on starts again
             kafka.ensure_topics(admin, {self.settings.chain_heads_topic: self.settings.kafka_partitions},
                                 self.settings.kafka_replication, kafka.COMPACTED_CONFIG)
             current = kafka.start_epoch(admin, self.topic, self.settings.kafka_partitions,
                                         self.settings.kafka_replication)
-            self._save_position(0, current)
+            self._republish_until = self.app.recorder.max_notification_id() or 0
+            self._save_position(0, f"{current}!")
             self._republish_heads = True
-        elif current != recorded:
-            # Another relay instance started this epoch (we were not the leader then), or
-            # our position predates it: republish everything into it.
-            _log.warning("epoch of %s changed (%s -> %s): republishing", self.topic, recorded, current)
-            self._save_position(0, current)
-            self._republish_heads = True
-        self._epoch = current
+            position = 0
+        if self._republish_until is not None and position >= self._republish_until:
+            _log.info("epoch %s of %s republished up to %s", current, self.topic, position)
+            self._republish_until = None
+            self._save_position(position, current)
+        self._epoch = f"{current}!" if self._republish_until is not None else current
         self._epoch_checked_at = now
 
     # -- one round -------------------------------------------------------------------
@@ -185,7 +194,11 @@ class OutboxRelay:
         for future in futures:
             future.get(timeout=0)  # raises the broker's error, if any: position is not saved
         if notifications:
-            self._save_position(notifications[-1].id, self._epoch or "")
+            last = notifications[-1].id
+            if self._republish_until is not None and last >= self._republish_until:
+                self._republish_until = None  # the whole log is in the new epoch: it is complete
+                self._epoch = (self._epoch or "").rstrip("!")
+            self._save_position(last, self._epoch or "")
         for head in heads:
             if self._heads_dirty.get(head.tenant_id) is head:
                 del self._heads_dirty[head.tenant_id]
