@@ -571,8 +571,11 @@ def test_deploy_services_kafka_and_image_are_consistent() -> None:
 
         # The settings code accepts this environment with a real key, and refuses the placeholder.
         values = {name: e.get("value", "x") for name, e in env.items()}
+        chain_ref = env["AMBITI_CHAIN_SIGNING_KEY"]["valueFrom"]["secretKeyRef"]
+        assert chain_ref["name"] == f"{service}-chain-key" and chain_ref["key"] in secrets[chain_ref["name"]]["stringData"]
         values.update(DATABASE_URL=secrets[db_ref["name"]]["stringData"]["url"],
-                      AMBITI_OIDC_ISSUER=identity["data"]["issuer"], AMBITI_OIDC_AUDIENCE=identity["data"]["audience"])
+                      AMBITI_OIDC_ISSUER=identity["data"]["issuer"], AMBITI_OIDC_AUDIENCE=identity["data"]["audience"],
+                      AMBITI_CHAIN_SIGNING_KEY="q7Vd2mXp9LrWk4Tz8Hn3Bc6Yf1Gs5JaQ0eRtUiOpAsD=")
         settings = ServiceSettings(service=service, **values)
         assert settings.environment == "production" and settings.kafka_partitions == int(partitions)
         assert settings.events_topic == f"{service}.events.v1"
@@ -580,6 +583,8 @@ def test_deploy_services_kafka_and_image_are_consistent() -> None:
         without_issuer = {k: v for k, v in values.items() if not k.startswith("AMBITI_OIDC_")}
         with pytest.raises(ValueError):  # production with neither an issuer nor a real secret does not start
             ServiceSettings(service=service, **without_issuer)
+        with pytest.raises(ValueError, match="AMBITI_CHAIN_SIGNING_KEY"):  # nor with the placeholder key
+            ServiceSettings(service=service, **{**values, "AMBITI_CHAIN_SIGNING_KEY": "CHANGE-ME"})
 
     dockerfile = (DEPLOY / "docker" / "Dockerfile").read_text()
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in dockerfile and "ARG SERVICE" in dockerfile

@@ -13,10 +13,16 @@ event that was altered, deleted, re-ordered or slipped in; its report shows only
 tenant's events, so an Ambito's auditor can run it. (To find events slipped in without a
 link it reads the unlinked rows of every tenant, and reports only its own.) Given the head
 a third party holds (``witness``) it also catches a chain cut short with its events.
+
+Heads are signed (Ed25519) with a per-service key kept outside the database
+(``AMBITI_CHAIN_SIGNING_KEY``): a database owner who rewrites events *and* recomputes their links
+cannot publish a head that matches the rewritten chain, so the last genuinely signed head on Kafka
+exposes the rewrite. The public key is served at ``GET /audit/chiave`` for auditors.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -274,13 +280,56 @@ class AuditChain:
         return Verification(self.service, tenant_id, not problems, verified, head, problems)
 
 
-def published_heads(bootstrap: str, topic: str, service: str, timeout: float = 10.0) -> dict[str, dict[str, Any]]:
-    """The latest head per tenant of ``service`` as published on ``topic`` (read from the start)."""
+def _signed_text(head: dict[str, Any]) -> bytes:
+    return "\n".join(str(head[k]) for k in ("service", "tenant_id", "notification_id", "length", "head")).encode()
+
+
+class HeadSigner:
+    """Signs and verifies chain heads with the service's Ed25519 key (32-byte seed, base64)."""
+
+    def __init__(self, seed_b64: str) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        seed = base64.b64decode(seed_b64, validate=True)
+        if len(seed) != 32:
+            raise ValueError("AMBITI_CHAIN_SIGNING_KEY must be 32 bytes, base64-encoded")
+        self._private = Ed25519PrivateKey.from_private_bytes(seed)
+        self.public = self._private.public_key()
+
+    def sign(self, head: dict[str, Any]) -> dict[str, Any]:
+        firma = base64.b64encode(self._private.sign(_signed_text(head))).decode()
+        return {**head, "firma": firma, "algoritmo_firma": "Ed25519"}
+
+    def valid(self, head: dict[str, Any]) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        try:
+            self.public.verify(base64.b64decode(str(head.get("firma", "")), validate=True), _signed_text(head))
+            return True
+        except (InvalidSignature, ValueError, KeyError, TypeError):
+            return False
+
+    def public_key_b64(self) -> str:
+        from cryptography.hazmat.primitives import serialization
+        raw = self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return base64.b64encode(raw).decode()
+
+
+def signer(settings: Any) -> HeadSigner | None:
+    key = getattr(settings, "chain_signing_key", None)
+    return HeadSigner(key.get_secret_value()) if key else None
+
+
+def published_heads(bootstrap: str, topic: str, service: str, timeout: float = 10.0,
+                    accept: Any = None) -> dict[str, dict[str, Any]]:
+    """The latest head per tenant of ``service`` as published on ``topic`` (read from the start);
+    with ``accept`` (a head -> bool), the latest of those it accepts; the others are counted under
+    ``_rifiutate`` in the head returned."""
     from ambiti_kit import kafka  # the chain itself needs no broker: import only for witnesses
     from kafka import TopicPartition
 
     consumer = kafka.consumer(bootstrap, group_id=None)
     heads: dict[str, dict[str, Any]] = {}
+    refused: dict[str, int] = {}
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)
@@ -295,24 +344,35 @@ def published_heads(bootstrap: str, topic: str, service: str, timeout: float = 1
                     head = json.loads(record.value)
                     if head.get("service") != service:
                         continue
+                    if accept is not None and not accept(head):
+                        refused[head["tenant_id"]] = refused.get(head["tenant_id"], 0) + 1
+                        continue
                     known = heads.get(head["tenant_id"])
                     if known is None or head["notification_id"] >= known["notification_id"]:
                         heads[head["tenant_id"]] = head
     finally:
         consumer.close()
+    for tenant, count in refused.items():
+        heads.setdefault(tenant, {"tenant_id": tenant, "notification_id": None})["_rifiutate"] = count
     return heads
 
 
 def external_witness(settings: Any, tenant_id: str, timeout: float = 5.0) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """The head of ``tenant_id``'s chain last published on Kafka (the witness outside the database), and
     a description of what was compared, for the verification's report (Italian, for the auditor)."""
-    esterno: dict[str, Any] = {"fonte": "kafka", "topic": settings.chain_heads_topic, "confrontato": False}
+    firme = signer(settings)
+    esterno: dict[str, Any] = {"fonte": "kafka", "topic": settings.chain_heads_topic, "confrontato": False,
+                               "firma": "Ed25519" if firme else "non configurata"}
     try:
         witness = published_heads(settings.kafka_bootstrap_servers, settings.chain_heads_topic, settings.service,
-                                  timeout=timeout).get(tenant_id)
+                                  timeout=timeout, accept=firme.valid if firme else None).get(tenant_id)
     except Exception as exc:  # noqa: BLE001 - the chain is still verified; the report says the witness was missing
         esterno["motivo"] = f"broker non raggiungibile ({type(exc).__name__}): testimone esterno non confrontato"
         return None, esterno
+    if witness and witness.get("_rifiutate"):
+        esterno["teste_con_firma_non_valida"] = witness.pop("_rifiutate")
+        if witness.get("notification_id") is None:
+            witness = None
     if witness is None:
         esterno["motivo"] = "nessuna testa pubblicata per questo Ambito"
         return None, esterno

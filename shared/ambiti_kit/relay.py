@@ -26,7 +26,7 @@ from kafka.errors import KafkaError
 from psycopg import sql
 
 from ambiti_kit import kafka
-from ambiti_kit.audit import AuditChain, ChainHead
+from ambiti_kit.audit import AuditChain, ChainHead, HeadSigner, signer
 from ambiti_kit.consumer import Tracker
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.mapping import decoded
@@ -41,7 +41,7 @@ Mapper = Callable[[Any, Notification], CloudEvent | None]
 HEADS_SCHEMA = "https://contracts.ambiti.example/audit/audit.chain_head.aggiornata.v1.schema.json"
 
 
-def head_event(head: ChainHead) -> CloudEvent:
+def head_event(head: ChainHead, firme: HeadSigner | None = None) -> CloudEvent:
     """A chain head as a CloudEvent (key ``<service>/<tenant>``; ``ce_sequence`` = the head's position).
 
     Its source is the service's ``/audit`` so that its ``ce_id`` never equals that of the
@@ -50,7 +50,8 @@ def head_event(head: ChainHead) -> CloudEvent:
     return CloudEvent(type="audit.chain_head.aggiornata", source=f"/ambiti/{head.service}/audit",
                       subject=f"{head.service}/{head.tenant_id}", tenantid=head.tenant_id,
                       sequence=head.notification_id, time=datetime.now(timezone.utc),
-                      dataschema=HEADS_SCHEMA, data=head.as_message())
+                      dataschema=HEADS_SCHEMA,
+                      data=firme.sign(head.as_message()) if firme else head.as_message())
 
 
 class OutboxRelay:
@@ -62,6 +63,7 @@ class OutboxRelay:
         self.topic = settings.events_topic
         self.datastore = app.recorder.datastore  # type: ignore[attr-defined]
         self.chain = AuditChain(self.datastore, settings.db_schema, settings.service)
+        self._signer = signer(settings)  # the key is in the environment, never in the database
         #: where an event the relay cannot decode is recorded (the tracking table is not used)
         self._dead_letters = Tracker(self.datastore, settings.db_schema, "unused")
         self.epoch_check_seconds = epoch_check_seconds
@@ -186,7 +188,7 @@ class OutboxRelay:
                 futures.append(producer.send(self.topic, key=key, value=value, headers=headers))
         heads = list(self._heads_dirty.values())
         for head in heads:
-            key, value, headers = head_event(head).to_kafka()
+            key, value, headers = head_event(head, self._signer).to_kafka()
             futures.append(producer.send(self.settings.chain_heads_topic, key=key, value=value, headers=headers))
         if not futures:
             return 0

@@ -17,7 +17,7 @@ from typing import Annotated, Any, AsyncIterator, Callable, Mapping, Sequence
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
-from ambiti_kit.audit import AuditChain, external_witness
+from ambiti_kit.audit import AuditChain, external_witness, signer
 from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.consumer import Tracker, TrackedConsumer
 from ambiti_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
@@ -123,7 +123,19 @@ def _platform_router() -> APIRouter:
             witness, esterno = external_witness(runtime.settings, tenant)
         report = runtime.chain.verify(tenant, witness).as_dict()
         report["testimone"] = esterno
+        if esterno.get("teste_con_firma_non_valida"):
+            report["ok"] = False
+            report["problems"].append({"notification_id": None, "originator_id": None, "originator_version": None,
+                                       "problem": f"{esterno['teste_con_firma_non_valida']} teste pubblicate con firma "
+                                                  "non valida: qualcuno ha pubblicato teste false della catena"})
         return report
+
+    @router.get("/audit/chiave", tags=["audit"])
+    def chiave(runtime: RuntimeDep) -> dict[str, Any]:
+        """La chiave pubblica (Ed25519) con cui verificare le teste della catena pubblicate su Kafka."""
+        firme = signer(runtime.settings)
+        return {"servizio": runtime.settings.service, "algoritmo": "Ed25519" if firme else None,
+                "chiave_pubblica": firme.public_key_b64() if firme else None}
 
     return router
 

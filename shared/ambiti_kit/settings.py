@@ -101,10 +101,27 @@ class ServiceSettings(PlatformSettings):
     #: connections of the service's pool: request threads, the relay and the consumers share it
     db_pool_size: int = Field(5, validation_alias="AMBITI_DB_POOL_SIZE", ge=2)
     db_pool_overflow: int = Field(20, validation_alias="AMBITI_DB_POOL_OVERFLOW", ge=0)
+    #: Ed25519 seed (32 bytes, base64) that signs this service's audit chain heads; kept outside the database
+    chain_signing_key: SecretStr | None = Field(None, validation_alias="AMBITI_CHAIN_SIGNING_KEY")
     #: readiness: how far behind (events, messages) the relay, the projector and each consumer may be
     ready_max_lag: int = Field(1000, validation_alias="AMBITI_READY_MAX_LAG", ge=0)
     #: the largest request body a service parses (CSV uploads included); larger ones get 413
     max_body_bytes: int = Field(5 * 1024 * 1024, validation_alias="AMBITI_MAX_BODY_BYTES", ge=1024)
+
+    @model_validator(mode="after")
+    def _chain_key_in_production(self) -> "ServiceSettings":
+        if self.chain_signing_key is not None:
+            import base64, binascii  # noqa: E401
+            try:
+                seed = base64.b64decode(self.chain_signing_key.get_secret_value(), validate=True)
+            except (binascii.Error, ValueError):
+                seed = b""
+            if len(seed) != 32:
+                raise ValueError("AMBITI_CHAIN_SIGNING_KEY must be 32 random bytes, base64-encoded")
+        elif self.environment == "production" and self.service != "unnamed":
+            raise ValueError("AMBITI_CHAIN_SIGNING_KEY is required in production: it signs the audit chain heads "
+                             "(32 random bytes, base64; e.g. `openssl rand -base64 32`)")
+        return self
 
     @property
     def service_database_url(self) -> str:

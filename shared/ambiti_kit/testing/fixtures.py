@@ -9,6 +9,8 @@ dropped at the end.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import socket
 import subprocess
@@ -27,6 +29,8 @@ from ambiti_kit.auth import issue_token
 from ambiti_kit.settings import PlatformSettings, ServiceSettings
 
 SERVICES = ("planning", "finance", "partnership", "monitoring")
+#: the Ed25519 seed that signs chain heads in the tests (in production each service has its own secret one)
+TEST_CHAIN_KEY = base64.b64encode(hashlib.sha256(b"ambiti: chiave di prova delle teste della catena").digest()).decode()
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -65,13 +69,15 @@ class Infra:
         env.update({
             "DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "AMBITI_NAMESPACE": self.namespace, "AMBITI_ENVIRONMENT": "test",
+            "AMBITI_CHAIN_SIGNING_KEY": TEST_CHAIN_KEY,
         })
         env.update(extra)
         return env
 
     def settings(self, service: str, **overrides: Any) -> ServiceSettings:
         values = {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
-                  "AMBITI_NAMESPACE": self.namespace, "AMBITI_ENVIRONMENT": "test", **overrides}
+                  "AMBITI_NAMESPACE": self.namespace, "AMBITI_ENVIRONMENT": "test",
+                  "AMBITI_CHAIN_SIGNING_KEY": TEST_CHAIN_KEY, **overrides}
         return ServiceSettings(service=service, **values)
 
     def platform_settings(self) -> PlatformSettings:
