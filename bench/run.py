@@ -903,6 +903,75 @@ def bench_pipeline(infra: Infra) -> dict:
     }
 
 
+def bench_broker_loss(infra: Infra) -> dict:
+    """Issue 11: recovery from a broker loss with the pipeline's N_REBUILD stored events, on a broker of its own.
+
+    The planning relay publishes its whole store to a fresh broker and a monitoring consumer (a new group,
+    its read model already holding every event) reads it; then the broker is SIGKILLed and an empty one
+    takes its place. Measured from the restart: the relay's republish of the whole store into a new epoch,
+    and the consumer back in step (every message seen again, each applied at most once: all duplicates).
+    """
+    broker = TansuBroker(port=free_port(), log_file=ROOT / "var" / "bench" / "tansu-loss.log")
+    broker.start()
+    try:
+        ns = replace(infra, namespace=f"{infra.namespace}pipe_", kafka_bootstrap=broker.bootstrap)
+        planning = build_runtime(ns.settings("planning", AMBITI_RELAY_BATCH="5000"), Planning, Schema(),
+                                 to_integration_event)
+        monitoring = build_runtime(ns.settings("monitoring"), Monitoring, MONITORING_SCHEMA, no_events,
+                                   consumers=lambda rt: inbound.consumers(rt, group="loss"))
+        consumer = monitoring.consumers[0]
+        applied_before = monitoring.tracker.count("planning")
+
+        def relay_until_complete(deadline: float) -> None:
+            while True:
+                try:
+                    planning.relay.run_once()
+                    position, epoch = planning.relay.position()
+                    if position >= N_REBUILD and epoch and not epoch.endswith("!") and epoch != "pending":
+                        return
+                except Exception:  # noqa: BLE001 - the broker is coming back
+                    planning.relay.close()
+                    planning.relay.forget()
+                    time.sleep(0.2)
+                if time.perf_counter() > deadline:
+                    raise TimeoutError("the relay did not republish in time")
+
+        def consumer_until_seen(target: int, deadline: float) -> None:
+            while consumer.duplicates + consumer.applied < target:
+                try:
+                    consumer.poll_once(timeout_ms=500)
+                except Exception:  # noqa: BLE001 - topic being recreated
+                    consumer.close()
+                    time.sleep(0.2)
+                if time.perf_counter() > deadline:
+                    raise TimeoutError("the consumer did not catch up in time")
+
+        start = time.perf_counter()
+        relay_until_complete(start + 600)
+        first_publish = time.perf_counter() - start
+        consumer_until_seen(N_REBUILD, time.perf_counter() + 900)
+        seen_once = consumer.duplicates + consumer.applied
+
+        broker.process.kill()  # SIGKILL: the broker and everything it held are gone
+        broker.process.wait(10)
+        broker.start()
+        restarted = time.perf_counter()
+        relay_until_complete(restarted + 600)
+        republished = time.perf_counter() - restarted
+        consumer_until_seen(seen_once + N_REBUILD, restarted + 900)
+        in_step = time.perf_counter() - restarted
+        assert monitoring.tracker.count("planning") == applied_before, "nothing applied twice"
+        consumer.close()
+        planning.relay.close()
+        return {"events": N_REBUILD, "first_publish_s": round(first_publish, 2),
+                "republish_after_loss_s": round(republished, 2),
+                "monitoring_back_in_step_s": round(in_step, 2),
+                "republish_events_per_s": rate(N_REBUILD, republished),
+                "applied_twice": monitoring.tracker.count("planning") - applied_before}
+    finally:
+        broker.stop()
+
+
 def main() -> int:
     cleanups = []
     database_url = os.environ.get("DATABASE_URL")
@@ -963,6 +1032,10 @@ def main() -> int:
             results["pipeline"][part]["ratio_to_raw_save"] = round(
                 results["pipeline"][part]["events_per_s"] / results["baseline_raw_save"]["events_per_s"], 2)
         print("pipeline", results["pipeline"], flush=True)
+        results["broker_loss"] = bench_broker_loss(infra)
+        results["broker_loss"]["republish_ratio_to_raw_save"] = round(
+            results["broker_loss"]["republish_events_per_s"] / results["baseline_raw_save"]["events_per_s"], 2)
+        print("broker loss", results["broker_loss"], flush=True)
         finance_lists = lists.bench_finance_lists_and_rebuild(infra)
         results["rebuild_own_log"] = finance_lists.pop("rebuild")
         results["lists"] = {"finance": finance_lists, "planning": lists.bench_planning_lists(infra)}
