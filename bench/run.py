@@ -903,6 +903,37 @@ def bench_pipeline(infra: Infra) -> dict:
     }
 
 
+def bench_metrics_overhead(infra: Infra, rounds: int = 4, commands: int = 400) -> dict:
+    """Issue 11: the API write rate with the request metrics on and off (planning alone, 8 client threads),
+    alternating rounds so that the machine's drift falls on both alike; the ratio is on / off."""
+    platforms = {on: start_platform(replace(infra, namespace=f"{infra.namespace}m{int(on)}_"), names=("planning",),
+                                    log_tag=f"metrics-{on}", AMBITI_METRICS="true" if on else "false")
+                 for on in (True, False)}
+    seconds = {True: 0.0, False: 0.0}
+    try:
+        for r in range(rounds * 2):
+            on = r % 2 == 0
+            url = f"{platforms[on].url('planning')}/piani"
+            tenants = [f"15-M{r}X{i}" for i in range(commands // 25)]
+            auth = {t: infra.auth(t, "coordinatore") for t in tenants}
+            jobs = [(tenants[i // 25], 2025 + 3 * (i % 25)) for i in range(commands)]
+            with httpx.Client(timeout=30, limits=httpx.Limits(max_connections=8)) as http:
+                start = time.perf_counter()
+                with ThreadPoolExecutor(8) as pool:
+                    codes = list(pool.map(lambda job: http.post(url, headers=auth[job[0]], json={
+                        "titolo": "Piano", "anno_inizio": job[1], "anno_fine": job[1] + 2}).status_code, jobs))
+                seconds[on] += time.perf_counter() - start
+            assert codes.count(201) == commands, {c: codes.count(c) for c in set(codes)}
+        text = httpx.get(f"{platforms[True].url('planning')}/metrics").text
+        assert 'route="/piani"' in text and "ambiti_http_request_duration_seconds" in text
+    finally:
+        for platform in platforms.values():
+            platform.stop()
+    with_metrics, without = rate(commands * rounds, seconds[True]), rate(commands * rounds, seconds[False])
+    return {"commands_each": commands * rounds, "rounds_each": rounds, "with_metrics_per_s": with_metrics,
+            "without_metrics_per_s": without, "ratio_with_to_without": round(with_metrics / without, 3)}
+
+
 def bench_broker_loss(infra: Infra) -> dict:
     """Issue 11: recovery from a broker loss with the pipeline's N_REBUILD stored events, on a broker of its own.
 
@@ -1036,6 +1067,8 @@ def main() -> int:
         results["broker_loss"]["republish_ratio_to_raw_save"] = round(
             results["broker_loss"]["republish_events_per_s"] / results["baseline_raw_save"]["events_per_s"], 2)
         print("broker loss", results["broker_loss"], flush=True)
+        results["metrics_overhead"] = bench_metrics_overhead(infra)
+        print("metrics overhead", results["metrics_overhead"], flush=True)
         finance_lists = lists.bench_finance_lists_and_rebuild(infra)
         results["rebuild_own_log"] = finance_lists.pop("rebuild")
         results["lists"] = {"finance": finance_lists, "planning": lists.bench_planning_lists(infra)}

@@ -168,7 +168,8 @@ def create_service(settings: ServiceSettings, *, application: type[TenantApplica
     api.add_middleware(RejectControlCharacters)
     api.add_middleware(LimitRequestSize, max_body=settings.max_body_bytes)
     api.add_middleware(CorrelationIdMiddleware)
-    api.add_middleware(MeasureRequests, metrics=api.state.metrics)
+    if settings.metrics:
+        api.add_middleware(MeasureRequests, metrics=api.state.metrics)
     install_problem_handlers(api)
     api.include_router(health_router())
     api.include_router(_platform_router())

@@ -103,6 +103,8 @@ class ServiceSettings(PlatformSettings):
     db_pool_overflow: int = Field(20, validation_alias="AMBITI_DB_POOL_OVERFLOW", ge=0)
     #: Ed25519 seed (32 bytes, base64) that signs this service's audit chain heads; kept outside the database
     chain_signing_key: SecretStr | None = Field(None, validation_alias="AMBITI_CHAIN_SIGNING_KEY")
+    #: request latency histograms on /metrics (off only to measure what they cost)
+    metrics: bool = Field(True, validation_alias="AMBITI_METRICS")
     #: readiness: how far behind (events, messages) the relay, the projector and each consumer may be
     ready_max_lag: int = Field(1000, validation_alias="AMBITI_READY_MAX_LAG", ge=0)
     #: the largest request body a service parses (CSV uploads included); larger ones get 413
