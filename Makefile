@@ -26,11 +26,14 @@ install: $(STAMP)
 
 # The console's browser tests drive the system's Chromium: Debian's package, installed when missing
 # (as root, or with sudo). Nothing downloads a browser at run time.
+# chromium-l10n carries the Italian locale: date fields then read gg/mm/aaaa, as for the people using the console.
+CHROMIUM_PACKAGES := chromium chromium-l10n
 chromium:
-	@test -x $(CHROMIUM) || { echo "Chromium non trovato in $(CHROMIUM): installo il pacchetto Debian chromium"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
-	  else sudo apt-get install -y -qq chromium >/dev/null; fi; }
-	@test -x $(CHROMIUM) || { echo "Chromium non disponibile: installare il pacchetto Debian chromium" >&2; exit 1; }
+	@{ test -x $(CHROMIUM) && test -e /usr/lib/chromium/locales/it.pak; } || { \
+	  echo "Chromium (o la sua localizzazione) non trovato: installo i pacchetti Debian $(CHROMIUM_PACKAGES)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null || { apt-get update -qq && apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null; }; \
+	  else sudo apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null; fi; }
+	@test -x $(CHROMIUM) || { echo "Chromium non disponibile: installare i pacchetti Debian $(CHROMIUM_PACKAGES)" >&2; exit 1; }
 
 run: install  ## start PostgreSQL, the broker, the four services and the console (Ctrl-C stops all)
 	@$(BIN)/ambiti run

@@ -68,7 +68,9 @@ def browser(playwright_: Any) -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.exit(f"Chromium not found at {CHROMIUM}: `make chromium` installs Debian's package (or set "
                     "AMBITI_CHROMIUM to its path). The browser tests never download a browser.", returncode=3)
-    browser = playwright_.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    # Italian for the browser itself (with Debian's chromium-l10n): date fields show gg/mm/aaaa.
+    env = {**os.environ, "LANG": "it_IT.UTF-8", "LANGUAGE": "it"}
+    browser = playwright_.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, env=env)
     try:
         yield browser
     finally:
