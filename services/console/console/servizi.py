@@ -17,6 +17,9 @@ from console.identity import Utente
 
 _log = logging.getLogger("ambiti.console")
 SERVIZI = ("planning", "finance", "partnership", "monitoring")
+#: the statuses a form shows beside its fields (the person can correct what she typed); the others go
+#: to the app's handlers (401 → login, 403/404 → their pages, 5xx → "servizio non disponibile")
+DEL_MODULO = frozenset({400, 409, 412, 422})
 #: how many pages :meth:`Servizi.tutti` follows at most (200 rows each): a console page never shows more
 PAGINE_MASSIME = 50
 
@@ -119,6 +122,17 @@ class Servizi:
     async def pagina(self, utente: Utente | None, servizio: str, path: str, **params: Any) -> dict[str, Any]:
         """One page of a list (``{"elementi": [...], "successivo": cursor | None}``)."""
         return await self.leggi(utente, servizio, path, **params)
+
+    async def pagina_filtrata(self, utente: Utente | None, servizio: str, path: str, **params: Any
+                              ) -> tuple[dict[str, Any], dict[str, str], "Problema | None"]:
+        """One page of a list whose filters a person typed: a filter the service refuses comes back as its
+        field's message (and an empty page) instead of an error page; other problems are raised."""
+        try:
+            return await self.pagina(utente, servizio, path, **params), {}, None
+        except Problema as exc:
+            if exc.status not in DEL_MODULO:
+                raise
+            return {"elementi": [], "successivo": None}, exc.per_campo(), exc
 
     async def tutti(self, utente: Utente | None, servizio: str, path: str, **params: Any) -> list[dict[str, Any]]:
         """Every element of a list, following its cursor (at most :data:`PAGINE_MASSIME` pages)."""

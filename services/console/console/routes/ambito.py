@@ -19,14 +19,13 @@ from fastapi.responses import RedirectResponse, Response
 from console.dipendenze import ServiziDep, richiede
 from console.identity import Utente
 from console.pagine import pagina
-from console.servizi import Problema
+from console.servizi import DEL_MODULO, Problema
 
 router = APIRouter()
 
 Lettore = Annotated[Utente, Depends(richiede("coordinatore", "amministrativo", "referente_asl"))]
 Coordinatore = Annotated[Utente, Depends(richiede("coordinatore"))]
 
-DEL_MODULO = frozenset({400, 409, 412, 422})
 STATI_PIANO = {"bozza": "Bozza", "proposto": "Proposto al Comitato", "approvato": "Approvato",
                "in_attuazione": "In attuazione", "concluso": "Concluso"}
 TONI_PIANO = {"bozza": "secondary", "proposto": "warning", "approvato": "success", "in_attuazione": "primary",

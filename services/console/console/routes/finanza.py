@@ -26,7 +26,7 @@ from console.formati import importo_digitato
 from console.dipendenze import ServiziDep, richiede
 from console.identity import Utente
 from console.pagine import nuova_chiave, pagina
-from console.servizi import Problema, Servizi
+from console.servizi import DEL_MODULO, Problema, Servizi
 from console.sessione import CAMPO_CSRF
 
 router = APIRouter(prefix="/finanza")
@@ -36,7 +36,6 @@ Lettore = Annotated[Utente, Depends(richiede("coordinatore", "amministrativo", "
 Contabile = Annotated[Utente, Depends(richiede("coordinatore", "amministrativo"))]
 
 #: the problems a form shows beside its fields; any other (401, 403, 404, 5xx) goes to the app's pages
-DA_MOSTRARE_NEL_MODULO = frozenset({400, 409, 412, 422})
 #: rows per page of a list unless the address asks for another number (1–200, as the services allow)
 RIGHE = 20
 CAMPI_NON_INVIATI = frozenset({CAMPO_CSRF, "chiave"})
@@ -114,7 +113,7 @@ async def _modulo(request: Request) -> dict[str, str]:
 
 
 def _ripresenta(exc: Problema) -> None:
-    if exc.status not in DA_MOSTRARE_NEL_MODULO:
+    if exc.status not in DEL_MODULO:
         raise exc
 
 
@@ -127,12 +126,7 @@ def _indirizzo(base: str, filtri: dict[str, Any], limite: int = RIGHE) -> str:
 async def _elenco(servizi: Servizi, utente: Utente, path: str, filtri: dict[str, Any], dopo: str | None,
                   limite: int) -> tuple[dict[str, Any], dict[str, str], Problema | None]:
     """One page of a finance list; a filter the service refuses is shown beside its field."""
-    try:
-        return await servizi.pagina(utente, "finance", path, limite=limite, dopo=dopo, **filtri), {}, None
-    except Problema as exc:
-        if exc.status != 422:
-            raise
-        return {"elementi": [], "successivo": None}, exc.per_campo(), exc
+    return await servizi.pagina_filtrata(utente, "finance", path, limite=limite, dopo=dopo, **filtri)
 
 
 def _opzioni_fondi(catalogo: list[dict[str, str]]) -> list[tuple[str, str]]:

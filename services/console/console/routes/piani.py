@@ -23,7 +23,7 @@ from console.formati import importo_digitato
 from console.dipendenze import ServiziDep, richiede
 from console.identity import Utente
 from console.pagine import pagina
-from console.servizi import Problema, Servizi
+from console.servizi import DEL_MODULO, Problema, Servizi
 
 router = APIRouter()
 
@@ -32,7 +32,6 @@ Lettore = Annotated[Utente, Depends(richiede(*LETTORI))]
 Coordinatore = Annotated[Utente, Depends(richiede("coordinatore"))]
 
 #: problems a form shows beside its fields (the others go to the app's error pages)
-DEL_MODULO = frozenset({400, 409, 412, 422})
 #: how many Piani a page of the list shows before "Mostra altri"
 PER_PAGINA = 10
 
@@ -233,17 +232,9 @@ async def elenco(request: Request, servizi: ServiziDep, utente: Lettore, stato: 
                  anno: Annotated[str, Query(max_length=4)] = "", dopo: Annotated[str, Query(max_length=500)] = ""
                  ) -> Response:
     filtri = {"stato": stato if stato in STATI_PIANO else "", "anno": anno if anno.isdigit() else ""}
-    errori: dict[str, str] = {}
-    problema = None
-    elementi: list[dict] = []
-    successivo = None
-    try:
-        risultato = await servizi.pagina(utente, "planning", "/piani", limite=PER_PAGINA, dopo=dopo or None,
-                                         **filtri)
-        elementi, successivo = risultato["elementi"], risultato.get("successivo")
-    except Problema as exc:
-        _modulo(exc)
-        errori, problema = _errori(exc), exc
+    risultato, errori, problema = await servizi.pagina_filtrata(utente, "planning", "/piani", limite=PER_PAGINA,
+                                                                dopo=dopo or None, **filtri)
+    elementi, successivo = risultato["elementi"], risultato.get("successivo")
     if anno and not anno.isdigit():
         errori["anno"] = "L'anno si scrive con quattro cifre (es. 2026)."
     url = "/piani" + ("?" + urlencode({k: v for k, v in filtri.items() if v}) if any(filtri.values()) else "")

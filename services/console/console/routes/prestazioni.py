@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from console.dipendenze import ServiziDep, richiede
 from console.identity import Utente
 from console.pagine import pagina
-from console.servizi import Problema, Servizi
+from console.servizi import DEL_MODULO, Problema, Servizi
 
 router = APIRouter(prefix="/prestazioni")
 
@@ -27,7 +27,6 @@ LETTORI = ("coordinatore", "amministrativo", "assistente_sociale")
 OPERATORI = ("assistente_sociale", "coordinatore")
 GESTORI = ("coordinatore", "amministrativo")
 #: answers of a service that a form shows beside its fields (the others get the error page)
-DA_MODULO = (400, 409, 412, 422)
 
 #: monitoring's target areas and age bands of the users served (the codes are the service's)
 AREE_UTENTI = (("minori_famiglie", "Minori e famiglie"), ("disabilita", "Disabilità"), ("anziani", "Anziani"),
@@ -122,17 +121,9 @@ async def elenco(request: Request, servizi: ServiziDep, utente: Utente = Lettore
         comune = utente.comune or ""  # her own Comune's months
     filtri = {"anno": anno.strip(), "comune": comune.strip(), "intervento": intervento.strip(),
               "mese_da": mese_da.strip(), "mese_a": mese_a.strip()}
-    errori: dict[str, str] = {}
-    problema = None
-    elementi: list[dict[str, Any]] = []
-    successivo = None
-    try:
-        risposta = await servizi.pagina(utente, "monitoring", "/prestazioni", dopo=dopo or None, **filtri)
-        elementi, successivo = risposta["elementi"], risposta.get("successivo")
-    except Problema as exc:
-        if exc.status not in DA_MODULO:
-            raise
-        errori, problema = exc.per_campo(), exc
+    risposta, errori, problema = await servizi.pagina_filtrata(utente, "monitoring", "/prestazioni",
+                                                               dopo=dopo or None, **filtri)
+    elementi, successivo = risposta["elementi"], risposta.get("successivo")
     esito = {k: request.query_params.get(k) for k in ("registrata", "corretta", "registrate", "corrette")}
     return pagina(request, "prestazioni/elenco.html", status_code=422 if problema else 200,
                   titolo="Servizi erogati", elementi=elementi, successivo=successivo, filtri=filtri,
@@ -190,7 +181,7 @@ async def registra(request: Request, servizi: ServiziDep, utente: Utente = Opera
         scritta = (await servizi.chiama(utente, "monitoring", "PUT" if correzione else "POST", "/prestazioni",
                                         json=corpo)).dati
     except Problema as exc:
-        if exc.status not in DA_MODULO:
+        if exc.status not in DEL_MODULO:
             raise
         return await _modulo(request, servizi, utente, valori, status_code=422 if exc.status == 400 else exc.status,
                              errori=exc.per_campo(), problema=exc)
@@ -251,7 +242,7 @@ async def importa(request: Request, servizi: ServiziDep, utente: Utente = Operat
         risposta = await servizi.chiama(utente, "monitoring", "POST", "/prestazioni/import", content=contenuto,
                                         params={"motivo": motivo or None}, headers={"Content-Type": "text/csv"})
     except Problema as exc:
-        if exc.status not in DA_MODULO:
+        if exc.status not in DEL_MODULO:
             raise
         return _importa(request, status_code=422 if exc.status == 400 else exc.status, problema=exc, motivo=motivo,
                         nome_file=nome_file)
@@ -267,17 +258,9 @@ async def _personale(request: Request, servizi: ServiziDep, utente: Utente, *, c
                      errori: dict[str, str] | None = None, problema: Problema | None = None) -> Response:
     comuni = await _comuni(servizi, utente)
     filtri = {"comune": comune.strip(), "profilo": profilo.strip(), "area": area.strip()}
-    errori_filtri: dict[str, str] = {}
-    problema_filtri = None
-    elementi: list[dict[str, Any]] = []
-    successivo = None
-    try:
-        risposta = await servizi.pagina(utente, "monitoring", "/personale", dopo=dopo or None, **filtri)
-        elementi, successivo = risposta["elementi"], risposta.get("successivo")
-    except Problema as exc:
-        if exc.status not in DA_MODULO:
-            raise
-        errori_filtri, problema_filtri = exc.per_campo(), exc
+    risposta, errori_filtri, problema_filtri = await servizi.pagina_filtrata(
+        utente, "monitoring", "/personale", dopo=dopo or None, **filtri)
+    elementi, successivo = risposta["elementi"], risposta.get("successivo")
     leps = (await servizi.leggi(utente, "monitoring", "/personale/leps")).get("leps")
     return pagina(request, "prestazioni/personale.html",
                   status_code=422 if problema_filtri and status_code == 200 else status_code,
@@ -307,7 +290,7 @@ async def dichiara(request: Request, servizi: ServiziDep, utente: Utente = Gesto
     try:
         esito = (await servizi.chiama(utente, "monitoring", "PUT", "/personale", json=corpo)).dati
     except Problema as exc:
-        if exc.status not in DA_MODULO:
+        if exc.status not in DEL_MODULO:
             raise
         return await _personale(request, servizi, utente, valori=valori,
                                 status_code=422 if exc.status == 400 else exc.status, errori=exc.per_campo(),

@@ -23,7 +23,7 @@ from console.dipendenze import ServiziDep, richiede
 from console.formati import da_input_datetime
 from console.identity import Utente
 from console.pagine import pagina
-from console.servizi import Problema
+from console.servizi import DEL_MODULO, Problema
 
 router = APIRouter()
 
@@ -34,7 +34,6 @@ Votante = Annotated[Utente, Depends(richiede("componente_comitato", "coordinator
 Firmatario = Annotated[Utente, Depends(richiede("componente_comitato", "referente_asl"))]
 
 #: the problems a form shows beside its fields; 401/403/404/503 go to the app's handlers
-CORREGGIBILI = (400, 409, 412, 422)
 
 STATI_SEDUTA = {"convocata": "Convocata", "aperta": "Aperta", "chiusa": "Chiusa"}
 TONI_SEDUTA = {"convocata": "info", "aperta": "success", "chiusa": "secondary"}
@@ -85,14 +84,8 @@ def _hx(request: Request) -> bool:
 async def elenco(request: Request, servizi: ServiziDep, utente: Lettore, stato: str = "", dal: str = "",
                  al: str = "", dopo: str = "") -> Response:
     filtri = {"stato": stato, "dal": dal, "al": al}
-    errori: dict[str, str] = {}
-    problema = None
-    try:
-        risultato = await servizi.pagina(utente, "planning", "/sedute", limite=20, dopo=dopo or None, **filtri)
-    except Problema as exc:
-        if exc.status not in CORREGGIBILI:
-            raise
-        risultato, errori, problema = {"elementi": [], "successivo": None}, exc.per_campo(), exc
+    risultato, errori, problema = await servizi.pagina_filtrata(utente, "planning", "/sedute", limite=20,
+                                                                dopo=dopo or None, **filtri)
     accordi = []
     for stato_piano in ("approvato", "in_attuazione"):
         accordi += (await servizi.pagina(utente, "planning", "/piani", stato=stato_piano, limite=20))["elementi"]
@@ -132,7 +125,7 @@ async def convoca(request: Request, servizi: ServiziDep, utente: Coordinatore) -
     try:
         seduta = (await servizi.chiama(utente, "planning", "POST", "/sedute", json=corpo)).dati
     except Problema as exc:
-        if exc.status not in CORREGGIBILI:
+        if exc.status not in DEL_MODULO:
             raise
         return await _modulo_convocazione(request, servizi, utente, valori, _riga_campo(exc.per_campo()), exc,
                                           status_code=exc.status if exc.status != 400 else 422)
@@ -175,7 +168,7 @@ async def predisponi_accordo(request: Request, piano_id: uuid.UUID, servizi: Ser
     try:
         await servizi.chiama(utente, "planning", "POST", f"/piani/{piano_id}/accordo", json={})
     except Problema as exc:
-        if exc.status not in CORREGGIBILI:
+        if exc.status not in DEL_MODULO:
             raise
         return await _pagina_accordo(request, servizi, utente, piano_id, exc, exc.status)
     return RedirectResponse(f"/sedute/accordi/{piano_id}", status_code=303)
@@ -186,7 +179,7 @@ async def firma_accordo(request: Request, piano_id: uuid.UUID, servizi: ServiziD
     try:
         await servizi.chiama(utente, "planning", "POST", f"/piani/{piano_id}/accordo/firme")
     except Problema as exc:
-        if exc.status not in CORREGGIBILI:
+        if exc.status not in DEL_MODULO:
             raise
         return await _pagina_accordo(request, servizi, utente, piano_id, exc, exc.status)
     return RedirectResponse(f"/sedute/accordi/{piano_id}?firmato=1", status_code=303)
@@ -263,7 +256,7 @@ async def _azione(request: Request, servizi: ServiziDep, utente: Utente, seduta_
     try:
         await servizi.chiama(utente, "planning", "POST", f"/sedute/{seduta_id}{path}", json=corpo)
     except Problema as exc:
-        if exc.status not in CORREGGIBILI:
+        if exc.status not in DEL_MODULO:
             raise
         return await _pagina_seduta(request, servizi, utente, seduta_id, frammento=frammento, problema=exc,
                                     errori=exc.per_campo(), status_code=exc.status if exc.status != 400 else 422)
@@ -283,7 +276,7 @@ async def presenza(request: Request, seduta_id: uuid.UUID, componente: str, serv
     try:
         await servizi.chiama(utente, "planning", "PUT", f"/sedute/{seduta_id}/presenze/{componente}", json=corpo)
     except Problema as exc:
-        if exc.status not in CORREGGIBILI:
+        if exc.status not in DEL_MODULO:
             raise
         return await _pagina_seduta(request, servizi, utente, seduta_id, frammento="presenze", problema=exc,
                                     errori={f"{componente}.{k}": v for k, v in exc.per_campo().items()},

@@ -21,14 +21,13 @@ from fastapi.responses import RedirectResponse, Response
 from console.dipendenze import ServiziDep, richiede
 from console.identity import Utente
 from console.pagine import pagina
-from console.servizi import Problema, Servizi
+from console.servizi import DEL_MODULO, Problema, Servizi
 
 router = APIRouter(prefix="/terzo-settore")
 
 LETTORI = ("coordinatore", "amministrativo", "referente_ets")
 UFFICIO = ("coordinatore", "amministrativo")
 #: answers of a service that a form shows beside its fields (the others get the error page)
-DA_MODULO = (400, 409, 412, 422)
 
 TIPI_ENTE = (("ets", "Ente del Terzo Settore"), ("pubblico", "Partner pubblico"), ("sindacato", "Sindacato"))
 SEZIONI_RUNTS = (("odv", "Organizzazioni di volontariato"), ("aps", "Associazioni di promozione sociale"),
@@ -81,13 +80,9 @@ def _ctx(utente: Utente, attuale: str, **contesto: Any) -> dict[str, Any]:
 async def _lista(servizi: Servizi, utente: Utente, path: str, filtri: dict[str, str], dopo: str
                  ) -> tuple[list[dict[str, Any]], str | None, dict[str, str], Problema | None]:
     """One page of a partnership list; a filter the service refuses is shown on the page, not as an error page."""
-    try:
-        risposta = await servizi.pagina(utente, "partnership", path, dopo=dopo or None, **filtri)
-    except Problema as exc:
-        if exc.status not in DA_MODULO:
-            raise
-        return [], None, exc.per_campo(), exc
-    return risposta["elementi"], risposta.get("successivo"), {}, None
+    risposta, errori, problema = await servizi.pagina_filtrata(utente, "partnership", path, dopo=dopo or None,
+                                                               **filtri)
+    return risposta["elementi"], risposta.get("successivo"), errori, problema
 
 
 # -- the area's first page: the referente's ente, or the Ambito's registry ----------------------------
@@ -148,7 +143,7 @@ async def manifesta(request: Request, servizi: ServiziDep, utente: Utente = Refe
         if exc.status == 404:  # a code that names no notice of this Ambito: said beside the field
             return await _mio_ente(request, servizi, utente, valori=valori, status_code=404,
                                    errori={"procedura_id": "Nessuna procedura dell'Ambito ha questo codice."})
-        if exc.status not in DA_MODULO:
+        if exc.status not in DEL_MODULO:
             raise
         return await _mio_ente(request, servizi, utente, valori=valori, status_code=exc.status,
                                errori=exc.per_campo(), problema=exc)
@@ -184,7 +179,7 @@ async def registra_ente(request: Request, servizi: ServiziDep, utente: Utente = 
     try:
         ente = (await servizi.chiama(utente, "partnership", "POST", "/enti", json=_valori_ente(valori))).dati
     except Problema as exc:
-        if exc.status not in DA_MODULO:
+        if exc.status not in DEL_MODULO:
             raise
         return pagina(request, "terzo_settore/ente_nuovo.html", status_code=422 if exc.status == 400 else exc.status,
                       titolo="Registra un ente", valori=valori, errori=exc.per_campo(), problema=exc,
@@ -215,7 +210,7 @@ async def abilita_referente(request: Request, ente_id: uuid.UUID, servizi: Servi
     try:
         await servizi.chiama(utente, "partnership", "POST", f"/enti/{ente_id}/referenti", json=valori)
     except Problema as exc:
-        if exc.status not in DA_MODULO:
+        if exc.status not in DEL_MODULO:
             raise
         return await _ente(request, servizi, utente, ente_id, valori=valori, errori=exc.per_campo(), problema=exc,
                            status_code=422 if exc.status == 400 else exc.status)
