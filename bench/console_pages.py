@@ -317,31 +317,12 @@ def main() -> int:
     """``python bench/console_pages.py``: this benchmark alone, on its own PostgreSQL and broker."""
     import json
 
-    from ambiti_cli.infra import EmbeddedPostgres, TansuBroker, ensure_database, wipe
+    from servers import bench_infra
 
-    cleanups = []
-    database_url = os.environ.get("DATABASE_URL")
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    var = ROOT / "var" / "bench"
-    var.mkdir(parents=True, exist_ok=True)
-    try:
-        if not database_url:
-            pg = EmbeddedPostgres(var / f"pg-{uuid.uuid4().hex[:6]}", port=free_port())
-            pg.start()
-            cleanups.append(lambda: (pg.stop(), wipe(pg.data_dir)))
-            database_url = ensure_database(pg.url, "ambiti_bench")
-        if not bootstrap:
-            broker = TansuBroker(port=free_port(), log_file=var / "tansu.log")
-            broker.start()
-            cleanups.append(broker.stop)
-            bootstrap = broker.bootstrap
-        results = bench_console(Infra(database_url, bootstrap, f"b{uuid.uuid4().hex[:6]}_"))
-        print(json.dumps(results, indent=2))
-        return 0 if results["within_goal"] else 1
-    finally:
-        for cleanup in reversed(cleanups):
-            cleanup()
-
+    with bench_infra() as infra:
+        results = bench_console(infra)
+    print(json.dumps(results, indent=2))
+    return 0 if results["within_goal"] else 1
 
 if __name__ == "__main__":
     sys.exit(main())

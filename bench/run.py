@@ -46,6 +46,7 @@ from collections import Counter
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
@@ -59,8 +60,9 @@ from psycopg import sql
 
 os.environ.setdefault("AMBITI_ENVIRONMENT", "test")  # services default to production; before their imports
 
-from ambiti_cli.infra import EmbeddedPostgres, TansuBroker, ensure_database, wipe
+from ambiti_cli.infra import TansuBroker
 import lists  # bench/lists.py: the read side (lists on a large Ambito, the rebuild routine)
+from servers import bench_infra  # bench/servers.py: the PostgreSQL and broker a benchmark runs on
 import console_pages  # bench/console_pages.py: the web console's server time against the API it wraps
 from ambiti_kit.auth import issue_token, regione_of
 from ambiti_kit.envelope import CloudEvent
@@ -1004,22 +1006,8 @@ def bench_broker_loss(infra: Infra) -> dict:
 
 
 def main() -> int:
-    cleanups = []
-    database_url = os.environ.get("DATABASE_URL")
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    var = ROOT / "var" / "bench"
-    var.mkdir(parents=True, exist_ok=True)
-    if not database_url:
-        pg = EmbeddedPostgres(var / f"pg-{uuid.uuid4().hex[:6]}", port=free_port())
-        pg.start()
-        cleanups.append(lambda: (pg.stop(), wipe(pg.data_dir)))
-        database_url = ensure_database(pg.url, "ambiti_bench")
-    if not bootstrap:
-        broker = TansuBroker(port=free_port(), log_file=var / "tansu.log")
-        broker.start()
-        cleanups.append(broker.stop)
-        bootstrap = broker.bootstrap
-    infra = Infra(database_url, bootstrap, f"b{uuid.uuid4().hex[:6]}_")
+    servers = ExitStack()
+    infra = servers.enter_context(bench_infra())
     try:
         results: dict = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cores": os.cpu_count()}
         results["baseline_raw_save"] = bench_raw(infra)
@@ -1081,8 +1069,7 @@ def main() -> int:
             print("FAILED:", ", ".join(failures), file=sys.stderr)
         return 1 if failures else 0
     finally:
-        for cleanup in reversed(cleanups):
-            cleanup()
+        servers.close()
 
 
 if __name__ == "__main__":
