@@ -7,6 +7,9 @@
     ambiti token --regione 15 --role regione
     ambiti seed-demo                a demo Ambito (S09 Sapri) with its Piano di Zona
     ambiti audit verify --tenant 15-S09 [--service planning]
+    ambiti dead-letters list [--service monitoring] [--tutte]
+    ambiti dead-letters replay monitoring planning/42 --motivo "proiezione corretta nella 1.4"
+    ambiti dead-letters discard monitoring planning/42 --motivo "dato errato, corretto alla fonte"
 """
 
 from __future__ import annotations
@@ -319,6 +322,80 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _letters(service: str):
+    """The dead letters of ``service``'s own schema, through a short-lived connection of the CLI."""
+    from contextlib import contextmanager
+
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from ambiti_kit.deadletters import DeadLetters
+
+    settings = ServiceSettings(service=service, AMBITI_DB_SCHEMA=None)
+    conn = psycopg.connect(settings.service_database_url, connect_timeout=5, autocommit=True, **settings.libpq_tls())
+
+    @contextmanager
+    def transaction():
+        with conn.transaction(), conn.cursor(row_factory=dict_row) as curs:
+            yield curs
+    return conn, DeadLetters(transaction, settings.db_schema)
+
+
+def _print_letter(service: str, letter, history: list[dict] | None = None) -> None:
+    print(f"{service:<12} {letter.ref:<24} {letter.stato:<13} {letter.ce_type}  Ambito {letter.tenant_id}"
+          f"  dal {letter.recorded_at:%d/%m/%Y %H:%M}")
+    print(f"{'':<12}   motivo del rifiuto: {letter.error}")
+    for step in history or []:
+        print(f"{'':<12}   {step['registrata_il']:%d/%m/%Y %H:%M:%S} {step['azione']} ({step['da_chi']}): "
+              f"{step['motivo']}")
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from ambiti_kit.deadletters import OPEN_STATES, DeadLetterError
+
+    if args.dl_command == "list":
+        found = []
+        for service in args.service or list(SERVICES):
+            conn, letters = _letters(service)
+            with conn:
+                for letter in letters.list(states=None if args.tutte else OPEN_STATES, tenant=args.tenant):
+                    history = letters.history(letter.application_name, letter.notification_id)
+                    found.append((service, letter, history))
+        if args.json:
+            print(json.dumps([{"servizio": s, **x.as_dict(), "azioni": [{**h, "registrata_il": str(h["registrata_il"])}
+                                                                       for h in hist]}
+                              for s, x, hist in found], ensure_ascii=False, indent=1))
+        elif not found:
+            print("nessuna lettera non recapitata" + ("" if args.tutte else " aperta"))
+        for service, letter, history in [] if args.json else found:
+            _print_letter(service, letter, history)
+        return 0
+    da_chi = args.da_chi or os.environ.get("USER") or "operatore"
+    conn, letters = _letters(args.service)
+    with conn:
+        try:
+            if args.dl_command == "discard":
+                letter = letters.discard(args.ref, args.motivo, da_chi)
+                _print_letter(args.service, letter)
+                return 0
+            letter = letters.request_replay(args.ref, args.motivo, da_chi)
+        except DeadLetterError as exc:
+            print(f"ambiti dead-letters: {exc}", file=sys.stderr)
+            return 2
+        print(f"riprova richiesta: la esegue il servizio {args.service} (entro pochi secondi, se è in esecuzione)")
+        deadline = time.monotonic() + args.attendi
+        while letter.stato in ("da_riprovare", "in_riprova") and time.monotonic() < deadline:
+            time.sleep(0.5)
+            letter = letters.get(args.ref)
+        _print_letter(args.service, letter, letters.history(letter.application_name, letter.notification_id))
+        if letter.stato == "riapplicato":
+            return 0
+        if letter.stato == "aperto":
+            return 1  # refused again: the new reason is in the history
+        print(f"ancora «{letter.stato}» dopo {args.attendi:.0f} s: il servizio è in esecuzione?", file=sys.stderr)
+        return 3
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ambiti", description="Piattaforma degli Uffici di Piano")
     sub = p.add_subparsers(dest="command", required=True)
@@ -358,6 +435,24 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--against-kafka", action="store_true",
                         help="confronta anche con l'ultima testa pubblicata su Kafka (testimone esterno)")
     verify.set_defaults(fn=cmd_audit_verify)
+
+    dl = sub.add_parser("dead-letters", help="messaggi che un servizio non ha potuto applicare: elenco, riprova, scarto")
+    dl_sub = dl.add_subparsers(dest="dl_command", required=True)
+    dl_list = dl_sub.add_parser("list", help="le lettere aperte (o tutte), con il motivo e le azioni")
+    dl_list.add_argument("--service", action="append", choices=list(SERVICES))
+    dl_list.add_argument("--tenant", help="solo quelle di un Ambito")
+    dl_list.add_argument("--tutte", action="store_true", help="anche quelle riapplicate o scartate")
+    dl_list.add_argument("--json", action="store_true")
+    for name, text in (("replay", "riapplica una lettera dopo una correzione (la esegue il servizio)"),
+                       ("discard", "scarta una lettera, con il motivo")):
+        sp = dl_sub.add_parser(name, help=text)
+        sp.add_argument("service", choices=list(SERVICES))
+        sp.add_argument("ref", help="<applicazione>/<notifica>, come la mostra `list` (es. planning/42)")
+        sp.add_argument("--motivo", required=True, help="perché: resta nel registro delle azioni")
+        sp.add_argument("--da-chi", help="chi agisce (predefinito: l'utente del sistema)")
+        if name == "replay":
+            sp.add_argument("--attendi", type=float, default=30.0, help="secondi di attesa dell'esito")
+    dl.set_defaults(fn=cmd_dead_letters)
     return p
 
 

@@ -30,6 +30,7 @@ from psycopg import sql
 
 from ambiti_kit import kafka
 from ambiti_kit.auth import TENANT_PATTERN, regione_of
+from ambiti_kit.deadletters import DeadLetters, Letter, Replayer, envelope_of, event_of
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.readmodel import enter_scope
 from ambiti_kit.settings import ServiceSettings
@@ -59,6 +60,7 @@ class Tracker:
 
     def __init__(self, datastore: Any, schema: str, tracking_table: str) -> None:
         self.datastore = datastore
+        self.schema = schema
         self.table = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(tracking_table))
         self.dead_letters = sql.SQL("{}.dead_letters").format(sql.Identifier(schema))
 
@@ -86,10 +88,11 @@ class Tracker:
         with self.datastore.transaction(commit=True) as curs:
             self.record(curs, tracking)
             curs.execute(sql.SQL("INSERT INTO {} (application_name, notification_id, ce_type, ce_id, tenant_id, "
-                                 "error, data) VALUES (%s, %s, %s, %s, %s, %s, %s)").format(self.dead_letters),
-                         (tracking.application_name, tracking.notification_id, event.type, event.id,
-                          event.tenantid, f"{type(error).__name__}: {error}"[:2000],
-                          json.dumps(event.data, ensure_ascii=False)))
+                                 "error, data, envelope) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)").format(
+                self.dead_letters),
+                (tracking.application_name, tracking.notification_id, event.type, event.id,
+                 event.tenantid, f"{type(error).__name__}: {error}"[:2000],
+                 json.dumps(event.data, ensure_ascii=False), envelope_of(event)))
 
     def undecodable(self, application_name: str, notification: Any, error: Exception) -> None:
         """Record a stored event that cannot be decoded or mapped (e.g. its class no longer exists), with an
@@ -108,6 +111,17 @@ class Tracker:
                  f"{application_name}:{notification.id}", tenant_of_state(state),
                  f"evento non decodificabile: {type(error).__name__}: {error}"[:2000],
                  state[:100_000].decode("utf-8", errors="replace")))
+
+    def letters(self) -> DeadLetters:
+        return DeadLetters(lambda: self.datastore.transaction(commit=True), self.schema)
+
+    def replayer(self, applications: Iterable[str], worker: str,
+                 apply: Callable[[Letter, dict[str, Any] | None], None]) -> Replayer:
+        """Replays of the letters of ``applications`` (a tracked consumer's producers, or a projector's own log),
+        each applied by ``apply`` with its tracking as normal delivery would."""
+        return Replayer(self.letters(), applications, worker, apply=apply, refused=POISON,
+                        tracking_table=self.table,
+                        applied=lambda x: self.is_processed(Tracking(x.application_name, x.notification_id)))
 
     def count(self, application_name: str) -> int:
         with self.datastore.transaction() as curs:
@@ -194,6 +208,25 @@ class TrackedConsumer:
         #: when the last poll returned (time.time()); a stuck consumer stops moving it
         self.polled_at: float | None = None
         self.last_error: str | None = None
+        #: replays of this consumer's dead letters that an operator asked for (`ambiti dead-letters replay`)
+        self.replays = tracker.replayer(set(topics.values()), self.group_id, self._replay)
+
+    def _replay(self, letter: Letter, envelope: dict[str, Any] | None) -> None:
+        """Apply a dead letter again as it arrived; raises ``PoisonMessage`` when it is refused again."""
+        if envelope is None:
+            raise PoisonMessage("il messaggio non fu conservato (lettera registrata prima che lo si conservasse): "
+                                "si può solo scartare")
+        event = event_of(envelope)
+        handler = self.handlers.get(event.type)
+        if handler is None or not TENANT_PATTERN.fullmatch(event.tenantid or ""):
+            raise PoisonMessage(f"nessun gestore per {event.type!r} o ce_tenantid non valido")
+        tracking = Tracking(letter.application_name, letter.notification_id)
+        try:
+            handler(event, tracking)
+        except IntegrityError:
+            if not self.tracker.is_processed(tracking):
+                raise PoisonMessage("conflitto di scrittura ripetuto") from None
+        self.applied += 1
 
     def _measure_lag(self) -> None:
         """Highwater minus position over the assigned partitions, as the broker last reported them
@@ -330,6 +363,7 @@ class TrackedConsumer:
         if count:
             self.client.commit_async()
         self._check_epochs()
+        self.replays.run_once(time.monotonic())
         self._measure_lag()
         self.polled_at, self.last_error = time.time(), None
         return count

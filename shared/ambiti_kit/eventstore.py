@@ -21,7 +21,7 @@ from typing import TypeVar
 import psycopg
 from psycopg import sql
 
-from ambiti_kit import readmodel
+from ambiti_kit import deadletters, readmodel
 from ambiti_kit.settings import ServiceSettings
 from ambiti_kit.tenancy import TenantApplication
 
@@ -144,9 +144,9 @@ def open_event_store(settings: ServiceSettings, app_class: type[T], schema: Sche
 def _prepare(settings: ServiceSettings, app: TenantApplication, schema: Schema) -> None:
     s = settings.db_schema
     with connect_admin(settings) as conn, conn.cursor() as curs:
-        for statement in [*KIT_DDL, *schema.ddl]:
+        for statement in [*KIT_DDL, *deadletters.DDL, *schema.ddl]:
             curs.execute(statement.format(schema=sql.Identifier(s).as_string(curs)))
-        make_append_only(curs, s, events_table(app.name), "audit_chain")
+        make_append_only(curs, s, events_table(app.name), "audit_chain", "dead_letters", "dead_letter_actions")
         readmodel.grant_app_role(curs, s, tracking_table(app.name))
         for table in schema.tenant_tables:
             readmodel.protect(curs, s, table, column="tenant_id", setting=readmodel.TENANT_SETTING)

@@ -108,10 +108,8 @@ def readiness(runtime: "Runtime") -> Readiness:
 
 
 def dead_letters(runtime: "Runtime") -> int:
-    with runtime.read_model.datastore.transaction() as curs:
-        curs.execute(sql.SQL("SELECT count(*) AS n FROM {}.dead_letters").format(
-            sql.Identifier(runtime.settings.db_schema)))
-        return curs.fetchone()["n"]
+    """Dead letters still open (neither replayed nor discarded)."""
+    return runtime.tracker.letters().count_open()
 
 
 def chain_head(runtime: "Runtime") -> int:

@@ -69,6 +69,25 @@ class OwnLogProjector:
         self._position: int | None = None
         self.applied = 0
         self.rejected = 0
+        #: replays an operator asked for (`ambiti dead-letters replay`): the event is read and mapped again
+        self.replays = tracker.replayer([self.name], f"{self.name}:projector", self._replay)
+
+    def _replay(self, letter: Any, envelope: Any) -> None:
+        """Apply one of its own events again, read anew from the store (a fixed mapper or projection
+        applies); raises ``PoisonMessage`` when it is refused again."""
+        notifications = self.app.recorder.select_notifications(start=letter.notification_id, limit=1)
+        if not notifications or notifications[0].id != letter.notification_id:
+            raise PoisonMessage(f"la notifica {letter.notification_id} non è nel registro")
+        try:
+            event = self.mapper(self.app.mapper.to_domain_event(notifications[0]), notifications[0])
+        except Exception as exc:  # noqa: BLE001 - still undecodable: refused again, with its reason
+            raise PoisonMessage(f"evento ancora non decodificabile: {type(exc).__name__}: {exc}") from exc
+        items = [(event, Tracking(self.name, letter.notification_id))] \
+            if event is not None and event.type in self.projections else []
+        with self._lock, self.datastore.transaction(commit=True) as curs:
+            self._project(curs, items)
+            self._record(curs, [letter.notification_id])
+        self.applied += len(items)
 
     # -- position --------------------------------------------------------------------
     def position(self) -> int:
@@ -203,6 +222,7 @@ class OwnLogProjector:
         while not stop.is_set():
             try:
                 self.catch_up()
+                self.replays.run_once(time.monotonic())
                 backoff = 0.2
                 wait(1.0)
             except Exception as exc:  # noqa: BLE001 - the database may be away: retry, never die

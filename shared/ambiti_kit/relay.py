@@ -27,7 +27,8 @@ from psycopg import sql
 
 from ambiti_kit import kafka
 from ambiti_kit.audit import AuditChain, ChainHead, HeadSigner, signer
-from ambiti_kit.consumer import Tracker
+from ambiti_kit.consumer import PoisonMessage, Tracker
+from ambiti_kit.deadletters import RELAY_SUFFIX, Replayer
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.mapping import decoded
 from ambiti_kit.settings import ServiceSettings
@@ -66,6 +67,11 @@ class OutboxRelay:
         self._signer = signer(settings)  # the key is in the environment, never in the database
         #: where an event the relay cannot decode is recorded (the tracking table is not used)
         self._dead_letters = Tracker(self.datastore, settings.db_schema, "unused")
+        #: replays an operator asked for: an event that decodes now makes the whole log republish, in order
+        self._replays = Replayer(self._dead_letters.letters(), [f"{app.name}{RELAY_SUFFIX}"],
+                                 f"{settings.service}{RELAY_SUFFIX}", apply=self._replay, refused=(PoisonMessage,),
+                                 tracking_table=None, applied=lambda letter: False,
+                                 every_seconds=epoch_check_seconds)
         self.epoch_check_seconds = epoch_check_seconds
         self._position_table = sql.SQL("{}.relay_position").format(sql.Identifier(settings.db_schema))
         self._producer = None
@@ -173,6 +179,7 @@ class OutboxRelay:
             self._republish_heads = False
         for head in self.chain.advance():
             self._heads_dirty[head.tenant_id] = head
+        self._replays.run_once(time.monotonic())
         self._check_epoch()
         _, producer = self._clients()
         if self._position is None:
@@ -207,6 +214,22 @@ class OutboxRelay:
         published = len(futures) - len(heads)
         self.published += published
         return published
+
+    def _replay(self, letter: Any, envelope: Any) -> None:
+        """An event the relay could not decode, asked to be replayed: if it decodes now, the log is republished
+        from the start in a new epoch (as after a broker loss), so that it takes its place in each aggregate's
+        order instead of arriving late; otherwise ``PoisonMessage`` with the new error."""
+        notifications = self.app.recorder.select_notifications(start=letter.notification_id, limit=1)
+        if not notifications or notifications[0].id != letter.notification_id:
+            raise PoisonMessage(f"la notifica {letter.notification_id} non è nel registro")
+        try:
+            self.mapper(self.app.mapper.to_domain_event(notifications[0]), notifications[0])
+        except Exception as exc:  # noqa: BLE001 - still undecodable: refused again, with its reason
+            raise PoisonMessage(f"evento ancora non decodificabile: {type(exc).__name__}: {exc}") from exc
+        _log.warning("dead-lettered event %s decodes now: republishing %s from the start in a new epoch",
+                     letter.notification_id, self.topic)
+        self._save_position(0, "pending")  # as after a broker loss: the next epoch check starts a new epoch
+        self._republish_until, self._epoch_checked_at = None, 0.0
 
     def _undecodable(self, notification: Any, error: Exception) -> None:
         self._dead_letters.undecodable(f"{self.app.name}:relay", notification, error)
