@@ -519,6 +519,8 @@ def test_deploy_topics_match_the_kafka_resources_and_the_asyncapi_bindings() -> 
 
 
 def test_deploy_services_kafka_and_image_are_consistent() -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
     from ambiti_kit.settings import ServiceSettings
 
     kafka = {d["kind"]: d for d in _yaml_docs(DEPLOY / "k8s" / "kafka" / "kafka.yaml")}
@@ -563,6 +565,19 @@ def test_deploy_services_kafka_and_image_are_consistent() -> None:
         db_ref = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
         assert db_ref["name"] == f"{service}-database" and db_ref["key"] in secrets[db_ref["name"]]["stringData"]
         assert secrets[db_ref["name"]]["stringData"][db_ref["key"]].endswith(f"/{service}")  # its own database
+        # Owner and runtime roles: the init container migrates as the owner; the service runs with rows only.
+        (init,) = pod["spec"]["initContainers"]
+        assert init["image"] == container["image"]
+        assert init["command"] == ["python", "-m", "ambiti_kit.migrate", f"{service}.main:app"]
+        init_env = {e["name"]: e for e in init["env"]}
+        owner_ref = init_env["AMBITI_DATABASE_OWNER_URL"]["valueFrom"]["secretKeyRef"]
+        assert owner_ref["name"] == f"{service}-database-owner"
+        assert init_env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == db_ref
+        owner_url = conninfo_to_dict(secrets[owner_ref["name"]]["stringData"][owner_ref["key"]])
+        runtime_url = conninfo_to_dict(secrets[db_ref["name"]]["stringData"][db_ref["key"]])
+        assert (owner_url["user"], runtime_url["user"]) == (f"{service}_owner", service)
+        assert owner_url["dbname"] == runtime_url["dbname"] == service
+        assert env["AMBITI_DB_MIGRATIONS"]["value"] == "external" and "AMBITI_DATABASE_OWNER_URL" not in env
         # identity: the OpenID Connect issuer of the ConfigMap, no shared secret in production
         assert "AMBITI_JWT_SECRET" not in env
         for name, key in (("AMBITI_OIDC_ISSUER", "issuer"), ("AMBITI_OIDC_AUDIENCE", "audience")):

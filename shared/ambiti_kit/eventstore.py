@@ -1,14 +1,17 @@
 """Opening a service's event store on PostgreSQL, append-only for real.
 
-````open_event_store`` creates the service's schema (the library needs it beforehand),
-constructs the `eventsourcing` Application (events and tracking tables), then — all of
-it under one advisory lock, so that instances starting together do not race:
+``migrate`` (run by ``open_event_store`` at start, or beforehand by ``python -m ambiti_kit.migrate``)
+creates the service's schema (the library needs it beforehand), constructs the `eventsourcing`
+Application once as the owner role (events and tracking tables), then — all of it under one advisory
+lock, so that instances starting together do not race:
 
 - installs a trigger that rejects UPDATE, DELETE and TRUNCATE on the events table and
   on the audit chain (the library's write lock needs UPDATE privilege on the table, so
   privileges alone cannot make it append-only);
 - creates the kit's own tables (relay position, audit chain) and the service's
-  read-model tables, with row-level security where declared (see ``readmodel``).
+  read-model tables, with row-level security where declared (see ``readmodel``);
+- with a separate owner (``AMBITI_DATABASE_OWNER_URL``), grants the service's runtime role
+  (``DATABASE_URL``) rows only: not owning the tables, it cannot disable triggers or RLS.
 """
 
 from __future__ import annotations
@@ -100,14 +103,25 @@ def _append_only(curs: psycopg.Cursor, schema: str, table: str) -> None:
 
 
 def connect_admin(settings: ServiceSettings) -> psycopg.Connection:
+    """A connection as the role that migrates (the owner, when one is configured)."""
+    return _connect(settings.owner_database_url)
+
+
+def _connect(url: str) -> psycopg.Connection:
     try:
-        return psycopg.connect(settings.service_database_url, connect_timeout=5)
+        return psycopg.connect(url, connect_timeout=5)
     except psycopg.OperationalError as exc:
         raise SystemExit(
-            f"PostgreSQL is not reachable at {settings.service_database_url!r}: {exc}\n"
+            f"PostgreSQL is not reachable at {_without_password(url)!r}: {exc}\n"
             "Start the embedded one with `make run` (or `.venv/bin/ambiti infra`), "
             "or set DATABASE_URL to a running server."
         ) from exc
+
+
+def _without_password(url: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params.pop("password", None)
+    return psycopg.conninfo.make_conninfo(**params)
 
 
 def create_schema(settings: ServiceSettings) -> None:
@@ -116,29 +130,66 @@ def create_schema(settings: ServiceSettings) -> None:
         readmodel.ensure_app_role(curs)
 
 
-def open_event_store(settings: ServiceSettings, app_class: type[T], schema: Schema | None = None) -> T:
-    """Construct the service's Application on a prepared, append-only store.
+def migrate(settings: ServiceSettings, app_class: type[TenantApplication], schema: Schema | None = None) -> None:
+    """Create or update the service's tables, triggers and row-level security, as the owner role.
 
     A session-level advisory lock (per database) is held from the schema's creation to the
     last statement, so instances of services starting together never race on DDL — the
-    library's own CREATE TABLEs included.
+    library's own CREATE TABLEs included. With a separate owner, the service's runtime role
+    (DATABASE_URL's user) is granted what it needs on rows and nothing on the tables themselves:
+    not being their owner, it cannot drop the append-only triggers or row-level security.
     """
     schema = schema or Schema()
-    s = settings.db_schema
     os.environ.update(settings.libpq_tls())  # one service per process: its pool then connects with TLS too
     with connect_admin(settings) as lock:
         lock.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK,))
         lock.commit()
         try:
             create_schema(settings)
-            app = app_class(env=settings.eventsourcing_env)
-            assert app.name == settings.service, "pin the Application's name to the service's name"
-            _prepare(settings, app, schema)
+            owner_app = app_class(env=settings.eventsourcing_owner_env)  # creates the library's tables
+            try:
+                assert owner_app.name == settings.service, "pin the Application's name to the service's name"
+                _prepare(settings, owner_app, schema)
+            finally:
+                owner_app.close()
         finally:
             lock.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK,))
             lock.commit()
-    _log.info("event store ready", extra={"schema": s, "table": events_table(app.name)})
+
+
+def open_event_store(settings: ServiceSettings, app_class: type[T], schema: Schema | None = None) -> T:
+    """Construct the service's Application on a migrated, append-only store.
+
+    Migrations run first (as the owner) unless ``AMBITI_DB_MIGRATIONS=external``; in production
+    the service refuses to run as a role that owns its tables or is a superuser.
+    """
+    if settings.db_migrations == "at_start":
+        migrate(settings, app_class, schema)
+    os.environ.update(settings.libpq_tls())
+    runtime_role_checks(settings, events_table(settings.service))
+    app = app_class(env=settings.eventsourcing_env)
+    _log.info("event store ready", extra={"schema": settings.db_schema, "table": events_table(app.name)})
     return app
+
+
+def runtime_role_checks(settings: ServiceSettings, events: str) -> None:
+    """The store must be migrated; in production the runtime role must neither own it nor be a superuser."""
+    with _connect(settings.service_database_url) as conn:
+        row = conn.execute(
+            "SELECT pg_get_userbyid(c.relowner) = current_user AS owns, "
+            "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s",
+            (settings.db_schema, events)).fetchone()
+    if row is None:
+        raise SystemExit(f"the event store {settings.db_schema}.{events} does not exist: run the migration first "
+                         f"(`python -m ambiti_kit.migrate {settings.service}.main:app` as the owner role), or leave "
+                         "AMBITI_DB_MIGRATIONS at its default (at_start)")
+    owns, superuser = row
+    if settings.environment == "production" and (owns or superuser):
+        raise SystemExit(
+            f"in production {settings.service} must not connect as {'a superuser' if superuser else 'the owner'} "
+            "of its tables (it could disable the append-only triggers and row-level security): set "
+            "AMBITI_DATABASE_OWNER_URL to the owner role that migrates and DATABASE_URL to a runtime role")
 
 
 def _prepare(settings: ServiceSettings, app: TenantApplication, schema: Schema) -> None:
@@ -152,3 +203,22 @@ def _prepare(settings: ServiceSettings, app: TenantApplication, schema: Schema) 
             readmodel.protect(curs, s, table, column="tenant_id", setting=readmodel.TENANT_SETTING)
         for table in schema.regional_tables:
             readmodel.protect(curs, s, table, column="regione", setting=readmodel.REGIONE_SETTING)
+        if settings.separate_owner:
+            grant_runtime_role(curs, s, psycopg.conninfo.conninfo_to_dict(settings.service_database_url).get("user"))
+
+
+def grant_runtime_role(curs: psycopg.Cursor, schema: str, role: str | None) -> None:
+    """What the service's runtime role may do: read and write rows (the library's write lock needs UPDATE on
+    the events table, which the trigger still refuses), use sequences, act as ``ambiti_app`` for the read
+    models. No ownership, so no ALTER, DROP, DISABLE TRIGGER, or row-level security switched off."""
+    if not role:
+        raise SystemExit("DATABASE_URL must name its user when a separate owner migrates the tables")
+    who = sql.Identifier(role)
+    curs.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), who))
+    curs.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
+        sql.Identifier(schema), who))
+    curs.execute(sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
+        sql.Identifier(schema), who))
+    curs.execute("SELECT pg_has_role(%s, %s, 'MEMBER')", (role, readmodel.APP_ROLE))
+    if not curs.fetchone()[0]:
+        curs.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(readmodel.APP_ROLE), who))

@@ -163,6 +163,7 @@ def create_service(settings: ServiceSettings, *, application: type[TenantApplica
     api = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
                   responses=PROBLEM_RESPONSES)
     api.state.settings = settings
+    api.state.store = (application, schema)  # what `python -m ambiti_kit.migrate` migrates
     api.state.metrics = Metrics(api, settings.service)
     api.add_middleware(ReadYourWrites, projector=_projector_of)
     api.add_middleware(RejectControlCharacters)

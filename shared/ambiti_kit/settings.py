@@ -109,6 +109,12 @@ class ServiceSettings(PlatformSettings):
     ready_max_lag: int = Field(1000, validation_alias="AMBITI_READY_MAX_LAG", ge=0)
     #: the largest request body a service parses (CSV uploads included); larger ones get 413
     max_body_bytes: int = Field(5 * 1024 * 1024, validation_alias="AMBITI_MAX_BODY_BYTES", ge=1024)
+    #: the role that owns the service's tables and runs its migrations (DDL, triggers, row-level security);
+    #: DATABASE_URL's role then only reads and writes rows, so it cannot disable what protects them
+    database_owner_url: SecretStr | None = Field(None, validation_alias="AMBITI_DATABASE_OWNER_URL")
+    #: ``external``: the tables were migrated beforehand (``python -m ambiti_kit.migrate``, e.g. in an init
+    #: container holding the owner's credentials) and the service does no DDL at all
+    db_migrations: Literal["at_start", "external"] = Field("at_start", validation_alias="AMBITI_DB_MIGRATIONS")
 
     @model_validator(mode="after")
     def _chain_key_in_production(self) -> "ServiceSettings":
@@ -153,10 +159,30 @@ class ServiceSettings(PlatformSettings):
                  "sslkey": "PGSSLKEY", "sslcrl": "PGSSLCRL"}
         return {env: str(params[key]) for key, env in names.items() if params.get(key)}
 
+    @property
+    def owner_database_url(self) -> str:
+        """Who migrates: the owner role when one is configured, otherwise the service's own role."""
+        owner = os.environ.get(f"{self.service.upper()}_DATABASE_OWNER_URL") or (
+            self.database_owner_url.get_secret_value() if self.database_owner_url else None)
+        return owner or self.service_database_url
+
+    @property
+    def separate_owner(self) -> bool:
+        return self.db_migrations == "external" or self.owner_database_url != self.service_database_url
+
     @cached_property
     def eventsourcing_env(self) -> dict[str, str]:
-        """The `eventsourcing` environment for this service's Application."""
-        params = conninfo_to_dict(self.service_database_url)
+        """The `eventsourcing` environment for this service's Application, as its runtime role: the tables
+        were created by ``eventstore.migrate`` (under its lock, as the owner), so the library does not."""
+        return self._eventsourcing_env(self.service_database_url, create_tables=False)
+
+    @property
+    def eventsourcing_owner_env(self) -> dict[str, str]:
+        """The same, as the owner role (which creates the library's tables)."""
+        return self._eventsourcing_env(self.owner_database_url, create_tables=True)
+
+    def _eventsourcing_env(self, url: str, *, create_tables: bool) -> dict[str, str]:
+        params = conninfo_to_dict(url)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
@@ -173,6 +199,6 @@ class ServiceSettings(PlatformSettings):
             # Off on purpose: with it on, notification ids can interleave and a tailing
             # reader (the relay, the audit chain) can skip events.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-            "CREATE_TABLE": "y",
+            "CREATE_TABLE": "y" if create_tables else "n",
         }
         return env
