@@ -15,7 +15,7 @@ from typing import Iterable
 from ambiti_kit.errors import Conflict, RuleViolation
 from ambiti_kit.tenancy import TenantApplication
 
-from monitoring.domain.personale import DatiDotazione, Dotazione
+from monitoring.domain.personale import DatiDotazione, Dotazione, DotazioneAmbito, dichiara, id_dotazione
 from monitoring.domain.prestazioni import DatiPrestazione, Errore, Prestazione, leggi_csv
 
 
@@ -84,17 +84,19 @@ class Monitoring(TenantApplication):
 
     # -- personale ---------------------------------------------------------------------------
     def dichiara_dotazione(self, tenant_id: str, dati: DatiDotazione, motivo: str | None,
-                           autore: str) -> tuple[Dotazione, bool]:
-        """Declare the staff of a profile in a Comune and area, or update it (with a reason)."""
-        aggregate_id = Dotazione.create_id(tenant_id, dati.comune, dati.profilo, dati.area)
+                           autore: str) -> tuple[Dotazione | DotazioneAmbito, bool]:
+        """Declare the staff of a profile and area (in a Comune, or of the whole Ambito) with its contract and
+        employer, or update it (with a reason)."""
+        aggregate_id = id_dotazione(tenant_id, dati)
+        tipo = Dotazione if dati.comune is not None else DotazioneAmbito
 
-        def command() -> tuple[Dotazione, bool]:
+        def command() -> tuple[Dotazione | DotazioneAmbito, bool]:
             if self.exists(aggregate_id):
-                dotazione = self.get_for_tenant(tenant_id, aggregate_id, Dotazione)
+                dotazione = self.get_for_tenant(tenant_id, aggregate_id, tipo)
                 dotazione.aggiorna(dati, motivo, autore)
                 nuova = False
             else:
-                dotazione, nuova = Dotazione.dichiara(tenant_id, dati, autore), True
+                dotazione, nuova = dichiara(tenant_id, dati, autore), True
             self.save(dotazione)
             return dotazione, nuova
         return self.retrying(command, message="Aggiornamento concorrente della dotazione.",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import Principal, require_roles
 from ambiti_kit.fields import IstatComune
@@ -48,14 +48,36 @@ MESE = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 # -- response models shared by several routers -------------------------------------------------------
-class Leps(BaseModel):
-    """The LEPS ratio of assistenti sociali to residents (``monitoring.domain.personale.leps``)."""
+class ContributoStatale(BaseModel):
+    """The State's yearly contribution the eligible FTE imply (L. 178/2020 art. 1 c. 797 lett. a and b)."""
 
-    fte_assistenti_sociali: str
+    fte_fascia_6500_5000: str = Field(description="FTE oltre il rapporto 1:6.500 e fino a 1:5.000 (lett. a).")
+    importo_fascia_6500_5000: str = Field(description="40.000 € per ciascuna di quelle unità, al centesimo.")
+    fte_fascia_5000_4000: str = Field(description="FTE oltre il rapporto 1:5.000 e fino a 1:4.000 (lett. b).")
+    importo_fascia_5000_4000: str = Field(description="20.000 € per ciascuna di quelle unità, al centesimo.")
+    totale: str
+
+
+class Leps(BaseModel):
+    """The LEPS ratio of the Ambito's social workers to its residents (``monitoring.domain.personale.leps``).
+
+    A measure of the Ambito: no Comune has a LEPS figure of its own."""
+
+    fte_assistenti_sociali: str = Field(description=(
+        "FTE di assistenti sociali che contano per il LEPS: a tempo indeterminato, dei Comuni, della forma "
+        "associata o dell'ASL delegata."))
+    fte_assistenti_sociali_non_conteggiati: str = Field(description=(
+        "FTE di assistenti sociali registrati ma esclusi dal LEPS (altro contratto o altro datore di lavoro)."))
     residenti: int
     residenti_per_assistente: str | None
     fte_per_5000: str | None
-    fte_richiesti_1_6500: str
-    fte_richiesti_1_5000: str
-    soglia_1_6500_raggiunta: bool
-    obiettivo_1_5000_raggiunto: bool
+    fte_richiesti_1_6500: str = Field(description="Residenti / 6.500: la soglia da cui parte il contributo statale.")
+    fte_richiesti_1_5000: str = Field(description="Residenti / 5.000: il LEPS.")
+    fte_richiesti_1_4000: str = Field(description="Residenti / 4.000: l'obiettivo ulteriore.")
+    soglia_1_6500_raggiunta: bool = Field(description="Rapporto 1:6.500 raggiunto (soglia del contributo, non il LEPS).")
+    leps_1_5000_raggiunto: bool = Field(description="LEPS 1:5.000 raggiunto.")
+    obiettivo_1_5000_raggiunto: bool = Field(deprecated=True, description=(
+        "Deprecato: 1:5.000 è il LEPS, non un obiettivo; uguale a `leps_1_5000_raggiunto`."))
+    obiettivo_1_4000_raggiunto: bool = Field(description="Obiettivo ulteriore 1:4.000 raggiunto.")
+    contributo_statale: ContributoStatale
+    fonte: str

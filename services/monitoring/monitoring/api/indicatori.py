@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import tenant_of
 from ambiti_kit.errors import NotFound
@@ -25,13 +25,23 @@ from ambiti_kit.exports import csv_row
 from ambiti_kit.readmodel import ReadModel
 
 from monitoring.api.deps import Anno, Leps, Lettore, ReadModelDep
-from monitoring.projections.dati_indicatori import leggi_ambito
+from monitoring.domain.prestazioni import AREE_TARGET
+from monitoring.domain.riservatezza import sopprimi
+from monitoring.projections.dati_indicatori import leggi_ambito, utenze_per_comune_e_area
 from monitoring.projections.indicatori import NOMI, per_ambito
+from monitoring.settings import riservatezza
 
 router = APIRouter(tags=["Indicatori"])
 
 
-class Indicatori(BaseModel):
+#: a count as published: the number, or ``<soglia`` (a small count) or ``n.d.`` (suppressed so that totals
+#: do not reveal a small count): see ``monitoring.domain.riservatezza``
+Conteggio = Annotated[int | str, Field(description=(
+    "Un conteggio: il numero, oppure \"<3\" (conteggio piccolo, soglia configurabile) o \"n.d.\" (non divulgato "
+    "perché i totali non rivelino un conteggio piccolo)."))]
+
+
+class IndicatoriBase(BaseModel):
     residenti: int
     #: pagato / residenti (two decimals)
     spesa_pro_capite_pagato: str | None
@@ -41,15 +51,25 @@ class Indicatori(BaseModel):
     tasso_impegno: str | None
     #: pagato / impegnato
     tasso_pagamento: str | None
-    #: Σ monthly users of the period
-    utenti: int
-    utenti_per_mille: str | None
-    leps: Leps
+    utenze_mensili: Conteggio = Field(description=(
+        "Somma dei conteggi mensili di utenti delle prestazioni del periodo: chi è servito in due mesi (o da due "
+        "interventi) conta due volte. Non è il numero di persone distinte, che la piattaforma non conosce."))
+    utenze_mensili_per_mille: str | None = Field(description="utenze_mensili × 1.000 / residenti (o il segno di "
+                                                             "soppressione).")
+    accessi: Conteggio = Field(description="Somma degli accessi (prestazioni erogate) del periodo.")
     #: intervento -> share of Comuni with at least one record in the period
     copertura: dict[str, str | None]
 
 
-class IndicatoriComune(Indicatori):
+class Indicatori(IndicatoriBase):
+    utenti: Conteggio = Field(deprecated=True, description="Deprecato: è `utenze_mensili` (somma di conteggi "
+                                                            "mensili, non persone).")
+    utenti_per_mille: str | None = Field(deprecated=True, description="Deprecato: è `utenze_mensili_per_mille`.")
+    #: the Ambito's LEPS (no Comune has one)
+    leps: Leps
+
+
+class IndicatoriComune(IndicatoriBase):
     istat: str
     nome: str
 
@@ -59,6 +79,7 @@ class IndicatoriAmbito(BaseModel):
     anno: int | None
     #: newest event applied to any of the figures used
     aggiornato_al: datetime | None
+    soglia_riservatezza: int = Field(description="Conteggi da 1 a soglia − 1 non si pubblicano per Comune.")
     ambito_indicatori: Indicatori
     comuni: list[IndicatoriComune]
 
@@ -68,7 +89,7 @@ def calcola(read_model: ReadModel, tenant: str, anno: int | None) -> IndicatoriA
     dati = leggi_ambito(read_model, tenant, anno)
     if dati is None:
         raise NotFound("La composizione dell'Ambito non è ancora registrata.")
-    return IndicatoriAmbito(**per_ambito(dati))
+    return IndicatoriAmbito(**per_ambito(dati, riservatezza().soglia))
 
 
 @router.get("/indicatori", response_model=IndicatoriAmbito)
@@ -92,14 +113,22 @@ def righe_csv(nome: str, vista: IndicatoriAmbito) -> tuple[list[str], list[list[
         return ([*testa, "tasso_impegno", "tasso_pagamento"],
                 [[l, k, n, anno, i.tasso_impegno, i.tasso_pagamento] for l, k, n, i in unita])
     if nome == "utenti_per_mille":
-        return ([*testa, "residenti", "utenti", "utenti_per_mille"],
-                [[l, k, n, anno, i.residenti, i.utenti, i.utenti_per_mille] for l, k, n, i in unita])
-    if nome == "leps":
-        return ([*testa, "residenti", "fte_assistenti_sociali", "residenti_per_assistente", "fte_richiesti_1_6500",
-                 "fte_richiesti_1_5000", "soglia_1_6500_raggiunta", "obiettivo_1_5000_raggiunto"],
-                [[l, k, n, anno, i.leps.residenti, i.leps.fte_assistenti_sociali, i.leps.residenti_per_assistente,
-                  i.leps.fte_richiesti_1_6500, i.leps.fte_richiesti_1_5000, i.leps.soglia_1_6500_raggiunta,
-                  i.leps.obiettivo_1_5000_raggiunto] for l, k, n, i in unita])
+        return ([*testa, "residenti", "utenze_mensili", "accessi", "utenze_mensili_per_mille"],
+                [[l, k, n, anno, i.residenti, i.utenze_mensili, i.accessi, i.utenze_mensili_per_mille]
+                 for l, k, n, i in unita])
+    if nome == "leps":  # the Ambito's only: the LEPS is a measure of the Ambito, never of a Comune
+        x = vista.ambito_indicatori.leps
+        c = x.contributo_statale
+        return ([*testa, "residenti", "fte_assistenti_sociali", "fte_assistenti_sociali_non_conteggiati",
+                 "residenti_per_assistente", "fte_richiesti_1_6500", "fte_richiesti_1_5000", "fte_richiesti_1_4000",
+                 "soglia_1_6500_raggiunta", "leps_1_5000_raggiunto", "obiettivo_1_4000_raggiunto",
+                 "contributo_fte_6500_5000", "contributo_importo_6500_5000", "contributo_fte_5000_4000",
+                 "contributo_importo_5000_4000", "contributo_totale"],
+                [["ambito", vista.ambito, "", anno, x.residenti, x.fte_assistenti_sociali,
+                  x.fte_assistenti_sociali_non_conteggiati, x.residenti_per_assistente, x.fte_richiesti_1_6500,
+                  x.fte_richiesti_1_5000, x.fte_richiesti_1_4000, x.soglia_1_6500_raggiunta, x.leps_1_5000_raggiunto,
+                  x.obiettivo_1_4000_raggiunto, c.fte_fascia_6500_5000, c.importo_fascia_6500_5000,
+                  c.fte_fascia_5000_4000, c.importo_fascia_5000_4000, c.totale]])
     return ([*testa, "intervento", "copertura"],
             [[l, k, n, anno, intervento, valore] for l, k, n, i in unita for intervento, valore in i.copertura.items()])
 
@@ -113,10 +142,39 @@ def csv_response(testa: list[str], righe: list[list[Any]], filename: str) -> Res
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def righe_per_area(vista: IndicatoriAmbito, utenze: dict[tuple[str, str], int],
+                   soglia: int) -> tuple[list[str], list[list[Any]]]:
+    """Monthly user counts per Comune (rows) and target area (columns) with both totals, suppressed.
+
+    Months of Comuni that have left the Ambito are one more row, never shown (it is in the totals)."""
+    membri = [c.istat for c in vista.comuni]
+    altri = [[sum(n for (istat, a), n in utenze.items() if a == area and istat not in membri) for area in AREE_TARGET]]
+    celle = [[utenze.get((istat, area), 0) for area in AREE_TARGET] for istat in membri] + altri
+    t = sopprimi(celle, soglia)
+    anno = vista.anno if vista.anno is not None else ""
+    righe = [["comune", c.istat, c.nome, anno, *t.celle[k], t.totali_riga[k]]  # type: ignore[index]
+             for k, c in enumerate(vista.comuni)]
+    righe.append(["ambito", vista.ambito, "", anno, *t.totali_colonna, t.totale])  # type: ignore[misc]
+    return ["livello", "codice", "nome", "anno", *AREE_TARGET, "totale"], righe
+
+
+@router.get("/indicatori/utenze_per_area.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def utenze_per_area_csv(read_model: ReadModelDep, principal: Lettore, anno: Anno = None) -> Response:
+    """Utenze mensili per Comune e area di utenza in CSV, con i totali: i conteggi piccoli sono soppressi
+    ("<3") e, dove i totali li rivelerebbero, anche altri ("n.d.")."""
+    tenant = tenant_of(principal)
+    soglia = riservatezza().soglia
+    testa, righe = righe_per_area(calcola(read_model, tenant, anno),
+                                  utenze_per_comune_e_area(read_model, tenant, anno), soglia)
+    return csv_response(testa, righe, "utenze_per_area.csv")
+
+
 @router.get("/indicatori/{nome}.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 def indicatore_csv(nome: str, read_model: ReadModelDep, principal: Lettore, anno: Anno = None) -> Response:
-    """Un indicatore in CSV: una riga per l'Ambito e una per ogni Comune."""
+    """Un indicatore in CSV: una riga per l'Ambito e una per ogni Comune (il LEPS solo per l'Ambito); i
+    conteggi per Comune sotto la soglia di riservatezza sono soppressi."""
     if nome not in NOMI:
         raise NotFound(f"Indicatore sconosciuto: {nome!r} (disponibili: {', '.join(NOMI)}).")
     testa, righe = righe_csv(nome, calcola(read_model, tenant_of(principal), anno))

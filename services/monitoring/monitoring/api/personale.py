@@ -1,4 +1,4 @@
-"""Staff of the Comuni (declarations per Comune, profile and area) and the Ambito's LEPS ratio."""
+"""Staff of the Ambito (per Comune or for the whole Ambito, profile, area, contract, employer) and its LEPS."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from ambiti_kit.fields import IstatComune, StrictIn, testo
 from ambiti_kit.listing import LIST_RESPONSES, Pagina, PaginazioneDep
 
 from monitoring.api.deps import Comune, Gestore, Leps, Lettore, MonitoringDep, ReadModelDep
-from monitoring.domain.personale import AREE, PROFILI, leggi_dotazione, leps
+from monitoring.domain.personale import (AREE, CONTRATTI, CONTRATTO_PREDEFINITO, DATORE_PREDEFINITO, DATORI, PROFILI,
+                                        conta_per_leps, leggi_dotazione, leps)
 from monitoring.projections.ambiti import comuni
 from monitoring.projections.dati_indicatori import leggi_leps
 from monitoring.projections.indicatori import leps_dict
@@ -26,16 +27,36 @@ Profilo = Literal[PROFILI]  # type: ignore[valid-type]
 Area = Literal[AREE]  # type: ignore[valid-type]
 
 
-class DotazioneScritta(StrictIn):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "comune": "065134", "profilo": "assistente_sociale", "area": "famiglia_minori", "fte": "2.50",
-        "ore_settimanali_piano": "36.00"}]})
+Contratto = Literal[CONTRATTI]  # type: ignore[valid-type]
+Datore = Literal[DATORI]  # type: ignore[valid-type]
+Livello = Literal["ambito", "comune"]
 
-    comune: IstatComune
+
+class DotazioneScritta(StrictIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"comune": "065134", "profilo": "assistente_sociale", "area": "minori_famiglie",
+         "contratto": "tempo_indeterminato", "datore_lavoro": "comune", "fte": "2.50", "ore_settimanali_piano": "36.00"},
+        {"comune": None, "profilo": "assistente_sociale", "area": "segretariato_sociale",
+         "contratto": "tempo_indeterminato", "datore_lavoro": "forma_associata", "fte": "1.00",
+         "ore_settimanali_piano": "36.00"}]})
+
+    comune: IstatComune | None = Field(description=(
+        "Codice ISTAT del Comune; null per il personale dell'intero Ambito, senza un Comune (il campo è "
+        "obbligatorio: si indica null esplicitamente)."))
     profilo: Profilo
     area: Area
-    fte: str = Field(max_length=12, description="Unità equivalenti a tempo pieno, stringa decimale (es. \"2.50\").")
-    ore_settimanali_piano: str = Field(max_length=12, description="Ore settimanali sul Piano, stringa decimale.")
+    contratto: Contratto = Field(CONTRATTO_PREDEFINITO, description=(
+        "Tipo di contratto. Solo `tempo_indeterminato` conta per il LEPS (L. 178/2020 art. 1 c. 797); gli altri si "
+        "registrano e si mostrano, ma non si contano. Se assente: `tempo_indeterminato` (i client che non lo "
+        "indicano)."))
+    datore_lavoro: Datore = Field(DATORE_PREDEFINITO, description=(
+        "Datore di lavoro: `comune`, `forma_associata` (Unione, consorzio, convenzione), `asl_delegata` contano per "
+        "il LEPS; `altro_ente` (ad esempio una cooperativa in appalto) no. Se assente: `comune`."))
+    fte: str = Field(max_length=12, description=(
+        "Unità equivalenti a tempo pieno, stringa decimale con il punto (es. \"0.50\"): \"0,5\" è rifiutato "
+        "(regola `personale.separatore_decimale`)."))
+    ore_settimanali_piano: str = Field(max_length=12, description="Ore settimanali sul Piano, stringa decimale "
+                                                                  "con il punto.")
     motivo: testo(3, 500) | None = Field(None, description="Obbligatorio quando si aggiorna una dotazione.")
 
 
@@ -47,9 +68,13 @@ class DotazioneRegistrata(BaseModel):
 
 class DotazioneLetta(BaseModel):
     id: uuid.UUID
-    comune: str
+    #: null: staff of the whole Ambito
+    comune: str | None
     profilo: str
     area: str
+    contratto: str
+    datore_lavoro: str
+    conta_per_leps: bool
     fte: str
     ore_settimanali_piano: str
     ultimo_evento: datetime
@@ -63,10 +88,12 @@ class LepsAmbito(BaseModel):
 @router.put("", response_model=DotazioneRegistrata)
 def dichiara(corpo: DotazioneScritta, app: MonitoringDep, read_model: ReadModelDep,
              principal: Gestore) -> DotazioneRegistrata:
-    """Dichiara (o aggiorna, con motivo) il personale di un profilo in un Comune per un'area tematica."""
+    """Dichiara (o aggiorna, con motivo) il personale di un profilo per un'area, con contratto e datore di
+    lavoro, in un Comune o per l'intero Ambito (senza Comune)."""
     tenant = tenant_of(principal)
     membri = {c["istat"] for c in comuni(read_model, tenant)}
-    dati = leggi_dotazione(corpo.comune, corpo.profilo, corpo.area, corpo.fte, corpo.ore_settimanali_piano, membri)
+    dati = leggi_dotazione(corpo.comune, corpo.profilo, corpo.area, corpo.fte, corpo.ore_settimanali_piano, membri,
+                           contratto=corpo.contratto, datore_lavoro=corpo.datore_lavoro)
     dotazione, nuova = app.dichiara_dotazione(tenant, dati, corpo.motivo, principal.subject)
     return DotazioneRegistrata(id=dotazione.id, nuova=nuova, versione=dotazione.version)
 
@@ -74,15 +101,24 @@ def dichiara(corpo: DotazioneScritta, app: MonitoringDep, read_model: ReadModelD
 @router.get("", response_model=Pagina[DotazioneLetta], responses=LIST_RESPONSES)
 def elenco(read_model: ReadModelDep, principal: Lettore, pagina: PaginazioneDep, request: Request,
            response: Response, comune: Comune = None, profilo: Profilo | None = None,
-           area: Area | None = None) -> dict:
-    """Il personale dichiarato dell'Ambito per Comune, profilo e area (facoltativamente per ciascuno)."""
-    return elenco_personale(read_model, comune=comune, profilo=profilo, area=area).page(
+           area: Area | None = None, contratto: Contratto | None = None, datore_lavoro: Datore | None = None,
+           livello: Livello | None = None) -> dict:
+    """Il personale dichiarato: prima quello dell'intero Ambito, poi per Comune, profilo, area, contratto e
+    datore di lavoro (facoltativamente per ciascuno; `livello`: `ambito` o `comune`)."""
+    pagina_ = elenco_personale(read_model, comune=comune, profilo=profilo, area=area, contratto=contratto,
+                               datore_lavoro=datore_lavoro, livello=livello).page(
         pagina, request, response, tenant=tenant_of(principal))
+    for riga in pagina_["elementi"]:
+        riga["conta_per_leps"] = conta_per_leps(riga["profilo"], riga["contratto"], riga["datore_lavoro"])
+    return pagina_
 
 
 @router.get("/leps", response_model=LepsAmbito)
 def rapporto_leps(read_model: ReadModelDep, principal: Lettore) -> LepsAmbito:
-    """Il rapporto LEPS dell'Ambito: assistenti sociali (FTE) per residenti, rispetto a 1/6.500 e 1/5.000."""
+    """Il LEPS dell'Ambito (L. 178/2020 art. 1 c. 797): assistenti sociali a tempo indeterminato (FTE) dei
+    Comuni, della forma associata o dell'ASL delegata rispetto ai residenti dell'Ambito, alle soglie 1:6.500
+    (da cui parte il contributo statale), 1:5.000 (il LEPS) e 1:4.000 (obiettivo ulteriore), con il contributo
+    statale annuo che ne deriva."""
     tenant = tenant_of(principal)
-    fte, residenti = leggi_leps(read_model, tenant)
-    return LepsAmbito(ambito=tenant, leps=Leps(**leps_dict(leps(fte, residenti))))
+    fte, altri, residenti = leggi_leps(read_model, tenant)
+    return LepsAmbito(ambito=tenant, leps=Leps(**leps_dict(leps(fte, residenti, altri))))

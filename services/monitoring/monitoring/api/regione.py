@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from monitoring.api.deps import Anno, Annualita, Leps, ReadModelDep, Regione
 from monitoring.projections.dati_indicatori import leggi_regione
@@ -110,8 +110,11 @@ class IndicatoriRegionali(BaseModel):
     spesa_pro_capite_impegnato: str | None
     tasso_impegno: str | None
     tasso_pagamento: str | None
-    utenti: int
-    utenti_per_mille: str | None
+    utenze_mensili: int = Field(description="Somma dei conteggi mensili di utenti (non persone distinte).")
+    utenze_mensili_per_mille: str | None
+    accessi: int
+    utenti: int = Field(deprecated=True, description="Deprecato: è `utenze_mensili`.")
+    utenti_per_mille: str | None = Field(deprecated=True, description="Deprecato: è `utenze_mensili_per_mille`.")
     leps: Leps
     copertura: dict[str, str | None]
     #: newest event of this Ambito applied to the regional tables

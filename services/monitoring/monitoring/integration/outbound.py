@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ambiti_kit.mapping import mapper
 from ambiti_kit.values import euro
 
-from monitoring.domain.personale import Dotazione
+from monitoring.domain.personale import Dotazione, DotazioneAmbito
 from monitoring.domain.prestazioni import Prestazione
 
 SOURCE = "/ambiti/monitoring"
@@ -25,6 +25,8 @@ PRESTAZIONE_REGISTRATA = "monitoring.prestazione.registrata"
 PRESTAZIONE_CORRETTA = "monitoring.prestazione.corretta"
 DOTAZIONE_DICHIARATA = "monitoring.dotazione.dichiarata"
 DOTAZIONE_AGGIORNATA = "monitoring.dotazione.aggiornata"
+#: staff of the whole Ambito (no Comune): its own type, since ``comune`` is required in the Comune's
+DOTAZIONE_AMBITO_DICHIARATA = "monitoring.dotazione_ambito.dichiarata"
 
 
 def _d(value: Decimal) -> str:
@@ -36,6 +38,11 @@ def _figure(e: Any) -> dict[str, Any]:
     return {"utenti": e.utenti, "accessi": e.accessi, "ore": _d(e.ore), "costo": _d(e.costo), "note": e.note}
 
 
+def _aggiornata(e: Any) -> dict[str, Any]:
+    return {"dotazione_id": str(e.originator_id), "ambito": e.tenant_id, "fte": _d(e.fte),
+            "ore_settimanali_piano": _d(e.ore_settimanali_piano), "motivo": e.motivo, "aggiornata_da": e.aggiornata_da}
+
+
 MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     Prestazione.Registrata: (PRESTAZIONE_REGISTRATA, lambda e: {
         "prestazione_id": str(e.originator_id), "ambito": e.tenant_id, "intervento": e.intervento,
@@ -45,11 +52,14 @@ MAPPING: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
         "corretta_da": e.corretta_da, "versione": e.originator_version}),
     Dotazione.Dichiarata: (DOTAZIONE_DICHIARATA, lambda e: {
         "dotazione_id": str(e.originator_id), "ambito": e.tenant_id, "comune": e.comune, "profilo": e.profilo,
-        "area": e.area, "fte": _d(e.fte), "ore_settimanali_piano": _d(e.ore_settimanali_piano),
-        "dichiarata_da": e.dichiarata_da}),
-    Dotazione.Aggiornata: (DOTAZIONE_AGGIORNATA, lambda e: {
-        "dotazione_id": str(e.originator_id), "ambito": e.tenant_id, "fte": _d(e.fte),
-        "ore_settimanali_piano": _d(e.ore_settimanali_piano), "motivo": e.motivo, "aggiornata_da": e.aggiornata_da}),
+        "area": e.area, "contratto": e.contratto, "datore_lavoro": e.datore_lavoro, "fte": _d(e.fte),
+        "ore_settimanali_piano": _d(e.ore_settimanali_piano), "dichiarata_da": e.dichiarata_da}),
+    DotazioneAmbito.Dichiarata: (DOTAZIONE_AMBITO_DICHIARATA, lambda e: {
+        "dotazione_id": str(e.originator_id), "ambito": e.tenant_id, "profilo": e.profilo, "area": e.area,
+        "contratto": e.contratto, "datore_lavoro": e.datore_lavoro, "fte": _d(e.fte),
+        "ore_settimanali_piano": _d(e.ore_settimanali_piano), "dichiarata_da": e.dichiarata_da}),
+    Dotazione.Aggiornata: (DOTAZIONE_AGGIORNATA, _aggiornata),
+    DotazioneAmbito.Aggiornata: (DOTAZIONE_AGGIORNATA, _aggiornata),
 }
 
 

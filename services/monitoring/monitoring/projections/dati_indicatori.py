@@ -23,6 +23,8 @@ from psycopg import sql
 
 from ambiti_kit.readmodel import ReadModel
 
+from monitoring.domain.personale import DATORI_LEPS
+
 ZERO = Decimal("0")
 
 
@@ -44,13 +46,17 @@ class DatiAmbito:
     esecuzione: dict[str, Any]
     impegnato_per_comune: dict[str, Decimal]
     pagato_per_comune: dict[str, Decimal]
-    #: istat -> Σ users, and the newest record's time per Comune
+    #: istat -> Σ monthly user counts (utenze mensili), Σ accesses, and the newest record's time per Comune
     utenti_per_comune: dict[str, int]
+    accessi_per_comune: dict[str, int]
     ultimi_utenti: list[datetime]
     #: (intervento, istat) pairs with at least one record
     coperti: set[tuple[str, str]]
-    #: istat, profilo, fte, ultimo_evento of every staff declaration
-    personale: list[dict[str, Any]]
+    #: FTE of social workers that count for the LEPS, and of those recorded but not counted
+    fte_leps: Decimal
+    fte_non_conteggiati: Decimal
+    #: the newest staff declaration's time (None without any)
+    ultimo_personale: datetime | None
 
 
 def leggi_ambito(read_model: ReadModel, tenant: str, anno: int | None = None) -> DatiAmbito | None:
@@ -75,17 +81,42 @@ def leggi_ambito(read_model: ReadModel, tenant: str, anno: int | None = None) ->
             sql.SQL("WHERE i.annualita = %s") if anno is not None else sql.SQL("")), p)
         pagato = {r["comune"]: r["pagato"] for r in curs.fetchall()}
         w, p = _anno("anno", anno)
-        curs.execute(sql.SQL("SELECT istat, sum(utenti_totale) AS utenti, max(ultimo_evento) AS ultimo FROM {} {} "
-                             "GROUP BY istat").format(t("prestazioni"), w), p)
+        curs.execute(sql.SQL("SELECT istat, sum(utenti_totale) AS utenti, sum(accessi) AS accessi, "
+                             "max(ultimo_evento) AS ultimo FROM {} {} GROUP BY istat").format(t("prestazioni"), w), p)
         prestazioni = curs.fetchall()
         curs.execute(sql.SQL("SELECT DISTINCT intervento, istat FROM {} {}").format(t("copertura"), w), p)
         coperti = {(r["intervento"], r["istat"]) for r in curs.fetchall()}
-        curs.execute(sql.SQL("SELECT istat, profilo, fte, ultimo_evento FROM {}").format(t("personale")))
-        personale = curs.fetchall()
+        fte_leps, fte_altri, ultimo_personale = _personale(curs, t("personale"))
     return DatiAmbito(ambito=tenant, anno=anno, comuni=comuni, esecuzione=esecuzione,
                       impegnato_per_comune=impegnato, pagato_per_comune=pagato,
                       utenti_per_comune={r["istat"]: int(r["utenti"]) for r in prestazioni},
-                      ultimi_utenti=[r["ultimo"] for r in prestazioni], coperti=coperti, personale=personale)
+                      accessi_per_comune={r["istat"]: int(r["accessi"]) for r in prestazioni},
+                      ultimi_utenti=[r["ultimo"] for r in prestazioni], coperti=coperti, fte_leps=fte_leps,
+                      fte_non_conteggiati=fte_altri, ultimo_personale=ultimo_personale)
+
+
+def _personale(curs: Any, personale: sql.Composable) -> tuple[Decimal, Decimal, datetime | None]:
+    """FTE of the Ambito's social workers that count for the LEPS (``conta_per_leps``), those that do not,
+    and the newest declaration's time, whatever Comune (or none) each declaration names."""
+    curs.execute(sql.SQL(
+        "SELECT coalesce(sum(fte) FILTER (WHERE profilo = 'assistente_sociale' AND contratto = %s "
+        "AND datore_lavoro = ANY(%s)), 0) AS leps, coalesce(sum(fte) FILTER (WHERE profilo = 'assistente_sociale'), "
+        "0) AS tutti, max(ultimo_evento) AS ultimo FROM {}").format(personale),
+        ("tempo_indeterminato", list(DATORI_LEPS)))
+    r = curs.fetchone()
+    return Decimal(r["leps"]), Decimal(r["tutti"]) - Decimal(r["leps"]), r["ultimo"]
+
+
+def utenze_per_comune_e_area(read_model: ReadModel, tenant: str, anno: int | None = None) -> dict[tuple[str, str], int]:
+    """(istat, area) -> Σ monthly user counts of the records of the year (or of all years)."""
+    w, p = _anno("anno", anno)
+    rows = read_model.fetch_all(sql.SQL(
+        "SELECT x.istat, a.key AS area, sum(f.value::int) AS utenze FROM {} x "
+        "CROSS JOIN LATERAL jsonb_each(x.utenti) a CROSS JOIN LATERAL jsonb_each_text(a.value) f {} "
+        "GROUP BY x.istat, a.key").format(read_model.table("prestazioni"),
+                                          sql.SQL("WHERE x.anno = %s") if anno is not None else sql.SQL("")),
+        p, tenant=tenant)
+    return {(r["istat"], r["area"]): int(r["utenze"]) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -99,9 +130,12 @@ class DatiRegione:
     #: Σ assegnato, impegnato, pagato
     spesa: dict[str, dict[str, Decimal]]
     utenti: dict[str, int]
+    accessi: dict[str, int]
     #: intervento -> Comuni covered (the largest yearly count over several years)
     copertura: dict[str, dict[str, int]]
+    #: FTE of social workers that count for the LEPS, and of those recorded but not counted
     fte_assistenti_sociali: dict[str, Decimal]
+    fte_non_conteggiati: dict[str, Decimal]
     #: the newest event of the Ambito applied to any regional table
     freschezza: dict[str, datetime]
 
@@ -117,17 +151,22 @@ def leggi_regione(read_model: ReadModel, regione: str, anno: int | None = None) 
                              "sum(pagato) AS pagato FROM {} {} GROUP BY tenant_id").format(
             t("regionale_esecuzione"), where_esecuzione), p)
         spesa = {r.pop("tenant_id"): r for r in curs.fetchall()}
-        curs.execute(sql.SQL("SELECT tenant_id, sum(utenti) AS utenti FROM {} {} GROUP BY tenant_id").format(
-            t("regionale_prestazioni"), where_anno), p)
-        utenti = {r["tenant_id"]: int(r["utenti"]) for r in curs.fetchall()}
+        curs.execute(sql.SQL("SELECT tenant_id, sum(utenti) AS utenti, sum(accessi) AS accessi FROM {} {} "
+                             "GROUP BY tenant_id").format(t("regionale_prestazioni"), where_anno), p)
+        righe = curs.fetchall()
+        utenti = {r["tenant_id"]: int(r["utenti"]) for r in righe}
+        accessi = {r["tenant_id"]: int(r["accessi"]) for r in righe}
         # Coverage over several years: the largest yearly count (a Comune may be covered in more than one year).
         curs.execute(sql.SQL("SELECT tenant_id, intervento, max(comuni) AS comuni FROM {} {} "
                              "GROUP BY tenant_id, intervento").format(t("regionale_copertura"), where_anno), p)
         copertura: dict[str, dict[str, int]] = {}
         for r in curs.fetchall():
             copertura.setdefault(r["tenant_id"], {})[r["intervento"]] = r["comuni"]
-        curs.execute(sql.SQL("SELECT tenant_id, fte_assistenti_sociali FROM {}").format(t("regionale_personale")))
-        fte = {r["tenant_id"]: r["fte_assistenti_sociali"] for r in curs.fetchall()}
+        curs.execute(sql.SQL("SELECT tenant_id, fte_leps, fte_assistenti_sociali FROM {}").format(
+            t("regionale_personale")))
+        personale = curs.fetchall()
+        fte = {r["tenant_id"]: r["fte_leps"] for r in personale}
+        altri = {r["tenant_id"]: r["fte_assistenti_sociali"] - r["fte_leps"] for r in personale}
         tabelle = ("regionale_ambiti", "regionale_esecuzione", "regionale_prestazioni", "regionale_copertura",
                    "regionale_personale")
         curs.execute(sql.SQL("SELECT tenant_id, max(ultimo_evento) AS ultimo FROM ({}) x GROUP BY tenant_id").format(
@@ -135,15 +174,15 @@ def leggi_regione(read_model: ReadModel, regione: str, anno: int | None = None) 
                                         for n in tabelle)))
         freschezza = {r["tenant_id"]: r["ultimo"] for r in curs.fetchall()}
     return DatiRegione(regione=regione, anno=anno, composizioni=composizioni, spesa=spesa, utenti=utenti,
-                       copertura=copertura, fte_assistenti_sociali=fte, freschezza=freschezza)
+                       accessi=accessi, copertura=copertura, fte_assistenti_sociali=fte, fte_non_conteggiati=altri,
+                       freschezza=freschezza)
 
 
-def leggi_leps(read_model: ReadModel, tenant: str) -> tuple[Decimal, int]:
-    """FTE of the Ambito's assistenti sociali and its residents (0 before its composition)."""
+def leggi_leps(read_model: ReadModel, tenant: str) -> tuple[Decimal, Decimal, int]:
+    """FTE of the Ambito's social workers that count for the LEPS, those that do not, and its residents
+    (0 before its composition)."""
     with read_model.scoped(tenant=tenant) as curs:
-        curs.execute(sql.SQL("SELECT coalesce(sum(fte), 0) AS fte FROM {} WHERE profilo = 'assistente_sociale'")
-                     .format(read_model.table("personale")))
-        fte = curs.fetchone()["fte"]
+        fte, altri, _ = _personale(curs, read_model.table("personale"))
         curs.execute(sql.SQL("SELECT coalesce(sum(popolazione), 0) AS n FROM {}").format(read_model.table("comuni")))
         residenti = curs.fetchone()["n"]
-    return Decimal(fte), int(residenti)
+    return fte, altri, int(residenti)

@@ -15,13 +15,15 @@ Tenant tables (RLS on ``tenant_id``):
   ``utenti`` (area -> band -> count) and its totals per band;
 - ``copertura``: per intervento, Comune and year, how many months have a record — the first
   month of a pair makes the Comune covered for that intervento and year;
-- ``personale``: one row per staff declaration (Comune × profile × area).
+- ``personale``: one row per staff declaration (Comune, or none for the whole Ambito × profile × area ×
+  contract × employer).
 
 Regional tables (RLS on ``regione``), aggregates per Ambito only, moved by deltas:
 
 - ``regionale_prestazioni``: per Ambito and year, Σ users, accesses, hours, cost;
 - ``regionale_copertura``: per Ambito, intervento and year, how many Comuni are covered;
-- ``regionale_personale``: per Ambito, FTE of assistenti sociali, FTE of all profiles, hours.
+- ``regionale_personale``: per Ambito, FTE of assistenti sociali (all, and those that count for the LEPS:
+  ``monitoring.domain.personale.conta_per_leps``), FTE of all profiles, hours.
 
 A correction carries the full new figures; the projection reads the row it replaces (the
 notification log is applied in order) and moves the regional totals by the difference.
@@ -43,9 +45,10 @@ from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.listing import ListQuery
 from ambiti_kit.readmodel import ReadModel
 
+from monitoring.domain.personale import CONTRATTO_PREDEFINITO, DATORE_PREDEFINITO, conta_per_leps
 from monitoring.domain.prestazioni import FASCE_ETA, totale_utenti, utenti_per_fascia
-from monitoring.integration.outbound import (DOTAZIONE_AGGIORNATA, DOTAZIONE_DICHIARATA, PRESTAZIONE_CORRETTA,
-                                             PRESTAZIONE_REGISTRATA)
+from monitoring.integration.outbound import (DOTAZIONE_AGGIORNATA, DOTAZIONE_AMBITO_DICHIARATA,
+                                             DOTAZIONE_DICHIARATA, PRESTAZIONE_CORRETTA, PRESTAZIONE_REGISTRATA)
 
 _log = logging.getLogger("monitoring.projections")
 
@@ -81,9 +84,22 @@ DDL = [
         regione text NOT NULL, tenant_id text NOT NULL, fte_assistenti_sociali numeric(10, 2) NOT NULL DEFAULT 0,
         fte_totale numeric(10, 2) NOT NULL DEFAULT 0, ore_settimanali_piano numeric(12, 2) NOT NULL DEFAULT 0,
         ultimo_evento timestamptz NOT NULL, PRIMARY KEY (regione, tenant_id))""",
+    # contract and employer (issue 12): rows of declarations made before them were permanent staff of the
+    # Comune (the upcast of ``Dotazione.Dichiarata`` v1 says the same); staff of the whole Ambito have no Comune
+    "ALTER TABLE {schema}.personale ALTER COLUMN istat DROP NOT NULL",
+    "ALTER TABLE {schema}.personale ADD COLUMN IF NOT EXISTS contratto text NOT NULL DEFAULT 'tempo_indeterminato', "
+    "ADD COLUMN IF NOT EXISTS datore_lavoro text NOT NULL DEFAULT 'comune'",
+    # FTE that count for the LEPS; on rows written before, every social worker counted (as above). The owner
+    # runs the backfill without FORCE (which would hide every row from it); the kit forces RLS again after.
+    "ALTER TABLE {schema}.regionale_personale ADD COLUMN IF NOT EXISTS fte_leps numeric(10, 2)",
+    "ALTER TABLE {schema}.regionale_personale NO FORCE ROW LEVEL SECURITY",
+    "UPDATE {schema}.regionale_personale SET fte_leps = fte_assistenti_sociali WHERE fte_leps IS NULL",
+    "ALTER TABLE {schema}.regionale_personale ALTER COLUMN fte_leps SET DEFAULT 0, ALTER COLUMN fte_leps SET NOT NULL",
     # the lists' sorts (``elenco_prestazioni``, ``elenco_personale``)
     "CREATE INDEX IF NOT EXISTS prestazioni_elenco ON {schema}.prestazioni (tenant_id, mese, intervento, istat)",
     "CREATE INDEX IF NOT EXISTS personale_elenco ON {schema}.personale (tenant_id, istat, profilo, area)",
+    "CREATE INDEX IF NOT EXISTS personale_elenco_2 ON {schema}.personale "
+    "(tenant_id, (coalesce(istat, '')), profilo, area, contratto, datore_lavoro, dotazione_id)",
 ]
 TENANT_TABLES = ["prestazioni", "copertura", "personale"]
 REGIONAL_TABLES = ["regionale_prestazioni", "regionale_copertura", "regionale_personale"]
@@ -118,9 +134,12 @@ class PrestazioneCorretta(Figure):
 
 class DotazioneDichiarata(_Data):
     dotazione_id: uuid.UUID
-    comune: str
+    #: None: staff of the whole Ambito (``monitoring.dotazione_ambito.dichiarata``)
+    comune: str | None = None
     profilo: str
     area: str
+    contratto: str = CONTRATTO_PREDEFINITO
+    datore_lavoro: str = DATORE_PREDEFINITO
     fte: Decimal
     ore_settimanali_piano: Decimal
 
@@ -210,30 +229,32 @@ def project_monitoring(schema: str) -> Any:
              d.costo, d.note, d.versione, event.time, event.tenantid, d.prestazione_id))
         regionale(curs, event, row["anno"], differenza(figure_regionali(d), prima))
 
-    def pers_regionale(curs: Any, event: CloudEvent, profilo: str, fte: Decimal, ore: Decimal) -> None:
+    def pers_regionale(curs: Any, event: CloudEvent, profilo: str, leps: bool, fte: Decimal, ore: Decimal) -> None:
         curs.execute(sql.SQL(
-            "INSERT INTO {} AS r (regione, tenant_id, fte_assistenti_sociali, fte_totale, ore_settimanali_piano, "
-            "ultimo_evento) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (regione, tenant_id) DO UPDATE SET "
-            "fte_assistenti_sociali = r.fte_assistenti_sociali + excluded.fte_assistenti_sociali, "
-            "fte_totale = r.fte_totale + excluded.fte_totale, "
+            "INSERT INTO {} AS r (regione, tenant_id, fte_assistenti_sociali, fte_leps, fte_totale, "
+            "ore_settimanali_piano, ultimo_evento) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (regione, tenant_id) "
+            "DO UPDATE SET fte_assistenti_sociali = r.fte_assistenti_sociali + excluded.fte_assistenti_sociali, "
+            "fte_leps = r.fte_leps + excluded.fte_leps, fte_totale = r.fte_totale + excluded.fte_totale, "
             "ore_settimanali_piano = r.ore_settimanali_piano + excluded.ore_settimanali_piano, "
             "ultimo_evento = greatest(r.ultimo_evento, excluded.ultimo_evento)").format(reg_pers),
             (regione_of(event.tenantid), event.tenantid, fte if profilo == "assistente_sociale" else Decimal(0),
-             fte, ore, event.time))
+             fte if leps else Decimal(0), fte, ore, event.time))
 
     def dichiarata(curs: Any, event: CloudEvent) -> None:
         d = DotazioneDichiarata.model_validate(event.data)
         curs.execute(sql.SQL(
-            "INSERT INTO {} (tenant_id, dotazione_id, istat, profilo, area, fte, ore_settimanali_piano, "
-            "ultimo_evento) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)").format(personale),
-            (event.tenantid, d.dotazione_id, d.comune, d.profilo, d.area, d.fte, d.ore_settimanali_piano,
-             event.time))
-        pers_regionale(curs, event, d.profilo, d.fte, d.ore_settimanali_piano)
+            "INSERT INTO {} (tenant_id, dotazione_id, istat, profilo, area, contratto, datore_lavoro, fte, "
+            "ore_settimanali_piano, ultimo_evento) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)").format(personale),
+            (event.tenantid, d.dotazione_id, d.comune, d.profilo, d.area, d.contratto, d.datore_lavoro, d.fte,
+             d.ore_settimanali_piano, event.time))
+        pers_regionale(curs, event, d.profilo, conta_per_leps(d.profilo, d.contratto, d.datore_lavoro), d.fte,
+                       d.ore_settimanali_piano)
 
     def aggiornata(curs: Any, event: CloudEvent) -> None:
         d = DotazioneAggiornata.model_validate(event.data)
-        curs.execute(sql.SQL("SELECT profilo, fte, ore_settimanali_piano FROM {} WHERE tenant_id = %s "
-                             "AND dotazione_id = %s FOR UPDATE").format(personale), (event.tenantid, d.dotazione_id))
+        curs.execute(sql.SQL("SELECT profilo, contratto, datore_lavoro, fte, ore_settimanali_piano FROM {} "
+                             "WHERE tenant_id = %s AND dotazione_id = %s FOR UPDATE").format(personale),
+                     (event.tenantid, d.dotazione_id))
         row = curs.fetchone()
         if row is None:
             _log.warning("update of a staff declaration this read model does not hold: ignored",
@@ -242,11 +263,13 @@ def project_monitoring(schema: str) -> Any:
         curs.execute(sql.SQL("UPDATE {} SET fte = %s, ore_settimanali_piano = %s, ultimo_evento = %s "
                              "WHERE tenant_id = %s AND dotazione_id = %s").format(personale),
                      (d.fte, d.ore_settimanali_piano, event.time, event.tenantid, d.dotazione_id))
-        pers_regionale(curs, event, row["profilo"], d.fte - row["fte"],
-                       d.ore_settimanali_piano - row["ore_settimanali_piano"])
+        pers_regionale(curs, event, row["profilo"], conta_per_leps(row["profilo"], row["contratto"],
+                                                                   row["datore_lavoro"]),
+                       d.fte - row["fte"], d.ore_settimanali_piano - row["ore_settimanali_piano"])
 
     handlers = {PRESTAZIONE_REGISTRATA: registrata, PRESTAZIONE_CORRETTA: corretta,
-                DOTAZIONE_DICHIARATA: dichiarata, DOTAZIONE_AGGIORNATA: aggiornata}
+                DOTAZIONE_DICHIARATA: dichiarata, DOTAZIONE_AMBITO_DICHIARATA: dichiarata,
+                DOTAZIONE_AGGIORNATA: aggiornata}
 
     def project(curs: Any, event: CloudEvent) -> None:
         handlers[event.type](curs, event)
@@ -255,7 +278,8 @@ def project_monitoring(schema: str) -> Any:
 
 
 #: monitoring's own event types projected here
-TIPI = (PRESTAZIONE_REGISTRATA, PRESTAZIONE_CORRETTA, DOTAZIONE_DICHIARATA, DOTAZIONE_AGGIORNATA)
+TIPI = (PRESTAZIONE_REGISTRATA, PRESTAZIONE_CORRETTA, DOTAZIONE_DICHIARATA, DOTAZIONE_AMBITO_DICHIARATA,
+        DOTAZIONE_AGGIORNATA)
 
 
 # -- queries --------------------------------------------------------------------------------
@@ -280,13 +304,18 @@ def elenco_prestazioni(read_model: ReadModel, *, anno: int | None = None, comune
 
 
 def elenco_personale(read_model: ReadModel, *, comune: str | None = None, profilo: str | None = None,
-                     area: str | None = None) -> ListQuery:
-    """The staff declarations by Comune, profile and area (one declaration per triple)."""
+                     area: str | None = None, contratto: str | None = None, datore_lavoro: str | None = None,
+                     livello: str | None = None) -> ListQuery:
+    """The staff declarations: the whole Ambito's first (no Comune), then by Comune, profile, area, contract and
+    employer (one declaration per combination). ``livello``: ``ambito`` (no Comune) or ``comune``."""
     query = ListQuery(read_model, "personale",
-                      "x.dotazione_id AS id, x.istat AS comune, x.profilo, x.area, x.fte::text AS fte, "
-                      "x.ore_settimanali_piano::text AS ore_settimanali_piano, x.ultimo_evento",
-                      order=["x.istat", "x.profilo", "x.area", "x.dotazione_id"])
-    query.when_present("x.istat = %s", comune)
-    query.when_present("x.profilo = %s", profilo)
-    query.when_present("x.area = %s", area)
+                      "x.dotazione_id AS id, x.istat AS comune, x.profilo, x.area, x.contratto, x.datore_lavoro, "
+                      "x.fte::text AS fte, x.ore_settimanali_piano::text AS ore_settimanali_piano, x.ultimo_evento",
+                      order=["coalesce(x.istat, '')", "x.profilo", "x.area", "x.contratto", "x.datore_lavoro",
+                             "x.dotazione_id"])
+    query.when_equal(istat=comune, profilo=profilo, area=area, contratto=contratto, datore_lavoro=datore_lavoro)
+    if livello == "ambito":
+        query.when("x.istat IS NULL")
+    elif livello == "comune":
+        query.when("x.istat IS NOT NULL")
     return query

@@ -223,17 +223,22 @@ def test_entry_import_indicators_region_isolation_and_rebuild(world: World) -> N
     view = w.call("GET", "/indicatori?anno=2026", A, "coordinatore").json()
     amb = view["ambito_indicatori"]
     # residents 6000 + 3000 + 1000 = 10 000; users 26 + 10 + 5 + 10 = 51 -> 5.10 per 1,000
-    assert (amb["residenti"], amb["utenti"], amb["utenti_per_mille"]) == (10000, 51, "5.10")
+    assert (amb["residenti"], amb["utenze_mensili"], amb["utenze_mensili_per_mille"]) == (10000, 51, "5.10")
+    assert (amb["utenti"], amb["utenti_per_mille"]) == (51, "5.10")  # the deprecated names, same figures
     # 12 000 / 10 000 = 1.20 paid, 30 000 / 10 000 = 3.00 committed; 30/40 = 0.75, 12/30 = 0.4
     assert (amb["spesa_pro_capite_pagato"], amb["spesa_pro_capite_impegnato"]) == ("1.20", "3.00")
     assert (amb["tasso_impegno"], amb["tasso_pagamento"]) == ("0.7500", "0.4000")
     # FTE 1.50 + 0.50 = 2.00: 5000 residents each, threshold and target met
     assert amb["leps"]["fte_assistenti_sociali"] == "2.00" and amb["leps"]["residenti_per_assistente"] == "5000.00"
-    assert amb["leps"]["soglia_1_6500_raggiunta"] and amb["leps"]["obiettivo_1_5000_raggiunto"]
+    assert amb["leps"]["soglia_1_6500_raggiunta"] and amb["leps"]["leps_1_5000_raggiunto"]
+    # exactly 1:5,000: 2.00 − 10 000/6 500 = 0.4615… FTE in band a (40,000 € each), nothing in band b
+    assert amb["leps"]["contributo_statale"]["totale"] == "18461.54"
     # SAD in Sapri and Acerno (2 of 3), ADI in Acerno (1 of 3)
     assert amb["copertura"] == {"ADI": "0.3333", "SAD": "0.6667"}
     sapri = next(c for c in view["comuni"] if c["istat"] == "065134")
-    assert (sapri["utenti"], sapri["utenti_per_mille"], sapri["spesa_pro_capite_pagato"]) == (26, "4.33", "2.00")
+    assert (sapri["utenze_mensili"], sapri["utenze_mensili_per_mille"], sapri["spesa_pro_capite_pagato"]) == (
+        26, "4.33", "2.00")
+    assert "leps" not in sapri and "utenti" not in sapri  # no LEPS per Comune; no misleading name per Comune
     assert sapri["copertura"] == {"ADI": "0.0000", "SAD": "1.0000"}
     assert view["aggiornato_al"] is not None
 
@@ -241,7 +246,9 @@ def test_entry_import_indicators_region_isolation_and_rebuild(world: World) -> N
     r = w.call("GET", "/indicatori/utenti_per_mille.csv?anno=2026", A, "revisore")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert (rows[0]["livello"], rows[0]["utenti_per_mille"]) == ("ambito", "5.10") and len(rows) == 4
+    assert (rows[0]["livello"], rows[0]["utenze_mensili_per_mille"]) == ("ambito", "5.10") and len(rows) == 4
+    leps_csv = list(csv.DictReader(io.StringIO(w.call("GET", "/indicatori/leps.csv", A, "revisore").text)))
+    assert [r["livello"] for r in leps_csv] == ["ambito"]  # the LEPS is the Ambito's, never a Comune's
     assert w.call("GET", "/indicatori/nessuno.csv", A, "revisore").status_code == 404
 
     # -- the Region: aggregates per Ambito, its own Ambiti only -----------------------------------------

@@ -122,9 +122,13 @@ def test_tables_are_declared_with_row_level_security_and_idempotent_ddl() -> Non
     assert not any(word in regional for word in ("impegno_id", "beneficiario", "stanziamento_id", "atto", "cig"))
 
 
+#: the consumer only asks its tracker for a replayer of its dead letters when built (kit, issue 11)
+_TRACKER = SimpleNamespace(replayer=lambda *args, **kwargs: None)
+
+
 def test_the_consumer_reads_both_topics_and_tracks_each_producer_under_its_own_name() -> None:
     settings = ServiceSettings(service="monitoring", AMBITI_NAMESPACE="t_")
-    runtime = SimpleNamespace(settings=settings, tracker=object())
+    runtime = SimpleNamespace(settings=settings, tracker=_TRACKER)
     [consumer] = inbound.consumers(runtime)  # type: ignore[arg-type]
     assert consumer.topics == {"t_planning.events.v1": "planning", "t_finance.events.v1": "finance"}
     assert set(esecuzione.EFFETTI) <= set(consumer.handlers)
@@ -135,10 +139,10 @@ def test_own_events_go_to_the_in_process_projector_and_never_through_the_consume
     # The projector records its tracking as application "monitoring" (the notification id): no
     # topic of the consumer may be tracked under that name, nor may it handle monitoring's own types.
     settings = ServiceSettings(service="monitoring", AMBITI_NAMESPACE="t_")
-    [consumer] = inbound.consumers(SimpleNamespace(settings=settings, tracker=object()))  # type: ignore[arg-type]
+    [consumer] = inbound.consumers(SimpleNamespace(settings=settings, tracker=_TRACKER))  # type: ignore[arg-type]
     assert "monitoring" not in consumer.topics.values()
     assert not any(tipo.startswith("monitoring.") for tipo in consumer.handlers)
     assert set(OWN.projections("s")) == set(prestazioni.TIPI) == {
         "monitoring.prestazione.registrata", "monitoring.prestazione.corretta", "monitoring.dotazione.dichiarata",
-        "monitoring.dotazione.aggiornata"}
+        "monitoring.dotazione.aggiornata", "monitoring.dotazione_ambito.dichiarata"}
     assert OWN.mapper is None  # the relay's mapper: the same integration events integrators get

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from monitoring.domain.personale import leps
-from monitoring.projections.indicatori import copertura, indicatori, spesa_pro_capite, utenti_per_mille
+from monitoring.projections.indicatori import copertura, indicatori, leps_dict, spesa_pro_capite, utenti_per_mille
 
 
 def test_spend_per_resident() -> None:
@@ -28,23 +28,25 @@ def test_coverage() -> None:
 
 
 def test_leps_ratio() -> None:
-    # 32 500 residents: 5.00 FTE required at 1/6,500, 6.50 at 1/5,000.
+    # 32 500 residents: 5.00 FTE at 1/6,500 (where the State's contribution starts), 6.50 at 1/5,000 (the LEPS).
     r = leps(Decimal("5.5"), 32500)
     assert (r.residenti_per_assistente, r.fte_per_5000) == (Decimal("5909.09"), Decimal("0.85"))
-    assert (r.fte_richiesti_soglia, r.fte_richiesti_obiettivo) == (Decimal("5.00"), Decimal("6.50"))
-    assert (r.soglia_raggiunta, r.obiettivo_raggiunto) == (True, False)
+    assert (r.soglia_contributo.fte_richiesti, r.leps.fte_richiesti) == (Decimal("5.00"), Decimal("6.50"))
+    assert (r.soglia_contributo.raggiunta, r.leps.raggiunta) == (True, False)
     exact = leps(Decimal("1"), 5000)
-    assert exact.soglia_raggiunta and exact.obiettivo_raggiunto
+    assert exact.soglia_contributo.raggiunta and exact.leps.raggiunta
     none = leps(Decimal("0"), 6373)
-    assert none.residenti_per_assistente is None and not none.soglia_raggiunta
+    assert none.residenti_per_assistente is None and not none.soglia_contributo.raggiunta
 
 
 def test_indicators_of_one_unit() -> None:
     out = indicatori(residenti=10000, comuni=4, assegnato=Decimal("200000.00"), impegnato=Decimal("150000.00"),
-                     pagato=Decimal("60000.00"), utenti=250, fte_assistenti_sociali=Decimal("2.00"),
-                     comuni_coperti={"SAD": 3, "ADI": 1})
+                     pagato=Decimal("60000.00"), utenze=250, accessi=900, comuni_coperti={"SAD": 3, "ADI": 1})
     assert out["spesa_pro_capite_pagato"] == "6.00" and out["spesa_pro_capite_impegnato"] == "15.00"
     assert (out["tasso_impegno"], out["tasso_pagamento"]) == ("0.7500", "0.4000")
-    assert out["utenti_per_mille"] == "25.00"
+    assert out["utenze_mensili_per_mille"] == out["utenti_per_mille"] == "25.00"
+    assert (out["utenze_mensili"], out["accessi"]) == (250, 900)
     assert out["copertura"] == {"ADI": "0.2500", "SAD": "0.7500"}
-    assert out["leps"]["residenti_per_assistente"] == "5000.00" and out["leps"]["obiettivo_1_5000_raggiunto"]
+    assert "leps" not in out  # staff are the Ambito's: ``per_ambito`` adds its LEPS, never a Comune's
+    ambito = leps_dict(leps(Decimal("2.00"), 10000))
+    assert ambito["residenti_per_assistente"] == "5000.00" and ambito["leps_1_5000_raggiunto"]

@@ -9,7 +9,7 @@ import pytest
 
 from ambiti_kit.errors import RuleViolation
 from eventsourcing.persistence import Notification
-from monitoring.domain.personale import Dotazione, leggi_dotazione
+from monitoring.domain.personale import dichiara, leggi_dotazione
 from monitoring.domain.prestazioni import (Prestazione, comune_nel_ambito, dati_personali, leggi_csv,
                                            leggi_prestazione, nota_valida)
 from monitoring.integration.outbound import to_integration_event
@@ -146,6 +146,6 @@ def test_staff_rules() -> None:
         with pytest.raises(RuleViolation) as exc:
             leggi_dotazione(*args, comuni)
         assert exc.value.rule == rule
-    dot = Dotazione.dichiara("15-S09", d, "coord")
+    dot = dichiara("15-S09", d, "coord")
     with pytest.raises(RuleViolation):
         dot.aggiorna(d, None, "coord")
