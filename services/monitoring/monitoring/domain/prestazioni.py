@@ -41,9 +41,31 @@ CAMPI_PERSONALI = frozenset({
 #: an Italian personal codice fiscale (16 characters; omocodia letters allowed in the digit places)
 CODICE_FISCALE_PERSONA = re.compile(
     r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b", re.IGNORECASE)
-#: two or more capitalised words in a row (``Mario Rossi``), or a title before a capitalised word
-NOME_PERSONA = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ']+\s+[A-ZÀ-Ý][a-zà-ÿ']+\b|"
-                          r"\b(?:sig|sig\.ra|sigra|signor|signora|dott|dott\.ssa|avv)\.?\s+[A-ZÀ-Ý]", re.UNICODE)
+#: two capitalised words in a row (``Mario Rossi``; every overlapping pair), or a title before a capitalised word
+COPPIA_MAIUSCOLA = re.compile(r"\b([A-ZÀ-Ý][a-zà-ÿ']+)\s+(?=([A-ZÀ-Ý][a-zà-ÿ']+)\b)", re.UNICODE)
+TITOLO_PERSONA = re.compile(r"\b(?:sig|sig\.ra|sigra|signor|signora|dott|dott\.ssa|avv)\.?\s+[A-ZÀ-Ý]",
+                            re.UNICODE | re.IGNORECASE)
+#: words of the names of services, places and offices, written capitalised in service notes ("Centro Diurno",
+#: "Casa Famiglia", "Servizio Sociale Professionale"): a pair with one of them is not a person's name
+PAROLE_DI_SERVIZIO = frozenset("""
+    accoglienza affido agenzia ambito ambulatorio anziani appartamento area asilo assistenza associazione
+    azienda biblioteca casa centro comunale comune comunità consorzio consultorio cooperativa diurno diurna
+    distretto domiciliare educativa educativo emporio famiglia famiglie fondazione giovani gruppo integrata
+    integrato istituto laboratorio ludoteca mensa minori nido notturno notturna ospedale parrocchia piano
+    polo presidio progetto pronto punto regione residenza residenziale rsa scuola segretariato servizio
+    servizi sociale sociali solidale spazio sportello struttura territoriale tutela ufficio unione
+    gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre
+    lunedì martedì mercoledì giovedì venerdì sabato domenica natale pasqua
+""".split())
+
+
+def sembra_un_nome(testo: str) -> bool:
+    """Whether free text looks like it names a person: a title before a capitalised word, or two capitalised
+    words in a row neither of which is a word of a service's name (``PAROLE_DI_SERVIZIO``)."""
+    if TITOLO_PERSONA.search(testo):
+        return True
+    return any(a.lower() not in PAROLE_DI_SERVIZIO and b.lower() not in PAROLE_DI_SERVIZIO
+               for a, b in COPPIA_MAIUSCOLA.findall(testo))
 MAX_NOTE = 200
 MESE = re.compile(r"^(?P<anno>\d{4})-(?P<mese>0[1-9]|1[0-2])$")
 INTERVENTO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -136,7 +158,7 @@ def nota_valida(note: Any, campo: str = "note") -> list[Errore]:
         return [Errore(campo, "prestazione.note", "La nota è un testo.")]
     if len(note) > MAX_NOTE:
         return [Errore(campo, "prestazione.note", f"La nota ha al massimo {MAX_NOTE} caratteri.")]
-    if NOME_PERSONA.search(note):
+    if sembra_un_nome(note):
         return [Errore(campo, "dati_personali.nome",
                        "La nota sembra contenere il nome di una persona: scrivere solo informazioni di servizio, "
                        "senza nomi propri.")]

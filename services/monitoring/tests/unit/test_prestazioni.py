@@ -149,3 +149,11 @@ def test_staff_rules() -> None:
     dot = dichiara("15-S09", d, "coord")
     with pytest.raises(RuleViolation):
         dot.aggiorna(d, None, "coord")
+
+
+def test_the_name_screen_lets_service_names_through_and_still_stops_a_person_s_name() -> None:
+    for servizio in ("Centro Diurno", "Casa Famiglia", "inserimento in Casa Famiglia dal 3 marzo",
+                     "Centro Diurno Arcobaleno chiuso ad Agosto", "Servizio Sociale Professionale", "Pronto Intervento"):
+        assert nota_valida(servizio) == [], servizio
+    for persona in ("Mario Rossi", "colloquio con Anna Bianchi", "sig. Verdi", "Dott.ssa Neri", "Casa Famiglia e Luca Neri"):
+        assert [e.regola for e in nota_valida(persona)] == ["dati_personali.nome"], persona
