@@ -139,7 +139,12 @@ def test_piano_approved_by_population_then_a_deliberation_by_heads_then_in_attua
     assert next(c for c in comitato["componenti"] if c["id"] == "ASL")["consultivo"] is True
 
     # Seduta 1, population-weighted: the four largest Comuni (21,830 > 21,080) against the other 13.
-    seduta = s09.convoca(ids["proposta_id"])
+    # On its agenda also the regolamento that moves the Comitato to one head one vote (issue 12: a rule
+    # changes only by an approved deliberation that the change references).
+    regolamento = s09.call("POST", "/deliberazioni", expect=201, json={
+        "tipo": "regolamento_comitato", "oggetto": "Modifica del regolamento: un Comune, un voto",
+        "testo": "Il Comitato adotta il voto per teste."}).json()["id"]
+    seduta = s09.convoca(ids["proposta_id"], regolamento)
     assert seduta["stato"] == "convocata" and seduta["regola"]["famiglia"] == "ponderata"
     s09.presenti(seduta["id"], COMUNI)
     s09.call("PUT", f"/sedute/{seduta['id']}/presenze/ASL", json={"presente": True, "rappresentante": "Direttore del Distretto 71"})
@@ -160,9 +165,14 @@ def test_piano_approved_by_population_then_a_deliberation_by_heads_then_in_attua
     piano = s09.call("GET", f"/piani/{ids['piano_id']}").json()
     assert (piano["stato"], piano["versione_vigente"], piano["versioni"][0]["deliberazione"]) == (
         "approvato", 1, f"1/{anno}")
+    s09.call("POST", f"/sedute/{seduta['id']}/votazioni", json={"proposta_id": regolamento})
+    for c in COMUNI:
+        s09.vota(seduta["id"], regolamento, c["istat"], "favorevole")
+    s09.call("POST", f"/sedute/{seduta['id']}/votazioni/{regolamento}/chiusura")
 
     # Seduta 2 under one-head-one-vote: nine small Comuni (10,047 residents) approve the cost criteria.
-    s09.configura(PER_TESTA)
+    s09.call("PUT", "/comitato", json={"regola": PER_TESTA, "deliberazione_id": regolamento, "consultivi": [
+        {"id": "ASL", "nome": "ASL Salerno – Distretto 71", "peso": 0}]})
     criteri = s09.call("POST", "/deliberazioni", expect=201, json={
         "tipo": "criteri_riparto_costi", "oggetto": "Criteri di riparto dei costi 2026 tra i Comuni",
         "testo": "Quota capitaria uniforme sulla popolazione al 1° gennaio 2025.", "riferimenti": {"anno": 2026}}).json()
@@ -174,7 +184,7 @@ def test_piano_approved_by_population_then_a_deliberation_by_heads_then_in_attua
     for c in COMUNI:
         s09.vota(seduta2["id"], criteri["id"], c["istat"], "favorevole" if c in PICCOLI else "contrario")
     seconda = s09.call("POST", f"/sedute/{seduta2['id']}/votazioni/{criteri['id']}/chiusura").json()
-    assert (seconda["stato"], seconda["numero"]) == ("approvata", f"2/{anno}")
+    assert (seconda["stato"], seconda["numero"]) == ("approvata", f"3/{anno}")
     assert seconda["esito"]["per_testa"]["favorevoli"] == 9 and seconda["esito"]["ponderato"]["maggioranza"] is False
     assert seconda["esito"]["ponderato"]["favorevoli"] == 10047
     s09.call("POST", f"/sedute/{seduta2['id']}/chiusura")
@@ -196,12 +206,12 @@ def test_piano_approved_by_population_then_a_deliberation_by_heads_then_in_attua
     wait_until(lambda: any(a["ambito"] == "15-S09T" and a["stati"]["in_attuazione"] == 1 for a in
                            httpx.get(f"{monitoring}/regione/piani", headers=campania).json()["ambiti"]),
                message="Piano in attuazione in the regional read model")
-    delibere = wait_until(lambda: httpx.get(f"{monitoring}/deliberazioni", headers=s09.coordinatore,
-                                            params={"stato": "approvata"}).json()["elementi"],
+    delibere = wait_until(lambda: len(e := httpx.get(f"{monitoring}/deliberazioni", headers=s09.coordinatore,
+                                                     params={"stato": "approvata"}).json()["elementi"]) == 3 and e,
                           message="deliberations in monitoring")
-    assert sorted(d["numero"] for d in delibere) == [f"1/{anno}", f"2/{anno}"]
+    assert sorted(d["numero"] for d in delibere) == [f"1/{anno}", f"2/{anno}", f"3/{anno}"]
     regionale = httpx.get(f"{monitoring}/regione/deliberazioni", headers=campania).json()["ambiti"]
-    assert [(a["approvate"], a["respinte"]) for a in regionale if a["ambito"] == "15-S09T"] == [(2, 0)]
+    assert [(a["approvate"], a["respinte"]) for a in regionale if a["ambito"] == "15-S09T"] == [(3, 0)]
     lombardia = platform.infra.auth(None, "regione", regione="03")
     assert all(a["ambito"] != "15-S09T"
                for a in httpx.get(f"{monitoring}/regione/piani", headers=lombardia).json()["ambiti"])

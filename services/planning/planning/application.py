@@ -24,7 +24,7 @@ from ambiti_kit.tenancy import TenantApplication
 
 from planning.domain.accordo import ASL, AccordoDiProgramma
 from planning.domain.ambito import Ambito
-from planning.domain.comitato import Comitato, componenti_da_ambito
+from planning.domain.comitato import Comitato, componenti_da_ambito, verifica_regola
 from planning.domain.contenuto import differenze
 from planning.domain.deliberazione import Deliberazione, RegistroDeliberazioni
 from planning.domain.piano import PianoDiZona
@@ -185,19 +185,23 @@ class Planning(TenantApplication):
                              rule="piano.modifica_concorrente", key=piano_id)
 
     # -- Comitato Istituzionale ----------------------------------------------------------
-    def configura_comitato(self, tenant_id: str, consultivi: list[dict], regola: dict,
-                           autore: str) -> tuple[Comitato, bool]:
-        """Members from the Ambito's composition (populations at its reference date) plus advisory ones."""
+    def configura_comitato(self, tenant_id: str, consultivi: list[dict], regola: dict, autore: str,
+                           deliberazione_id: uuid.UUID | None = None) -> tuple[Comitato, bool]:
+        """Members from the Ambito's composition (populations at its reference date, or the regolamento's
+        quotas) plus advisory ones. After the first configuration a change of the rule, the weights or
+        the advisory members references the approved deliberation that decides it (``deliberazione_id``)."""
         ambito = self._ambito_registrato(tenant_id, "regola")
-        componenti = componenti_da_ambito(ambito.comuni, consultivi)
+        regola_di_voto = verifica_regola(regola)
+        componenti = componenti_da_ambito(ambito.comuni, consultivi, regola_di_voto.ponderazione)
+        atto = self._atto_della_regola(tenant_id, deliberazione_id)
         comitato_id = Comitato.create_id(tenant_id)
         if self.exists(comitato_id):
             comitato = self.get_for_tenant(tenant_id, comitato_id, Comitato)
-            if not comitato.riconfigura(ambito.popolazione_al, componenti, regola, autore):
+            if not comitato.riconfigura(ambito.popolazione_al, componenti, regola, autore, atto):
                 return comitato, False
             created = False
         else:
-            comitato = Comitato.costituisci(tenant_id, ambito.popolazione_al, componenti, regola, autore)
+            comitato = Comitato.costituisci(tenant_id, ambito.popolazione_al, componenti, regola, autore, atto)
             created = True
         try:
             self.save(comitato)
@@ -205,6 +209,17 @@ class Planning(TenantApplication):
             raise Conflict("Il Comitato è stato modificato nel frattempo: riprovare.",
                            rule="comitato.modifica_concorrente") from None
         return comitato, created
+
+    def _atto_della_regola(self, tenant_id: str, deliberazione_id: uuid.UUID | None) -> dict | None:
+        """What the Comitato's rule needs to know of the deliberation a configuration references."""
+        if deliberazione_id is None:
+            return None
+        try:
+            d = self.deliberazione(tenant_id, deliberazione_id)
+        except NotFound:  # another Ambito's deliberation is as absent as a missing one
+            raise RuleViolation("La deliberazione indicata non esiste in questo Ambito.",
+                                rule="comitato.deliberazione_esistente", field="deliberazione_id") from None
+        return {"id": d.id, "tipo": d.tipo, "stato": d.stato, "numero": d.numero}
 
     def comitato(self, tenant_id: str) -> Comitato:
         return self.get_for_tenant(tenant_id, Comitato.create_id(tenant_id), Comitato)
@@ -296,7 +311,7 @@ class Planning(TenantApplication):
         def command() -> Deliberazione:
             seduta = self.seduta(tenant_id, seduta_id)
             proposta = self.deliberazione(tenant_id, proposta_id)
-            risultato = seduta.chiudi_votazione(proposta_id, autore)
+            risultato = seduta.chiudi_votazione(proposta_id, autore, proposta.tipo)
             quorum = seduta.quorum()
             il = oggi()
             piano = self._piano_di(proposta)

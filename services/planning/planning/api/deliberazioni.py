@@ -15,7 +15,7 @@ from ambiti_kit.fields import Importo, StrictIn, testo
 from ambiti_kit.service import RuntimeDep
 
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
-from planning.domain.deliberazione import Deliberazione
+from planning.domain.deliberazione import TIPI_DI_DELIBERAZIONE, Deliberazione
 
 router = APIRouter(prefix="/deliberazioni", tags=["Deliberazioni"])
 
@@ -27,11 +27,21 @@ class Riferimenti(StrictIn):
     anno: int | None = Field(None, ge=2000, le=2100)
     importo: Importo | None = None
     nominativo: testo(3, 200) | None = None
+    dal: date | None = Field(None, strict=False, description="Nomina: inizio dell'incarico (se manca: la data "
+                                                             "della deliberazione).")
+    al: date | None = Field(None, strict=False, description="Nomina: fine dell'incarico (se manca: a tempo "
+                                                            "indeterminato, fino a una nuova nomina).")
     rettifica_di: uuid.UUID | None = Field(None, strict=False)
 
 
+#: the types a coordinator proposes here (the approvals of the Piano are proposed from the Piano)
+TipoProponibile = Literal["approvazione_bilancio", "criteri_riparto_costi", "nomina_coordinatore", "rettifica",
+                          "atto_di_indirizzo", "regolamento_udp", "regolamento_comitato", "convenzione",
+                          "conto_consuntivo", "parere", "libera"]
+
+
 class DeliberazioneCreate(StrictIn):
-    tipo: Literal["approvazione_bilancio", "criteri_riparto_costi", "nomina_coordinatore", "rettifica"]
+    tipo: TipoProponibile = Field(description="Il tipo (GET /deliberazioni/tipi); «libera»: oggetto libero.")
     oggetto: Oggetto = Field(examples=["Criteri di ripartizione dei costi 2026"])
     testo: str = Field(min_length=3, max_length=20_000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
     riferimenti: Riferimenti = Field(default_factory=Riferimenti)
@@ -62,12 +72,28 @@ class DeliberazioneRead(BaseModel):
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DeliberazioneRead)
 def proponi(body: DeliberazioneCreate, app: PlanningDep, principal: Coordinatore, request: Request,
             response: Response) -> DeliberazioneRead:
-    """Scrive una proposta di deliberazione (bilancio, criteri di riparto, nomina, rettifica)."""
+    """Scrive una proposta di deliberazione (bilancio, riparto, nomina, rettifica, regolamenti, atti, pareri…)."""
     riferimenti = body.riferimenti.model_dump(mode="json", exclude_none=True)
     proposta = app.proponi_deliberazione(tenant_of(principal), body.tipo, body.oggetto, body.testo, riferimenti,
                                          principal.subject)
     response.headers["Location"] = str(request.url_for("leggi_deliberazione", deliberazione_id=proposta.id))
     return DeliberazioneRead.of(proposta)
+
+
+class TipoRead(BaseModel):
+    codice: str
+    nome: str
+    riferimenti_obbligatori: list[str]
+    maggioranza_predefinita: dict[str, Any] | None = Field(
+        description="La maggioranza richiesta se il regolamento non ne fissa un'altra (null: l'ordinaria).")
+    fonte: str = Field(description="La fonte (legge, articolo; o il regolamento) del tipo di atto.")
+    dal_piano: bool = Field(description="Proposta dal Piano (POST /piani/{id}/versioni/{n}/proposta).")
+
+
+@router.get("/tipi", response_model=list[TipoRead])
+def tipi(principal: Lettore) -> list[TipoRead]:
+    """Tipi di deliberazione (dati di riferimento): riferimenti obbligatori, maggioranza, fonte."""
+    return [TipoRead(**t.come_dict(codice)) for codice, t in TIPI_DI_DELIBERAZIONE.items()]
 
 
 @router.get("/{deliberazione_id}", response_model=DeliberazioneRead)

@@ -9,30 +9,78 @@ the Ambito's register) and never changes again: a correction is a new deliberati
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
 from eventsourcing.domain import event
 
 from ambiti_kit.errors import Conflict, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
 
-TIPI = {
-    "approvazione_piano": "Approvazione del Piano Sociale di Zona",
-    "approvazione_aggiornamento": "Approvazione dell'aggiornamento del Piano",
-    "approvazione_bilancio": "Approvazione del bilancio dell'Ambito",
-    "criteri_riparto_costi": "Criteri di ripartizione dei costi tra i Comuni",
-    "nomina_coordinatore": "Nomina del coordinatore dell'Ufficio di Piano",
-    "rettifica": "Rettifica di una deliberazione",
+from planning.domain.regole_voto import Maggioranza, Soglia
+
+@dataclass(frozen=True)
+class TipoDeliberazione:
+    """Reference data of one deliberation type: its name, what it must reference, the majority it
+    needs unless the Ambito's regolamento sets another (``None``: the ordinary one), and its source."""
+
+    nome: str
+    riferimenti: tuple[str, ...]
+    fonte: str
+    maggioranza: Maggioranza | None = None
+    #: proposed from the Piano itself (POST /piani/{id}/versioni/{n}/proposta), not from /deliberazioni
+    dal_piano: bool = False
+
+    def come_dict(self, codice: str) -> dict:
+        return {"codice": codice, "nome": self.nome, "riferimenti_obbligatori": list(self.riferimenti),
+                "maggioranza_predefinita": self.maggioranza.come_dict() if self.maggioranza else None,
+                "fonte": self.fonte, "dal_piano": self.dal_piano}
+
+
+#: Two thirds of the members assigned, by heads and by weight: the majority that TUEL (D.Lgs. 267/2000)
+#: art. 6 c. 4 requires for a Comune's statuto, applied here by analogy to the Comitato's own
+#: regolamento. No law sets it for the Comitato: an Ambito whose regolamento says otherwise configures
+#: ``regola.qualificate.regolamento_comitato``.
+DUE_TERZI_ASSEGNATI = Maggioranza(Soglia(Fraction(2, 3)), Soglia(Fraction(2, 3)), "assegnati", "assegnati")
+
+TIPI_DI_DELIBERAZIONE: dict[str, TipoDeliberazione] = {
+    "approvazione_piano": TipoDeliberazione(
+        "Approvazione del Piano Sociale di Zona", ("piano_id", "versione"),
+        "L. 328/2000 art. 19 c. 1-2 (Piano di zona, adottato con accordo di programma)", dal_piano=True),
+    "approvazione_aggiornamento": TipoDeliberazione(
+        "Approvazione dell'aggiornamento del Piano", ("piano_id", "versione"),
+        "L. 328/2000 art. 19; legge regionale (aggiornamento annuale / programma attuativo)", dal_piano=True),
+    "approvazione_bilancio": TipoDeliberazione(
+        "Approvazione del bilancio dell'Ambito", ("anno",), "Convenzione tra i Comuni (D.Lgs. 267/2000 art. 30 c. 2)"),
+    "criteri_riparto_costi": TipoDeliberazione(
+        "Criteri di ripartizione dei costi tra i Comuni", ("anno",),
+        "Convenzione tra i Comuni (D.Lgs. 267/2000 art. 30 c. 2: rapporti finanziari)"),
+    "nomina_coordinatore": TipoDeliberazione(
+        "Nomina del coordinatore dell'Ufficio di Piano", ("nominativo",),
+        "Regolamento dell'Ufficio di Piano; legge regionale"),
+    "rettifica": TipoDeliberazione("Rettifica di una deliberazione", ("rettifica_di",),
+                                   "Principio di autotutela (L. 241/1990 art. 21-nonies)"),
+    "atto_di_indirizzo": TipoDeliberazione("Atto di indirizzo all'Ufficio di Piano", (),
+                                           "Regolamento del Comitato; convenzione (D.Lgs. 267/2000 art. 30)"),
+    "regolamento_udp": TipoDeliberazione("Regolamento dell'Ufficio di Piano", (),
+                                         "Convenzione tra i Comuni (D.Lgs. 267/2000 art. 30); legge regionale"),
+    "regolamento_comitato": TipoDeliberazione(
+        "Regolamento del Comitato Istituzionale (regola di voto, pesi, deleghe)", (),
+        "Convenzione tra i Comuni (D.Lgs. 267/2000 art. 30); maggioranza per analogia con D.Lgs. 267/2000 art. 6 "
+        "c. 4 (statuto: due terzi dei componenti assegnati)", DUE_TERZI_ASSEGNATI),
+    "convenzione": TipoDeliberazione("Convenzione per la gestione associata (schema o modifica)", (),
+                                     "D.Lgs. 267/2000 art. 30"),
+    "conto_consuntivo": TipoDeliberazione("Conto consuntivo (rendiconto) dell'Ambito", ("anno",),
+                                          "Convenzione tra i Comuni (D.Lgs. 267/2000 art. 30 c. 2)"),
+    "parere": TipoDeliberazione("Parere del Comitato", (), "Regolamento del Comitato; legge regionale"),
+    "libera": TipoDeliberazione("Deliberazione a oggetto libero", (), "Regolamento del Comitato"),
 }
+TIPI = {codice: t.nome for codice, t in TIPI_DI_DELIBERAZIONE.items()}
 #: What each type must reference (checked when the proposal is written).
-RIFERIMENTI = {
-    "approvazione_piano": ("piano_id", "versione"),
-    "approvazione_aggiornamento": ("piano_id", "versione"),
-    "approvazione_bilancio": ("anno",),
-    "criteri_riparto_costi": ("anno",),
-    "nomina_coordinatore": ("nominativo",),
-    "rettifica": ("rettifica_di",),
-}
+RIFERIMENTI = {codice: t.riferimenti for codice, t in TIPI_DI_DELIBERAZIONE.items()}
+#: the majorities the reference data require, by type (the regolamento's ``qualificate`` prevail)
+MAGGIORANZE_PREDEFINITE = {codice: t.maggioranza for codice, t in TIPI_DI_DELIBERAZIONE.items() if t.maggioranza}
 
 
 def verifica_riferimenti(tipo: str, riferimenti: dict) -> None:

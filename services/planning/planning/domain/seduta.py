@@ -20,6 +20,7 @@ from ambiti_kit.errors import Conflict, Forbidden, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate
 
 from planning.domain.comitato import come_componenti
+from planning.domain.deliberazione import MAGGIORANZE_PREDEFINITE
 from planning.domain.regole_voto import VOTI, Regola, esito, verifica_quorum
 
 
@@ -112,6 +113,12 @@ class Seduta(TenantAggregate):
             if not presente:
                 raise RuleViolation("Chi delega risulta presente per delega.", rule="presenza.delega",
                                     field="presente")
+            massimo = self.regola_di_voto.deleghe_max
+            portate = sum(1 for m, p in self.presenze.items()
+                          if p["presente"] and p.get("delega_a") == delega_a and m != componente)
+            if massimo is not None and portate >= massimo:
+                raise RuleViolation(f"{delega_a} porta già {portate} deleghe: il regolamento ne consente al più "
+                                    f"{massimo} per delegato.", rule="presenza.deleghe_massime", field="delega_a")
         if delega_a is not None or not presente:
             if any(p.get("delega_a") == componente for p in self.presenze.values() if p["presente"]):
                 raise Conflict("Il componente porta deleghe di altri: registrare prima la loro uscita.",
@@ -232,8 +239,10 @@ class Seduta(TenantAggregate):
               per_delega: bool) -> None:
         self.voti[proposta_id][componente] = {"voto": voto, "espresso_da": espresso_da, "per_delega": per_delega}
 
-    def chiudi_votazione(self, proposta_id: uuid.UUID, autore: str) -> dict[str, Any]:
-        """Close the vote and compute its outcome under the seduta's rule; returns the outcome."""
+    def chiudi_votazione(self, proposta_id: uuid.UUID, autore: str, tipo: str | None = None) -> dict[str, Any]:
+        """Close the vote and compute its outcome under the seduta's rule, with the majority the
+        proposal's ``tipo`` needs (the regolamento's qualified one, else the type's default, else the
+        ordinary one); returns the outcome."""
         self._in_corso()
         if self.votazione_aperta != proposta_id:
             raise Conflict("La votazione su questa proposta non è aperta.", rule="voto.votazione_aperta")
@@ -241,7 +250,9 @@ class Seduta(TenantAggregate):
         if not quorum["raggiunto"]:
             raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
         voti = {m: v["voto"] for m, v in self.voti[proposta_id].items()}
-        risultato = esito(self.regola_di_voto, come_componenti(self.componenti), self.presenti, voti).come_dict()
+        regola = self.regola_di_voto
+        richiesta = regola.maggioranza_per(tipo, MAGGIORANZE_PREDEFINITE)
+        risultato = esito(regola, come_componenti(self.componenti), self.presenti, voti, richiesta).come_dict()
         self._votazione_chiusa(proposta_id=proposta_id, quorum=quorum,
                                esito=risultato, regola=self.regola, chiusa_da=autore)
         return risultato

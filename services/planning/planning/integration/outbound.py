@@ -126,7 +126,9 @@ def _comitato(e: Any) -> dict[str, Any]:
     return {"comitato_id": str(e.originator_id), "ambito": e.tenant_id, "versione": e.originator_version,
             "popolazione_al": e.popolazione_al.isoformat(),
             "componenti": [{k: c[k] for k in ("id", "nome", "peso", "consultivo")} for c in e.componenti],
-            "regola": e.regola, "configurato_da": e.configurato_da}
+            "regola": e.regola, "configurato_da": e.configurato_da,
+            "deliberazione_id": str(e.deliberazione_id) if e.deliberazione_id else None,
+            "deliberazione": e.deliberazione}
 
 
 #: the relay's and the own-log projector's mapper: a domain event -> its public integration event, or None

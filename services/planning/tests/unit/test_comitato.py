@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from fractions import Fraction
 
@@ -87,9 +88,11 @@ def test_riconfigura_with_new_populations_or_rule_records_the_change() -> None:
     comuni_2024 = [{**c, "popolazione": c["popolazione"] - 10} for c in COMUNI]
     assert comitato.riconfigura(date(2024, 1, 1), componenti_da_ambito(comuni_2024, [ASL]), PONDERATA, "y")
     doppia = Regola("doppia_maggioranza").come_dict()
-    assert comitato.riconfigura(date(2024, 1, 1), componenti_da_ambito(comuni_2024, [ASL]), doppia, "y")
+    atto = {"id": uuid.uuid4(), "tipo": "regolamento_comitato", "stato": "approvata", "numero": "3/2024"}
+    assert comitato.riconfigura(date(2024, 1, 1), componenti_da_ambito(comuni_2024, [ASL]), doppia, "y", atto)
     _, *riconfigurati = comitato.collect_events()
     assert [type(e).__name__ for e in riconfigurati] == ["Riconfigurato", "Riconfigurato"]
+    assert [(e.deliberazione_id, e.deliberazione) for e in riconfigurati] == [(None, None), (atto["id"], "3/2024")]
     assert (comitato.popolazione_al, comitato.componenti[0]["peso"], comitato.regola["famiglia"]) == (
         date(2024, 1, 1), 6363, "doppia_maggioranza")
     with pytest.raises(RuleViolation):
