@@ -34,6 +34,7 @@ from finance.domain.riparto import (
 
 ERRORE_INPUT = 2
 _NOMI_METODO = {
+    "per_importo": "ogni importo arrotondato al centesimo, residuo dichiarato",
     "quote_arrotondate": "percentuali arrotondate, poi moltiplicate",
     "resto_maggiore": "ripartizione esatta al centesimo con il metodo del resto maggiore",
 }
@@ -60,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--metodo", required=True, choices=METODI, help="arrotondamento dichiarato dall'atto")
     r.add_argument("--decimali", type=int, default=2, metavar="N",
                    help="decimali della percentuale pubblicata (predefinito 2)")
+    r.add_argument("--eccedenza-ammessa", action="store_true",
+                   help="l'atto ammette che le parti arrotondate superino il totale (altrimenti il riparto è rifiutato)")
     r.add_argument("--json", action="store_true", help="stampa il riparto in JSON invece della tabella")
     return parser
 
@@ -106,7 +109,7 @@ def _riparto(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: Te
     minimo = Minimo(args.minimo, args.modalita) if args.minimo is not None else None  # type: ignore[arg-type]
     try:
         risultato = esegui(args.totale, destinatari, criteri,  # type: ignore[arg-type]  # strings: validated
-                           Arrotondamento(args.metodo, args.decimali), minimo)
+                           Arrotondamento(args.metodo, args.decimali, args.eccedenza_ammessa), minimo)
     except RuleViolation as exc:
         campo = _campo_cli(exc.field)
         return _errori([f"{campo}: {exc.detail} [{exc.rule}]"], stderr)

@@ -1,46 +1,62 @@
-"""The riparto engine: split a total among recipients by weighted criteria, to the cent.
+"""The riparto engine: split a total among recipients by quotas of weighted criteria, to the cent.
 
 Pure code: no I/O, no clock, exact arithmetic. Shares are ``Fraction``; money is ``Decimal`` euro
 with two decimals; a float is refused wherever a number comes in.
 
-How a riparto is computed (``esegui``):
+A riparto as real acts make it (``esegui``):
 
-1. **Exact shares.** For every recipient ``i`` and criterion ``k`` (indicator ``k`` with weight
-   ``peso_k``, the weights summing to exactly 1):
-   ``quota_i = Σ_k peso_k × indicatore_ik / Σ_j indicatore_jk``. The shares sum to exactly 1.
-2. **Declared rounding** (``Arrotondamento``), giving each recipient's *base* amount in cents:
+1. **Quotas.** The total is split into one or more *quote* (e.g. 80% by resident population and
+   20% by an income-gap indicator: DGR Campania 1137/2024-style acts; the national Fondo Povertà
+   decree splits by "quota di nuclei beneficiari" and "popolazione residente"). Each quota ``q``
+   has a weight ``peso_q`` (the weights sum to exactly 1), its own criteria and its own declared
+   rounding. The quotas' amounts ``A_q`` are ``peso_q × totale`` rounded to the cent by largest
+   remainder, so they add up to the total exactly (one quota: ``A = totale``).
+2. **Exact shares within a quota.** For recipient ``i``:
+   ``s_iq = Σ_k peso_k × indicatore_ik / Σ_j indicatore_jk`` over the quota's criteria (their
+   weights sum to 1); ``Σ_i s_iq = 1``. The recipient's overall share is ``Σ_q peso_q × s_iq``.
+3. **Declared rounding, per quota** (``Arrotondamento``), giving each recipient's part in cents:
 
-   - ``quote_arrotondate`` (a): the published percentage ``quota_i × 100`` is rounded first to
-     ``decimali_percentuale`` decimals (ROUND_HALF_UP), then ``percentuale / 100 × totale`` is
-     rounded to the cent (ROUND_HALF_UP). The parts need not add up to the total: the difference
-     is reported as ``residuo``, exactly.
-   - ``resto_maggiore`` (b): the exact amounts ``quota_i × totale`` are floored to the cent and
-     the cents still missing go one each to the largest remainders (ties: smaller ``id`` first),
-     so the parts add up to the total exactly.
+   - ``per_importo``: each exact amount ``s_iq × A_q`` is rounded directly to the cent (half up).
+     The parts need not add up to ``A_q``: the difference is the quota's residual, declared and
+     shown (the method most acts use: "importi arrotondati al centesimo").
+   - ``quote_arrotondate``: the published percentage ``s_iq × 100`` is rounded first to
+     ``decimali_percentuale`` decimals (half up), then ``percentuale / 100 × A_q`` to the cent.
+     **Precision**: each amount can differ from the exact one by up to
+     ``A_q × 0.5 × 10^-(decimali+2)`` + ½ cent (``scarto_massimo`` in the result): with
+     2 decimals on € 400 million that is € 20,000 per recipient. To be exact to the cent the
+     percentage needs about ``log10(A_q)`` decimals (``decimali_per_il_centesimo``).
+   - ``resto_maggiore``: the exact amounts are floored to the cent and the missing cents go one
+     each to the largest remainders (ties: the smaller ``id``), so the
+     parts add up to ``A_q`` exactly.
 
-3. **Optional floor** (``Minimo``): every recipient receives at least ``importo``.
+   **Never above the total.** A quota whose rounded parts add up to more than ``A_q`` is refused
+   (``riparto.eccedenza``) unless its declared rounding says ``eccedenza_ammessa`` (an act that
+   publishes rounded percentages summing to more than 100% and pays them anyway).
+4. **Floor and ceiling on the recipient's total across quotas** (``Minimo``, ``Massimo``). The
+   bounds apply to ``importo_base = Σ_q part_iq``, never to one quota alone (a recipient below the
+   floor in one quota but above it in total gets nothing more). How they are financed is declared:
 
-   - ``integrazione``: a recipient whose base amount is below the floor is topped up to it; the
-     top-ups are funded on top of the total (distributed = totale + Σ integrazioni).
-   - ``prelievo``: the total does not change. Recipients below the floor are pinned at it and the
-     difference is taken from all the others in proportion to their shares; if that pushes
-     someone else below the floor, they are pinned too and the step is repeated (at most one
-     round per recipient: the set of pinned recipients only grows). Under (b) the exact amounts
-     are ``max(minimo, λ × quota_i × totale)`` for the one λ that makes them add up to the total,
-     then rounded to the cent by largest remainder; under (a) the same step works on the base
-     amounts of step 2 and each result is rounded to the cent. Impossible when
-     ``minimo × destinatari > totale`` (``riparto.minimo_irraggiungibile``).
+   - floor ``integrazione``: raised to the floor with resources on top of the total
+     (``da_ripartire = totale + Σ integrazioni``);
+   - floor ``prelievo``: the total does not change; the difference is taken from the others;
+   - ceiling ``economia``: cut to the ceiling; what is cut stays undistributed (in the residual);
+   - ceiling ``redistribuzione``: cut to the ceiling and given to the others.
 
-   Each recipient's ``integrazione`` / ``prelievo`` is the increase / decrease of its final amount
-   with respect to its base amount (at most one of the two is non-zero; under ``prelievo`` their
-   totals are equal). Under (b) with ``prelievo`` the base and the final amounts are two separate
-   largest-remainder roundings, so in rare cases a recipient above the floor ends one cent above
-   its base amount: that cent is shown, truthfully, as its ``integrazione``.
+   The bounds financed from the pot (``prelievo``, ``redistribuzione``) are solved together: the
+   amounts are ``clamp(v_i + μ × quota_i, minimo, massimo)`` for the one μ that keeps their sum,
+   where ``v_i`` is the base amount (with one ``resto_maggiore`` quota and no ceiling: the exact
+   amount, so that ``v_i + μ × quota_i = λ × quota_i × totale``: the classic "water filling"), and
+   ``quota_i`` the exact overall share; then they are rounded to the cent by largest remainder to
+   the same sum. A floor ``integrazione`` is applied last, a ceiling ``economia`` first.
+   Impossible when ``destinatari × minimo`` exceeds what is split (``riparto.minimo_irraggiungibile``)
+   or ``destinatari × massimo`` is below it (``riparto.massimo_irraggiungibile``).
 
-The published percentage (``percentuale``) is always the one of the share before floors, rounded
-as declared. ``Risultato.come_dict()`` gives the inputs, the method and the result in a JSON-safe
-form (every number a string), so that the riparto can be stored as an event and re-run
-(``Risultato.da_dict(...).riesegui()``) to the same result.
+Each recipient's ``integrazione`` / ``prelievo`` is the increase / decrease of its final amount
+with respect to its base amount. ``Risultato.come_dict()`` gives the inputs, the method and the
+result in a JSON-safe form (every number a string), so that the riparto can be stored as an event
+and re-run (``Risultato.da_dict(...).riesegui()``) to the same result; a riparto stored in the
+first form (``versione`` 1: one quota, methods ``quote_arrotondate`` / ``resto_maggiore``) is
+still read.
 
 Reference data (one row per recipient, one column per indicator) is read from CSV by
 ``leggi_dati_riferimento``, which reports every bad cell with its row and column.
@@ -60,11 +76,18 @@ from typing import Any, Iterable, Mapping, Sequence
 from ambiti_kit import values
 from ambiti_kit.errors import RuleViolation
 
-METODI = ("quote_arrotondate", "resto_maggiore")
+METODI = ("per_importo", "quote_arrotondate", "resto_maggiore")
+#: the methods of the first stored form (``finance.riparto.eseguito`` v1)
+METODI_V1 = ("quote_arrotondate", "resto_maggiore")
 MODALITA = ("integrazione", "prelievo")
-VERSIONE = 1
+MODALITA_MASSIMO = ("economia", "redistribuzione")
+VERSIONE = 2
 CENTESIMO = Decimal("0.01")
 MAX_DECIMALI_PERCENTUALE = 10
+MAX_QUOTE = 10
+#: the name of the one quota of a riparto given as criteri + arrotondamento
+QUOTA_UNICA = "unica"
+_NOME_QUOTA = re.compile(r"[a-z0-9_]{1,40}")
 
 
 # ---------------------------------------------------------------------------------- inputs
@@ -80,7 +103,7 @@ class Destinatario:
 
 @dataclass(frozen=True)
 class Criterio:
-    """One criterion: the share of the total split by ``indicatore`` (``peso`` in (0, 1])."""
+    """One criterion: the share of its quota split by ``indicatore`` (``peso`` in (0, 1])."""
 
     indicatore: str
     peso: Fraction
@@ -88,7 +111,15 @@ class Criterio:
 
 @dataclass(frozen=True)
 class Minimo:
-    """A floor for every recipient, funded by ``integrazione`` (on top) or ``prelievo`` (from the others)."""
+    """A floor on every recipient's total, funded by ``integrazione`` (on top) or ``prelievo`` (from the others)."""
+
+    importo: Decimal
+    modalita: str
+
+
+@dataclass(frozen=True)
+class Massimo:
+    """A ceiling on every recipient's total: the excess is an ``economia`` or a ``redistribuzione`` to the others."""
 
     importo: Decimal
     modalita: str
@@ -96,13 +127,41 @@ class Minimo:
 
 @dataclass(frozen=True)
 class Arrotondamento:
-    """The declared rounding: ``quote_arrotondate`` (a) or ``resto_maggiore`` (b)."""
+    """The declared rounding of a quota: ``per_importo``, ``quote_arrotondate`` or ``resto_maggiore``;
+    ``eccedenza_ammessa``: the act accepts parts adding up to more than the quota."""
 
     metodo: str
     decimali_percentuale: int = 2
+    eccedenza_ammessa: bool = False
+
+
+@dataclass(frozen=True)
+class Quota:
+    """One quota of the total (``peso`` of it), split by its own criteria with its own rounding."""
+
+    nome: str
+    peso: Fraction
+    criteri: tuple[Criterio, ...]
+    arrotondamento: Arrotondamento
 
 
 # ---------------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class Parte:
+    """One recipient's part of one quota."""
+
+    quota: str
+    #: exact share of the quota (the shares of a quota sum to 1)
+    frazione: Fraction
+    #: ``frazione × 100`` rounded to the quota's declared decimals
+    percentuale: str
+    importo: Decimal
+
+    def come_dict(self) -> dict[str, str]:
+        return {"quota": self.quota, "frazione": str(self.frazione), "percentuale": self.percentuale,
+                "importo": values.euro(self.importo)}
 
 
 @dataclass(frozen=True)
@@ -110,20 +169,21 @@ class Assegnazione:
     """What one recipient gets, and why."""
 
     id: str
-    #: exact share of the total, before floors (the shares sum to 1)
+    #: exact overall share of the total, before floors and ceilings (the shares sum to 1)
     quota: Fraction
-    #: the percentage as published: ``quota × 100`` rounded to the declared decimals
+    #: the overall percentage: ``quota × 100`` rounded to the (largest) declared decimals
     percentuale: str
-    #: the amount from the declared rounding, before floors
+    #: Σ of the recipient's parts, before floors and ceilings
     importo_base: Decimal
-    #: increase from the floor (0.00 if none)
+    #: increase from the floor (or from a redistribution), 0.00 if none
     integrazione: Decimal
-    #: decrease to fund the others' floors (0.00 if none)
+    #: decrease to fund the others' floors (or cut by the ceiling), 0.00 if none
     prelievo: Decimal
     #: the amount assigned: importo_base + integrazione − prelievo
     importo: Decimal
+    parti: tuple[Parte, ...] = ()
 
-    def come_dict(self) -> dict[str, str]:
+    def come_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "quota": str(self.quota),
@@ -132,7 +192,27 @@ class Assegnazione:
             "integrazione": values.euro(self.integrazione),
             "prelievo": values.euro(self.prelievo),
             "importo": values.euro(self.importo),
+            "parti": [p.come_dict() for p in self.parti],
         }
+
+
+@dataclass(frozen=True)
+class EsitoQuota:
+    """A quota's figures: its amount, what its rounding distributed, its residual and its precision."""
+
+    nome: str
+    peso: Fraction
+    importo: Decimal
+    ripartito: Decimal
+    #: importo − ripartito (negative only with ``eccedenza_ammessa``)
+    residuo: Decimal
+    #: the largest difference the declared rounding can make on one recipient's part
+    scarto_massimo: Decimal
+
+    def come_dict(self) -> dict[str, str]:
+        return {"nome": self.nome, "peso": str(self.peso), "importo": values.euro(self.importo),
+                "ripartito": values.euro(self.ripartito), "residuo": values.euro(self.residuo),
+                "scarto_massimo": values.euro(self.scarto_massimo)}
 
 
 @dataclass(frozen=True)
@@ -141,22 +221,37 @@ class Risultato:
 
     totale: Decimal
     destinatari: tuple[Destinatario, ...]
-    criteri: tuple[Criterio, ...]
-    arrotondamento: Arrotondamento
+    quote: tuple[Quota, ...]
     minimo: Minimo | None
+    massimo: Massimo | None
     assegnazioni: tuple[Assegnazione, ...]
-    #: totale, plus the top-ups under ``integrazione``
+    esiti_quote: tuple[EsitoQuota, ...]
+    #: totale, plus the top-ups of a floor ``integrazione``
     totale_da_ripartire: Decimal
     #: Σ importo
     totale_ripartito: Decimal
     totale_integrazioni: Decimal
     totale_prelievi: Decimal
-    #: totale_da_ripartire − totale_ripartito: always 0.00 under (b), exact under (a)
+    #: cut by a ceiling ``economia`` and left undistributed
+    totale_economie: Decimal
+    #: totale_da_ripartire − totale_ripartito: the quotas' rounding residuals plus the economie
     residuo: Decimal
+    #: given as one quota (``criteri`` + ``arrotondamento``): the form of the first version
+    semplice: bool = False
     _per_id: dict[str, Assegnazione] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_per_id", {a.id: a for a in self.assegnazioni})
+
+    @property
+    def criteri(self) -> tuple[Criterio, ...]:
+        """The criteri of a riparto given as one quota."""
+        return self.quote[0].criteri
+
+    @property
+    def arrotondamento(self) -> Arrotondamento:
+        """The rounding of a riparto given as one quota."""
+        return self.quote[0].arrotondamento
 
     def assegnazione(self, id: str) -> Assegnazione:
         return self._per_id[id]
@@ -166,12 +261,21 @@ class Risultato:
 
     def parametri(self) -> dict[str, Any]:
         """The keyword arguments of ``esegui`` that produced this result."""
-        return {"totale": self.totale, "destinatari": self.destinatari, "criteri": self.criteri,
-                "arrotondamento": self.arrotondamento, "minimo": self.minimo}
+        comuni = {"totale": self.totale, "destinatari": self.destinatari, "minimo": self.minimo,
+                  "massimo": self.massimo}
+        if self.semplice:
+            return {**comuni, "criteri": self.criteri, "arrotondamento": self.arrotondamento}
+        return {**comuni, "quote": self.quote}
 
     def riesegui(self) -> "Risultato":
         """Run the engine again on the stored inputs (equal to ``self`` if nothing was altered)."""
         return esegui(**self.parametri())
+
+    def esprimibile_v1(self) -> bool:
+        """Whether the first public form (one quota, ``quote_arrotondate``/``resto_maggiore``, a floor
+        only) can describe this riparto."""
+        return (self.semplice and self.massimo is None and self.arrotondamento.metodo in METODI_V1
+                and not self.arrotondamento.eccedenza_ammessa)
 
     def come_dict(self) -> dict[str, Any]:
         """JSON-safe form (numbers as strings): inputs, method and result."""
@@ -180,11 +284,14 @@ class Risultato:
             "input": parametri_come_dict(**self.parametri()),
             "risultato": {
                 "assegnazioni": [a.come_dict() for a in self.assegnazioni],
+                "quote": [q.come_dict() for q in self.esiti_quote],
                 "totali": {
+                    "totale": values.euro(self.totale),
                     "da_ripartire": values.euro(self.totale_da_ripartire),
                     "ripartito": values.euro(self.totale_ripartito),
                     "integrazioni": values.euro(self.totale_integrazioni),
                     "prelievi": values.euro(self.totale_prelievi),
+                    "economie": values.euro(self.totale_economie),
                     "residuo": values.euro(self.residuo),
                 },
             },
@@ -192,8 +299,9 @@ class Risultato:
 
     def avvisi(self) -> list[dict[str, str]]:
         """What a person must see before storing (or reading) this riparto, each with its amount:
-        a residual left undistributed, a distributed sum above the total, top-ups and levies for the
-        minimum, recipients who get nothing. Derived from the result; never stored with it."""
+        a residual left undistributed, a distributed sum above the total (only where the act declares
+        it), top-ups and levies for the floor, economie of the ceiling, recipients who get nothing.
+        Derived from the result; never stored with it."""
         avvisi: list[dict[str, str]] = []
 
         def avviso(regola: str, messaggio: str, importo: Decimal | None = None) -> None:
@@ -204,14 +312,18 @@ class Risultato:
             avviso("riparto.residuo", "Resta un residuo non ripartito: va dichiarato nell'atto o ripartito "
                    "con un altro metodo di arrotondamento.", self.residuo)
         elif self.residuo < 0:
-            avviso("riparto.eccedenza", "La somma ripartita supera il totale: aumentare i decimali della "
-                   "percentuale o usare il metodo del resto maggiore.", -self.residuo)
+            avviso("riparto.eccedenza", "La somma ripartita supera il totale, come l'atto dichiara di ammettere "
+                   "(eccedenza_ammessa): aumentare i decimali della percentuale o usare il metodo del resto "
+                   "maggiore per restare nel totale.", -self.residuo)
         if self.totale_da_ripartire > self.totale:
             avviso("riparto.integrazioni", "Per garantire il minimo il totale da ripartire cresce delle "
                    "integrazioni.", self.totale_da_ripartire - self.totale)
         if self.totale_prelievi > 0:
-            avviso("riparto.prelievi", "Il minimo è finanziato prelevando dagli altri destinatari.",
-                   self.totale_prelievi)
+            avviso("riparto.prelievi", "Il minimo o il massimo è finanziato prelevando dagli altri destinatari "
+                   "o ridistribuendo ad essi.", self.totale_prelievi)
+        if self.totale_economie > 0:
+            avviso("riparto.economie", "Il massimo per destinatario lascia un'economia non ripartita.",
+                   self.totale_economie)
         zero = [a.id for a in self.assegnazioni if a.importo == 0]
         if zero:
             avviso("riparto.destinatari_a_zero", f"{len(zero)} destinatari non ricevono nulla: "
@@ -220,34 +332,66 @@ class Risultato:
 
     @classmethod
     def da_dict(cls, d: Mapping[str, Any]) -> "Risultato":
-        """Read back a stored riparto (the output of ``come_dict``) without re-computing it."""
+        """Read back a stored riparto (the output of ``come_dict``, of this version or the first) without
+        re-computing it."""
         try:
-            if d["versione"] != VERSIONE:
-                raise ValueError(f"versione {d['versione']!r} non supportata")
+            versione = d["versione"]
+            if versione not in (1, VERSIONE):
+                raise ValueError(f"versione {versione!r} non supportata")
             p = parametri_da_dict(d["input"])
+            semplice = "quote" not in p
+            quote = (_quote_semplici(p["criteri"], p["arrotondamento"]) if semplice else tuple(p["quote"]))
+            quote = tuple(Quota(q.nome, Fraction(q.peso), tuple(Criterio(c.indicatore, Fraction(c.peso))
+                                                                  for c in q.criteri),
+                                Arrotondamento(q.arrotondamento.metodo, q.arrotondamento.decimali_percentuale,
+                                               bool(q.arrotondamento.eccedenza_ammessa)))
+                          for q in quote)
             ris = d["risultato"]
             tot = ris["totali"]
+            totale = Decimal(p["totale"])
+
+            def parti(a: Mapping[str, Any]) -> tuple[Parte, ...]:
+                if "parti" in a:
+                    return tuple(Parte(str(x["quota"]), Fraction(x["frazione"]), str(x["percentuale"]),
+                                       Decimal(x["importo"])) for x in a["parti"])
+                # the first version had one quota: the part is the share and the base amount
+                return (Parte(QUOTA_UNICA, Fraction(a["quota"]), str(a["percentuale"]), Decimal(a["importo_base"])),)
+
+            assegnazioni = tuple(
+                Assegnazione(id=str(a["id"]), quota=Fraction(a["quota"]), percentuale=str(a["percentuale"]),
+                             importo_base=Decimal(a["importo_base"]), integrazione=Decimal(a["integrazione"]),
+                             prelievo=Decimal(a["prelievo"]), importo=Decimal(a["importo"]), parti=parti(a))
+                for a in ris["assegnazioni"])
+            if "quote" in ris:
+                esiti = tuple(EsitoQuota(str(q["nome"]), Fraction(q["peso"]), Decimal(q["importo"]),
+                                         Decimal(q["ripartito"]), Decimal(q["residuo"]),
+                                         Decimal(q["scarto_massimo"])) for q in ris["quote"])
+            else:  # the first version: one quota, the whole total
+                ripartito = sum((a.importo_base for a in assegnazioni), Decimal("0.00"))
+                esiti = (EsitoQuota(QUOTA_UNICA, Fraction(1), totale, ripartito, totale - ripartito,
+                                    _scarto_massimo(quote[0].arrotondamento, _in_centesimi(totale))),)
+            minimo = p["minimo"]
+            massimo = p.get("massimo")
             return cls(
-                totale=Decimal(p["totale"]),
+                totale=totale,
                 destinatari=tuple(Destinatario(x.id, {k: Decimal(v) for k, v in x.indicatori.items()})
                                   for x in p["destinatari"]),
-                criteri=tuple(Criterio(c.indicatore, Fraction(c.peso)) for c in p["criteri"]),
-                arrotondamento=p["arrotondamento"],
-                minimo=(Minimo(Decimal(p["minimo"].importo), p["minimo"].modalita) if p["minimo"] else None),
-                assegnazioni=tuple(
-                    Assegnazione(id=str(a["id"]), quota=Fraction(a["quota"]), percentuale=str(a["percentuale"]),
-                                 importo_base=Decimal(a["importo_base"]), integrazione=Decimal(a["integrazione"]),
-                                 prelievo=Decimal(a["prelievo"]), importo=Decimal(a["importo"]))
-                    for a in ris["assegnazioni"]),
+                quote=quote,
+                minimo=Minimo(Decimal(minimo.importo), minimo.modalita) if minimo else None,
+                massimo=Massimo(Decimal(massimo.importo), massimo.modalita) if massimo else None,
+                assegnazioni=assegnazioni,
+                esiti_quote=esiti,
                 totale_da_ripartire=Decimal(tot["da_ripartire"]),
                 totale_ripartito=Decimal(tot["ripartito"]),
                 totale_integrazioni=Decimal(tot["integrazioni"]),
                 totale_prelievi=Decimal(tot["prelievi"]),
+                totale_economie=Decimal(tot.get("economie", "0.00")),
                 residuo=Decimal(tot["residuo"]),
+                semplice=semplice,
             )
         except RuleViolation:
             raise
-        except (KeyError, TypeError, ValueError, InvalidOperation, ZeroDivisionError) as exc:
+        except (KeyError, TypeError, ValueError, InvalidOperation, ZeroDivisionError, AttributeError) as exc:
             raise RuleViolation(f"Riparto registrato non leggibile: {exc}.", rule="riparto.formato",
                                 field="riparto") from None
 
@@ -258,16 +402,40 @@ class Risultato:
 def esegui(
     totale: Decimal,
     destinatari: Sequence[Destinatario],
-    criteri: Sequence[Criterio],
-    arrotondamento: Arrotondamento,
+    criteri: Sequence[Criterio] | None = None,
+    arrotondamento: Arrotondamento | None = None,
     minimo: Minimo | None = None,
+    *,
+    quote: Sequence[Quota] | None = None,
+    massimo: Massimo | None = None,
 ) -> Risultato:
-    """Run a riparto (see the module docstring). Bad input raises ``RuleViolation`` naming rule and field."""
+    """Run a riparto (see the module docstring): either one quota (``criteri`` + ``arrotondamento``)
+    or ``quote``. Bad input raises ``RuleViolation`` naming rule and field."""
     totale = values.importo(totale, "totale")
-    arr = _valida_arrotondamento(arrotondamento)
-    crit = _valida_criteri(criteri)
-    dest = _valida_destinatari(destinatari, crit)
+    semplice = quote is None
+    if semplice:
+        if criteri is not None and not isinstance(criteri, (list, tuple)):
+            raise RuleViolation("I criteri sono un elenco.", rule="riparto.formato", field="criteri")
+        crit = _valida_criteri(criteri or (), "")
+        arr = _valida_arrotondamento(arrotondamento, "")
+        qts: tuple[Quota, ...] = (Quota(QUOTA_UNICA, Fraction(1), crit, arr),)
+    else:
+        if criteri is not None or arrotondamento is not None:
+            raise RuleViolation("Indicare i criteri e l'arrotondamento oppure le quote, non entrambi.",
+                                rule="riparto.criteri_o_quote", field="quote")
+        qts = _valida_quote(quote)
+    dest = _valida_destinatari(destinatari, [c for q in qts for c in q.criteri],
+                               {c.indicatore: f"{_prefisso(semplice, k)}criteri.{j}.indicatore"
+                                for k, q in enumerate(qts) for j, c in enumerate(q.criteri)})
+    for k, q in enumerate(qts):
+        for j, c in enumerate(q.criteri):
+            if all(d.indicatori[c.indicatore] == 0 for d in dest):
+                raise RuleViolation(
+                    f"L'indicatore «{c.indicatore}» vale zero per tutti i destinatari: il criterio non può "
+                    f"ripartire.", rule="riparto.totale_indicatore_zero",
+                    field=f"{_prefisso(semplice, k)}criteri.{j}.indicatore")
     mn = _valida_minimo(minimo)
+    mx = _valida_massimo(massimo, mn)
     n = len(dest)
     if mn is not None and mn.modalita == "prelievo" and mn.importo * n > totale:
         raise RuleViolation(
@@ -276,56 +444,142 @@ def esegui(
             f"supera il totale di {values.euro(totale)} €; con «prelievo» il minimo è pagato dal totale stesso.",
             rule="riparto.minimo_irraggiungibile", field="minimo.importo")
 
-    quote = _quote(dest, crit)
-    T = Fraction(totale)
     ids = [d.id for d in dest]
-    percentuali = {i: _arrotonda(quote[i] * 100, arr.decimali_percentuale) for i in ids}
+    T = _in_centesimi(totale)
+    importi_quote = _resto_maggiore({q.nome: q.peso * T for q in qts}, T) if len(qts) > 1 else {qts[0].nome: T}
 
-    # step 2: base amounts, in integer cents
-    if arr.metodo == "quote_arrotondate":
-        base = {i: _centesimi(Fraction(percentuali[i]) / 100 * T) for i in ids}
-    else:
-        base = _resto_maggiore({i: quote[i] * T for i in ids}, _in_centesimi(totale))
-
-    # step 3: floors
-    finale = dict(base)
-    da_ripartire = totale
-    if mn is not None:
-        m = _in_centesimi(mn.importo)
-        if mn.modalita == "integrazione":
-            finale = {i: max(base[i], m) for i in ids}
-            da_ripartire = totale + _da_centesimi(sum(finale.values()) - sum(base.values()))
-        elif arr.metodo == "resto_maggiore":
-            esatti = _preleva({i: quote[i] * T * 100 for i in ids}, quote, Fraction(m))
-            finale = _resto_maggiore({i: v / 100 for i, v in esatti.items()}, _in_centesimi(totale))
+    # steps 2-3: each quota's exact shares and rounded parts, in cents
+    condivise: dict[str, Fraction] = {i: Fraction(0) for i in ids}
+    parti: dict[str, list[Parte]] = {i: [] for i in ids}
+    base: dict[str, int] = {i: 0 for i in ids}
+    esatti: dict[str, Fraction] = {i: Fraction(0) for i in ids}
+    esiti: list[EsitoQuota] = []
+    for k, q in enumerate(qts):
+        A = importi_quote[q.nome]
+        s = _quote(dest, q.criteri)
+        arr = q.arrotondamento
+        percentuali = {i: _arrotonda(s[i] * 100, arr.decimali_percentuale) for i in ids}
+        if arr.metodo == "per_importo":
+            cents = {i: _arrotonda_intero(s[i] * A) for i in ids}
+        elif arr.metodo == "quote_arrotondate":
+            cents = {i: _arrotonda_intero(Fraction(percentuali[i]) / 100 * A) for i in ids}
         else:
-            somma_base = sum(base.values())
-            if m * n > somma_base:
-                raise RuleViolation(
-                    f"Minimo irraggiungibile: con le percentuali arrotondate la somma delle quote è "
-                    f"{values.euro(_da_centesimi(somma_base))} €, meno di {n} × {values.euro(mn.importo)} €.",
-                    rule="riparto.minimo_irraggiungibile", field="minimo.importo")
-            esatti = _preleva({i: Fraction(base[i]) for i in ids}, quote, Fraction(m))
-            finale = {i: _arrotonda_intero(v) for i, v in esatti.items()}
+            cents = _resto_maggiore({i: s[i] * A for i in ids}, A)
+        ripartito = sum(cents.values())
+        if ripartito > A and not arr.eccedenza_ammessa:
+            raise RuleViolation(
+                f"Con l'arrotondamento «{arr.metodo}»"
+                + (f" a {arr.decimali_percentuale} decimali della percentuale" if arr.metodo == "quote_arrotondate"
+                   else "")
+                + (f" la quota «{q.nome}»" if not semplice else "")
+                + f" ripartisce {values.euro(_da_centesimi(ripartito))} €, "
+                f"{values.euro(_da_centesimi(ripartito - A))} € più di {values.euro(_da_centesimi(A))} €: la somma "
+                f"non può superare il totale. Usare il resto maggiore"
+                + (f", almeno {_decimali_per_il_centesimo(A)} decimali della percentuale"
+                   if arr.metodo == "quote_arrotondate" and _decimali_per_il_centesimo(A) > arr.decimali_percentuale
+                   else "")
+                + " oppure dichiarare che l'atto ammette l'eccedenza (eccedenza_ammessa).",
+                rule="riparto.eccedenza", field=f"{_prefisso(semplice, k)}arrotondamento.metodo")
+        for i in ids:
+            condivise[i] += q.peso * s[i]
+            esatti[i] += s[i] * A
+            base[i] += cents[i]
+            parti[i].append(Parte(q.nome, s[i], format(percentuali[i], "f"), _da_centesimi(cents[i])))
+        esiti.append(EsitoQuota(q.nome, q.peso, _da_centesimi(A), _da_centesimi(ripartito),
+                                _da_centesimi(A - ripartito), _scarto_massimo(arr, A)))
 
+    # step 4: floor and ceiling on the recipient's total
+    finale = dict(base)
+    economie = 0
+    if mx is not None and mx.modalita == "economia":
+        M = _in_centesimi(mx.importo)
+        economie = sum(max(0, finale[i] - M) for i in ids)
+        finale = {i: min(finale[i], M) for i in ids}
+    lo = _in_centesimi(mn.importo) if mn is not None and mn.modalita == "prelievo" else None
+    hi = _in_centesimi(mx.importo) if mx is not None and mx.modalita == "redistribuzione" else None
+    if (lo is not None and any(finale[i] < lo for i in ids)) or (hi is not None and any(finale[i] > hi for i in ids)):
+        esatto = semplice and qts[0].arrotondamento.metodo == "resto_maggiore" and mx is None
+        v = dict(esatti) if esatto else {i: Fraction(finale[i]) for i in ids}
+        somma = sum(finale.values())
+        if lo is not None and lo * n > somma:
+            raise RuleViolation(
+                f"Minimo irraggiungibile: con l'arrotondamento dichiarato la somma delle quote è "
+                f"{values.euro(_da_centesimi(somma))} €, meno di {n} × {values.euro(mn.importo)} €.",  # type: ignore[union-attr]
+                rule="riparto.minimo_irraggiungibile", field="minimo.importo")
+        if hi is not None and hi * n < somma:
+            raise RuleViolation(
+                f"Massimo irraggiungibile: la somma da ripartire è {values.euro(_da_centesimi(somma))} €, più di "
+                f"{n} × {values.euro(mx.importo)} €.",  # type: ignore[union-attr]
+                rule="riparto.massimo_irraggiungibile", field="massimo.importo")
+        fissi = sum((_entro(v[i], lo, hi) for i in ids if condivise[i] == 0), Fraction(0))
+        mobili = sum(1 for i in ids if condivise[i] > 0)
+        if hi is not None and fissi + mobili * hi < somma:
+            raise RuleViolation(
+                f"Massimo irraggiungibile: i destinatari con quota zero non ricevono ciò che si ridistribuisce e "
+                f"gli altri {mobili} al massimo di {values.euro(mx.importo)} € non arrivano a "  # type: ignore[union-attr]
+                f"{values.euro(_da_centesimi(somma))} €.", rule="riparto.massimo_irraggiungibile",
+                field="massimo.importo")
+        livellati = _livella(v, condivise, lo, hi, Fraction(somma))
+        finale = _resto_maggiore({i: x for i, x in livellati.items()}, somma)
+    da_ripartire = T
+    if mn is not None and mn.modalita == "integrazione":
+        m = _in_centesimi(mn.importo)
+        da_ripartire += sum(max(0, m - finale[i]) for i in ids)
+        finale = {i: max(finale[i], m) for i in ids}
+
+    ripartito = sum(finale.values())
+    if ripartito > da_ripartire and not any(q.arrotondamento.eccedenza_ammessa for q in qts):
+        # unreachable by construction (each quota was checked; the bounds keep the sum): a last guard
+        raise RuleViolation("La somma ripartita supera il totale.", rule="riparto.eccedenza",
+                            field="arrotondamento.metodo" if semplice else "quote")
+    decimali = max(q.arrotondamento.decimali_percentuale for q in qts)
     assegnazioni = tuple(
         Assegnazione(
-            id=i, quota=quote[i], percentuale=format(percentuali[i], "f"),
+            id=i, quota=condivise[i], percentuale=format(_arrotonda(condivise[i] * 100, decimali), "f"),
             importo_base=_da_centesimi(base[i]),
             integrazione=_da_centesimi(max(0, finale[i] - base[i])),
             prelievo=_da_centesimi(max(0, base[i] - finale[i])),
-            importo=_da_centesimi(finale[i]))
+            importo=_da_centesimi(finale[i]), parti=tuple(parti[i]))
         for i in ids)
-    ripartito = _da_centesimi(sum(finale.values()))
     return Risultato(
-        totale=totale, destinatari=dest, criteri=crit, arrotondamento=arr, minimo=mn,
-        assegnazioni=assegnazioni,
-        totale_da_ripartire=da_ripartire,
-        totale_ripartito=ripartito,
+        totale=totale, destinatari=dest, quote=qts, minimo=mn, massimo=mx,
+        assegnazioni=assegnazioni, esiti_quote=tuple(esiti),
+        totale_da_ripartire=_da_centesimi(da_ripartire),
+        totale_ripartito=_da_centesimi(ripartito),
         totale_integrazioni=_da_centesimi(sum(max(0, finale[i] - base[i]) for i in ids)),
         totale_prelievi=_da_centesimi(sum(max(0, base[i] - finale[i]) for i in ids)),
-        residuo=(da_ripartire - ripartito).quantize(CENTESIMO),
+        totale_economie=_da_centesimi(economie),
+        residuo=_da_centesimi(da_ripartire - ripartito),
+        semplice=semplice,
     )
+
+
+def _prefisso(semplice: bool, k: int) -> str:
+    """Where a quota's fields are in the request: at the top for one quota, under ``quote.<k>.`` otherwise."""
+    return "" if semplice else f"quote.{k}."
+
+
+def _quote_semplici(criteri: Sequence[Criterio], arrotondamento: Arrotondamento) -> tuple[Quota, ...]:
+    return (Quota(QUOTA_UNICA, Fraction(1), tuple(criteri), arrotondamento),)
+
+
+def _scarto_massimo(arr: Arrotondamento, A: int) -> Decimal:
+    """The largest difference between a rounded part and its exact amount (A in cents), to the cent above."""
+    if arr.metodo == "quote_arrotondate":
+        bound = Fraction(A, 2 * 100 * 10 ** arr.decimali_percentuale) + Fraction(1, 2)
+    elif arr.metodo == "per_importo":
+        bound = Fraction(1, 2)
+    else:
+        bound = Fraction(1)
+    return _da_centesimi(math.ceil(bound))
+
+
+def _decimali_per_il_centesimo(A: int) -> int:
+    """The decimals of the percentage with which rounding the percentage moves no amount by a whole cent."""
+    d = 0
+    while Fraction(A, 2 * 100 * 10 ** d) >= Fraction(1, 2) and d < MAX_DECIMALI_PERCENTUALE:
+        d += 1
+    return d
 
 
 def _quote(dest: Sequence[Destinatario], crit: Sequence[Criterio]) -> dict[str, Fraction]:
@@ -336,85 +590,153 @@ def _quote(dest: Sequence[Destinatario], crit: Sequence[Criterio]) -> dict[str, 
 
 
 def _resto_maggiore(esatti: Mapping[str, Fraction], totale_centesimi: int) -> dict[str, int]:
-    """Largest remainder: floor each exact amount (euro) to the cent, give the missing cents one each
+    """Largest remainder: floor each exact amount (in cents) to the cent, give the missing cents one each
     to the largest remainders, ties to the smaller id. ``esatti`` must add up to the total."""
-    centesimi = {i: v * 100 for i, v in esatti.items()}
-    parti = {i: math.floor(v) for i, v in centesimi.items()}
+    parti = {i: math.floor(v) for i, v in esatti.items()}
     mancanti = totale_centesimi - sum(parti.values())
     assert 0 <= mancanti <= len(parti), "le parti esatte non sommano al totale"
-    ordine = sorted(parti, key=lambda i: (-(centesimi[i] - parti[i]), i))
+    ordine = sorted(parti, key=lambda i: (-(esatti[i] - parti[i]), i))
     for i in ordine[:mancanti]:
         parti[i] += 1
     return parti
 
 
-def _preleva(valori: Mapping[str, Fraction], quote: Mapping[str, Fraction], minimo: Fraction) -> dict[str, Fraction]:
-    """Pin those below ``minimo`` at it and take the difference from the others in proportion to
-    their shares, repeating while someone falls below. Values in cents; their sum is preserved.
-    Terminates in at most ``len(valori)`` rounds (the pinned set only grows); the caller has
-    checked that ``minimo × n ≤ Σ valori``, so at least one recipient always stays above it."""
-    fissati = {i for i, v in valori.items() if v < minimo}
-    risultato = dict(valori)
-    while fissati:
-        liberi = [i for i in valori if i not in fissati]
-        deficit = sum((minimo - valori[i] for i in fissati), Fraction(0))
-        quota_liberi = sum((quote[i] for i in liberi), Fraction(0))
-        risultato = {i: minimo for i in fissati}
-        risultato.update({i: valori[i] - deficit * quote[i] / quota_liberi for i in liberi})
-        nuovi = {i for i in liberi if risultato[i] < minimo}
-        if not nuovi:
-            break
-        fissati |= nuovi
-    return risultato
+def _entro(x: Fraction, lo: int | None, hi: int | None) -> Fraction:
+    if lo is not None and x < lo:
+        return Fraction(lo)
+    if hi is not None and x > hi:
+        return Fraction(hi)
+    return x
+
+
+def _livella(valori: Mapping[str, Fraction], quote: Mapping[str, Fraction], lo: int | None, hi: int | None,
+             somma: Fraction) -> dict[str, Fraction]:
+    """``clamp(v_i + μ × quota_i, lo, hi)`` for the one μ that makes them add up to ``somma``.
+
+    The sum is a non-decreasing, piecewise linear function of μ, with breakpoints where a recipient
+    reaches a bound: binary search over the breakpoints finds the piece, where μ is solved exactly.
+    The caller has checked that ``somma`` is reachable: ``n × lo ≤ somma``, and ``somma`` at most ``hi``
+    for every recipient with a share plus the bounded value of those without one."""
+    def clamp(x: Fraction) -> Fraction:
+        return _entro(x, lo, hi)
+
+    def f(mu: Fraction) -> Fraction:
+        return sum((clamp(valori[i] + mu * quote[i]) for i in valori), Fraction(0))
+
+    punti = sorted({(b - valori[i]) / quote[i] for i in valori if quote[i] > 0 for b in (lo, hi) if b is not None})
+    a, b = 0, len(punti)  # first breakpoint with f >= somma
+    while a < b:
+        m = (a + b) // 2
+        if f(punti[m]) >= somma:
+            b = m
+        else:
+            a = m + 1
+    if a < len(punti) and f(punti[a]) == somma:
+        mu = punti[a]
+    else:
+        sinistra = punti[a - 1] if a > 0 else None
+        destra = punti[a] if a < len(punti) else None
+        if sinistra is not None and destra is not None:
+            medio = (sinistra + destra) / 2
+        elif sinistra is not None:
+            medio = sinistra + 1
+        elif destra is not None:
+            medio = destra - 1
+        else:
+            medio = Fraction(0)
+        pendenza = sum((quote[i] for i in valori if quote[i] > 0
+                        and (lo is None or valori[i] + medio * quote[i] > lo)
+                        and (hi is None or valori[i] + medio * quote[i] < hi)), Fraction(0))
+        mu = medio + (somma - f(medio)) / pendenza
+    return {i: clamp(valori[i] + mu * quote[i]) for i in valori}
 
 
 # ---------------------------------------------------------------------------------- validation
 
 
-def _valida_arrotondamento(arr: Arrotondamento) -> Arrotondamento:
+def _valida_arrotondamento(arr: Arrotondamento | None, prefisso: str) -> Arrotondamento:
     if not isinstance(arr, Arrotondamento):
         raise RuleViolation("Indicare il metodo di arrotondamento dichiarato dall'atto.",
-                            rule="riparto.metodo_arrotondamento", field="arrotondamento")
+                            rule="riparto.metodo_arrotondamento", field=f"{prefisso}arrotondamento")
     if arr.metodo not in METODI:
         raise RuleViolation(f"Metodo di arrotondamento sconosciuto {arr.metodo!r}: uno tra {', '.join(METODI)}.",
-                            rule="riparto.metodo_arrotondamento", field="arrotondamento.metodo")
+                            rule="riparto.metodo_arrotondamento", field=f"{prefisso}arrotondamento.metodo")
     dec = arr.decimali_percentuale
     if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= MAX_DECIMALI_PERCENTUALE:
         raise RuleViolation(f"I decimali della percentuale sono un intero tra 0 e {MAX_DECIMALI_PERCENTUALE}.",
-                            rule="riparto.decimali_percentuale", field="arrotondamento.decimali_percentuale")
+                            rule="riparto.decimali_percentuale",
+                            field=f"{prefisso}arrotondamento.decimali_percentuale")
+    if not isinstance(arr.eccedenza_ammessa, bool):
+        raise RuleViolation("«eccedenza_ammessa» è vero o falso.", rule="riparto.formato",
+                            field=f"{prefisso}arrotondamento.eccedenza_ammessa")
     return arr
 
 
-def _valida_criteri(criteri: Sequence[Criterio]) -> tuple[Criterio, ...]:
+def _valida_criteri(criteri: Sequence[Criterio], prefisso: str) -> tuple[Criterio, ...]:
     if not criteri:
         raise RuleViolation("Indicare almeno un criterio di riparto.", rule="riparto.criteri_presenti",
-                            field="criteri")
+                            field=f"{prefisso}criteri")
     visti: set[str] = set()
     risultato = []
     for k, c in enumerate(criteri):
         if not isinstance(c, Criterio):
-            raise RuleViolation("Criterio non valido.", rule="riparto.formato", field=f"criteri.{k}")
+            raise RuleViolation("Criterio non valido.", rule="riparto.formato", field=f"{prefisso}criteri.{k}")
         if not isinstance(c.indicatore, str) or not c.indicatore.strip():
             raise RuleViolation("Il criterio deve nominare un indicatore.", rule="riparto.criterio_indicatore",
-                                field=f"criteri.{k}.indicatore")
+                                field=f"{prefisso}criteri.{k}.indicatore")
         if c.indicatore in visti:
             raise RuleViolation(f"L'indicatore «{c.indicatore}» compare in più criteri: sommarne i pesi.",
-                                rule="riparto.criteri_unici", field=f"criteri.{k}.indicatore")
+                                rule="riparto.criteri_unici", field=f"{prefisso}criteri.{k}.indicatore")
         visti.add(c.indicatore)
-        peso = _frazione(c.peso, f"criteri.{k}.peso")
+        peso = _frazione(c.peso, f"{prefisso}criteri.{k}.peso")
         if not 0 < peso <= 1:
             raise RuleViolation(f"Il peso del criterio «{c.indicatore}» deve essere maggiore di 0 e al più 1.",
-                                rule="riparto.peso_positivo", field=f"criteri.{k}.peso")
+                                rule="riparto.peso_positivo", field=f"{prefisso}criteri.{k}.peso")
         risultato.append(Criterio(c.indicatore, peso))
     somma = sum((c.peso for c in risultato), Fraction(0))
     if somma != 1:
         raise RuleViolation(
             f"I pesi dei criteri devono sommare esattamente a 1 (100%): sommano a {somma} "
-            f"(≈ {_arrotonda(somma * 100, 4):f}%).", rule="riparto.pesi_somma_uno", field="criteri")
+            f"(≈ {_arrotonda(somma * 100, 4):f}%).", rule="riparto.pesi_somma_uno", field=f"{prefisso}criteri")
     return tuple(risultato)
 
 
-def _valida_destinatari(destinatari: Sequence[Destinatario], crit: Sequence[Criterio]) -> tuple[Destinatario, ...]:
+def _valida_quote(quote: Sequence[Quota]) -> tuple[Quota, ...]:
+    if not isinstance(quote, (list, tuple)) or not quote:
+        raise RuleViolation("Indicare almeno una quota.", rule="riparto.quote_presenti", field="quote")
+    if len(quote) > MAX_QUOTE:
+        raise RuleViolation(f"Al più {MAX_QUOTE} quote.", rule="riparto.quote_presenti", field="quote")
+    visti: set[str] = set()
+    risultato = []
+    for k, q in enumerate(quote):
+        if not isinstance(q, Quota):
+            raise RuleViolation("Quota non valida.", rule="riparto.formato", field=f"quote.{k}")
+        if not isinstance(q.nome, str) or not _NOME_QUOTA.fullmatch(q.nome):
+            raise RuleViolation("Il nome della quota ha da 1 a 40 caratteri tra lettere minuscole, cifre e _ "
+                                "(es. «popolazione_80»).", rule="riparto.nome_quota", field=f"quote.{k}.nome")
+        if q.nome in visti:
+            raise RuleViolation(f"La quota «{q.nome}» compare due volte.", rule="riparto.quote_uniche",
+                                field=f"quote.{k}.nome")
+        visti.add(q.nome)
+        peso = _frazione(q.peso, f"quote.{k}.peso")
+        if not 0 < peso <= 1:
+            raise RuleViolation(f"Il peso della quota «{q.nome}» deve essere maggiore di 0 e al più 1.",
+                                rule="riparto.peso_positivo", field=f"quote.{k}.peso")
+        if not isinstance(q.criteri, (list, tuple)):
+            raise RuleViolation("I criteri sono un elenco.", rule="riparto.formato", field=f"quote.{k}.criteri")
+        crit = _valida_criteri(q.criteri, f"quote.{k}.")
+        arr = _valida_arrotondamento(q.arrotondamento, f"quote.{k}.")
+        risultato.append(Quota(q.nome, peso, crit, arr))
+    somma = sum((q.peso for q in risultato), Fraction(0))
+    if somma != 1:
+        raise RuleViolation(f"I pesi delle quote devono sommare esattamente a 1 (100%): sommano a {somma} "
+                            f"(≈ {_arrotonda(somma * 100, 4):f}%).", rule="riparto.pesi_quote_somma_uno",
+                            field="quote")
+    return tuple(risultato)
+
+
+def _valida_destinatari(destinatari: Sequence[Destinatario], crit: Sequence[Criterio],
+                        campi: Mapping[str, str]) -> tuple[Destinatario, ...]:
     if not destinatari:
         raise RuleViolation("Indicare almeno un destinatario.", rule="riparto.destinatari_presenti",
                             field="destinatari")
@@ -441,25 +763,33 @@ def _valida_destinatari(destinatari: Sequence[Destinatario], crit: Sequence[Crit
         indicatori = {str(nome): _indicatore(v, f"destinatari.{i}.indicatori.{nome}", d.id, str(nome))
                       for nome, v in d.indicatori.items()}
         risultato.append(Destinatario(d.id, indicatori))
-    for k, c in enumerate(crit):
-        if all(d.indicatori[c.indicatore] == 0 for d in risultato):
-            raise RuleViolation(
-                f"L'indicatore «{c.indicatore}» vale zero per tutti i destinatari: il criterio non può ripartire.",
-                rule="riparto.totale_indicatore_zero", field=f"criteri.{k}.indicatore")
     return tuple(risultato)
 
 
-def _valida_minimo(minimo: Minimo | None) -> Minimo | None:
-    if minimo is None:
+def _valida_limite(limite: Any, cls: type, modalita: tuple[str, ...], nome: str, spiegazione: str) -> Any:
+    if limite is None:
         return None
-    if not isinstance(minimo, Minimo):
-        raise RuleViolation("Minimo non valido.", rule="riparto.formato", field="minimo")
-    if minimo.modalita not in MODALITA:
-        raise RuleViolation(f"Modalità del minimo sconosciuta {minimo.modalita!r}: «integrazione» (a carico di "
-                            f"risorse aggiuntive) o «prelievo» (dagli altri destinatari).",
-                            rule="riparto.modalita_minimo", field="minimo.modalita")
-    importo = values.importo(minimo.importo, "minimo.importo")
-    return Minimo(importo, minimo.modalita)
+    if not isinstance(limite, cls):
+        raise RuleViolation(f"{nome.capitalize()} non valido.", rule="riparto.formato", field=nome)
+    if limite.modalita not in modalita:
+        raise RuleViolation(f"Modalità del {nome} sconosciuta {limite.modalita!r}: {spiegazione}.",
+                            rule=f"riparto.modalita_{nome}", field=f"{nome}.modalita")
+    return cls(values.importo(limite.importo, f"{nome}.importo"), limite.modalita)
+
+
+def _valida_minimo(minimo: Minimo | None) -> Minimo | None:
+    return _valida_limite(minimo, Minimo, MODALITA, "minimo",
+                          "«integrazione» (a carico di risorse aggiuntive) o «prelievo» (dagli altri destinatari)")
+
+
+def _valida_massimo(massimo: Massimo | None, minimo: Minimo | None) -> Massimo | None:
+    mx = _valida_limite(massimo, Massimo, MODALITA_MASSIMO, "massimo",
+                        "«economia» (l'eccedenza resta non ripartita) o «redistribuzione» (agli altri destinatari)")
+    if mx is not None and minimo is not None and mx.importo < minimo.importo:
+        raise RuleViolation(f"Il massimo ({values.euro(mx.importo)} €) non può essere minore del minimo "
+                            f"({values.euro(minimo.importo)} €).", rule="riparto.minimo_massimo",
+                            field="massimo.importo")
+    return mx
 
 
 def _numero(valore: object, field: str, regola: str, cosa: str) -> Decimal:
@@ -516,29 +846,50 @@ def _frazione(valore: object, field: str) -> Fraction:
                         field=field)
 
 
+
+
 # ---------------------------------------------------------------------------------- JSON-safe form
 
 
-def parametri_come_dict(totale: Decimal, destinatari: Sequence[Destinatario], criteri: Sequence[Criterio],
-                        arrotondamento: Arrotondamento, minimo: Minimo | None = None) -> dict[str, Any]:
-    """The inputs of a riparto, JSON-safe (numbers as strings, weights as exact fractions "n/d")."""
-    return {
+def _arrotondamento_come_dict(a: Arrotondamento) -> dict[str, Any]:
+    return {"metodo": a.metodo, "decimali_percentuale": a.decimali_percentuale,
+            "eccedenza_ammessa": a.eccedenza_ammessa}
+
+
+def _criteri_come_dict(criteri: Sequence[Criterio]) -> list[dict[str, str]]:
+    return [{"indicatore": c.indicatore, "peso": str(Fraction(c.peso))} for c in criteri]
+
+
+def parametri_come_dict(totale: Decimal, destinatari: Sequence[Destinatario], criteri: Sequence[Criterio] | None = None,
+                        arrotondamento: Arrotondamento | None = None, minimo: Minimo | None = None, *,
+                        quote: Sequence[Quota] | None = None, massimo: Massimo | None = None) -> dict[str, Any]:
+    """The inputs of a riparto, JSON-safe (numbers as strings, weights as exact fractions "n/d"): one quota
+    as ``criteri`` + ``arrotondamento`` (the first form), several as ``quote``."""
+    out: dict[str, Any] = {
         "totale": values.euro(Decimal(totale)),
         "destinatari": [{"id": d.id, "indicatori": {k: format(Decimal(v), "f") for k, v in d.indicatori.items()}}
                         for d in destinatari],
-        "criteri": [{"indicatore": c.indicatore, "peso": str(Fraction(c.peso))} for c in criteri],
-        "arrotondamento": {"metodo": arrotondamento.metodo,
-                           "decimali_percentuale": arrotondamento.decimali_percentuale},
-        "minimo": ({"importo": values.euro(Decimal(minimo.importo)), "modalita": minimo.modalita}
-                   if minimo is not None else None),
     }
+    if quote is None:
+        assert criteri is not None and arrotondamento is not None
+        out["criteri"] = _criteri_come_dict(criteri)
+        out["arrotondamento"] = _arrotondamento_come_dict(arrotondamento)
+    else:
+        out["quote"] = [{"nome": q.nome, "peso": str(Fraction(q.peso)), "criteri": _criteri_come_dict(q.criteri),
+                         "arrotondamento": _arrotondamento_come_dict(q.arrotondamento)} for q in quote]
+    out["minimo"] = ({"importo": values.euro(Decimal(minimo.importo)), "modalita": minimo.modalita}
+                     if minimo is not None else None)
+    out["massimo"] = ({"importo": values.euro(Decimal(massimo.importo)), "modalita": massimo.modalita}
+                      if massimo is not None else None)
+    return out
 
 
 def parametri_da_dict(d: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments of ``esegui`` from their JSON-safe form (a request body or a stored event).
 
     Only the shape is checked here (rule ``riparto.formato``); the values are validated by ``esegui``,
-    with the same field names (``destinatari.3.indicatori.popolazione``, ``criteri.1.peso``, ...)."""
+    with the same field names (``destinatari.3.indicatori.popolazione``, ``criteri.1.peso``,
+    ``quote.0.arrotondamento.metodo``, ...)."""
     def richiesto(m: Any, chiave: str, percorso: str) -> Any:
         if not isinstance(m, Mapping) or chiave not in m:
             raise RuleViolation(f"Manca «{chiave}».", rule="riparto.formato",
@@ -550,6 +901,14 @@ def parametri_da_dict(d: Mapping[str, Any]) -> dict[str, Any]:
             raise RuleViolation("Atteso un elenco.", rule="riparto.formato", field=percorso)
         return v
 
+    def criteri(v: Any, percorso: str) -> list[Criterio]:
+        return [Criterio(richiesto(c, "indicatore", f"{percorso}.{k}"), richiesto(c, "peso", f"{percorso}.{k}"))
+                for k, c in enumerate(lista(v, percorso))]
+
+    def arrotondamento(v: Any, percorso: str) -> Arrotondamento:
+        return Arrotondamento(richiesto(v, "metodo", percorso), v.get("decimali_percentuale", 2),
+                              v.get("eccedenza_ammessa", False))
+
     destinatari = []
     for i, x in enumerate(lista(richiesto(d, "destinatari", ""), "destinatari")):
         indicatori = richiesto(x, "indicatori", f"destinatari.{i}")
@@ -557,16 +916,25 @@ def parametri_da_dict(d: Mapping[str, Any]) -> dict[str, Any]:
             raise RuleViolation("Gli indicatori sono un oggetto nome → valore.", rule="riparto.formato",
                                 field=f"destinatari.{i}.indicatori")
         destinatari.append(Destinatario(richiesto(x, "id", f"destinatari.{i}"), dict(indicatori)))
-    criteri = [Criterio(richiesto(c, "indicatore", f"criteri.{k}"), richiesto(c, "peso", f"criteri.{k}"))
-               for k, c in enumerate(lista(richiesto(d, "criteri", ""), "criteri"))]
-    arr = richiesto(d, "arrotondamento", "")
-    arrotondamento = Arrotondamento(richiesto(arr, "metodo", "arrotondamento"),
-                                    arr.get("decimali_percentuale", 2))
+    out: dict[str, Any] = {"totale": richiesto(d, "totale", ""), "destinatari": destinatari}
+    if d.get("quote") is not None:
+        if d.get("criteri") is not None or d.get("arrotondamento") is not None:
+            raise RuleViolation("Indicare i criteri e l'arrotondamento oppure le quote, non entrambi.",
+                                rule="riparto.criteri_o_quote", field="quote")
+        out["quote"] = [Quota(richiesto(q, "nome", f"quote.{k}"), richiesto(q, "peso", f"quote.{k}"),
+                              criteri(richiesto(q, "criteri", f"quote.{k}"), f"quote.{k}.criteri"),
+                              arrotondamento(richiesto(q, "arrotondamento", f"quote.{k}"), f"quote.{k}.arrotondamento"))
+                        for k, q in enumerate(lista(d["quote"], "quote"))]
+    else:
+        out["criteri"] = criteri(richiesto(d, "criteri", ""), "criteri")
+        out["arrotondamento"] = arrotondamento(richiesto(d, "arrotondamento", ""), "arrotondamento")
     m = d.get("minimo")
-    minimo = (Minimo(richiesto(m, "importo", "minimo"), richiesto(m, "modalita", "minimo"))
-              if m is not None else None)
-    return {"totale": richiesto(d, "totale", ""), "destinatari": destinatari, "criteri": criteri,
-            "arrotondamento": arrotondamento, "minimo": minimo}
+    out["minimo"] = (Minimo(richiesto(m, "importo", "minimo"), richiesto(m, "modalita", "minimo"))
+                     if m is not None else None)
+    x = d.get("massimo")
+    out["massimo"] = (Massimo(richiesto(x, "importo", "massimo"), richiesto(x, "modalita", "massimo"))
+                      if x is not None else None)
+    return out
 
 
 def esegui_da_dict(d: Mapping[str, Any]) -> Risultato:

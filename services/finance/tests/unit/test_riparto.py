@@ -41,7 +41,8 @@ from finance.domain.riparto import (
 pytestmark = pytest.mark.unit
 PROPRIETA = settings(max_examples=200, deadline=None)
 C = Decimal("0.01")
-A = Arrotondamento("quote_arrotondate", 2)
+#: method (a) as the acts that pay rounded percentages summing to more than 100% declare it
+A = Arrotondamento("quote_arrotondate", 2, eccedenza_ammessa=True)
 B = Arrotondamento("resto_maggiore", 2)
 
 
@@ -204,8 +205,16 @@ def test_prelievo_irraggiungibile_se_minimo_per_destinatari_supera_il_totale(sce
 @given(scenari(), decimali)
 def test_quote_arrotondate_percentuali_e_residuo(scenario, dec) -> None:
     totale, destinatari, criteri = scenario
-    r = esegui(totale, destinatari, criteri, Arrotondamento("quote_arrotondate", dec))
     attese = quote_attese(destinatari, criteri)
+    somma_oracolo = sum(arrotonda_oracolo(Fraction(arrotonda_oracolo(attese[d.id] * 100, dec)) / 100
+                                          * Fraction(totale), 2) for d in destinatari)
+    try:  # never above the total unless the act declares it
+        esegui(totale, destinatari, criteri, Arrotondamento("quote_arrotondate", dec))
+        assert somma_oracolo <= totale
+    except RuleViolation as exc:
+        assert exc.rule == "riparto.eccedenza" and exc.field == "arrotondamento.metodo"
+        assert somma_oracolo > totale
+    r = esegui(totale, destinatari, criteri, Arrotondamento("quote_arrotondate", dec, eccedenza_ammessa=True))
     for a in r.assegnazioni:
         p = arrotonda_oracolo(attese[a.id] * 100, dec)
         assert a.percentuale == format(p, "f")  # rounded as declared, with exactly `dec` decimals
@@ -261,7 +270,7 @@ def esegui_o_niente(totale, destinatari, criteri, arr, minimo):
     try:
         return esegui(totale, destinatari, criteri, arr, minimo)
     except RuleViolation as exc:
-        assert exc.rule == "riparto.minimo_irraggiungibile"
+        assert exc.rule in ("riparto.minimo_irraggiungibile", "riparto.eccedenza")
         return None
 
 
@@ -289,7 +298,8 @@ def test_come_dict_json_e_riesecuzione(params) -> None:
     testo = json.dumps(d)  # JSON-safe: no Decimal, no Fraction, no float
     letto = json.loads(testo)
     numeri = [*(v for x in letto["input"]["destinatari"] for v in x["indicatori"].values()),
-              *(v for a in letto["risultato"]["assegnazioni"] for k, v in a.items() if k not in ("id", "quota")),
+              *(v for a in letto["risultato"]["assegnazioni"] for k, v in a.items() if k not in ("id", "quota", "parti")),
+              *(p["importo"] for a in letto["risultato"]["assegnazioni"] for p in a["parti"]),
               *letto["risultato"]["totali"].values(), letto["input"]["totale"]]
     assert all(re.fullmatch(r"-?\d+(\.\d+)?", v) for v in numeri), numeri  # plain decimals, no exponent
     assert all(re.fullmatch(r"\d+(/\d+)?", a["quota"]) for a in letto["risultato"]["assegnazioni"])
@@ -299,7 +309,8 @@ def test_come_dict_json_e_riesecuzione(params) -> None:
     assert esegui_da_dict(letto["input"]) == r
     assert Risultato.da_dict(letto).come_dict() == d
     for a in letto["risultato"]["assegnazioni"]:
-        assert all(isinstance(v, str) for v in a.values())
+        assert all(isinstance(v, str) for k, v in a.items() if k != "parti")
+        assert all(isinstance(v, str) for p in a["parti"] for v in p.values())
 
 
 # ---------------------------------------------------------------------------------- hand-computed examples
@@ -386,7 +397,12 @@ def test_quote_arrotondate_residuo_positivo_e_negativo() -> None:
     assert r.importi() == {"A": Decimal("166.70"), "B": Decimal("166.70"), "C": Decimal("666.70")}
     assert r.residuo == Decimal("-0.10")
     # to three decimals of a percent: 16.667% → 166.67
-    r = esegui(Decimal("1000.00"), sesti, [Criterio("x", Fraction(1))], Arrotondamento("quote_arrotondate", 3))
+    with pytest.raises(RuleViolation) as e:  # not declared by the act: refused
+        esegui(Decimal("1000.00"), sesti, [Criterio("x", Fraction(1))], Arrotondamento("quote_arrotondate", 3))
+    assert e.value.rule == "riparto.eccedenza" and e.value.field == "arrotondamento.metodo"
+    assert "0.01 € più di 1000.00 €" in e.value.detail
+    r = esegui(Decimal("1000.00"), sesti, [Criterio("x", Fraction(1))],
+               Arrotondamento("quote_arrotondate", 3, eccedenza_ammessa=True))
     assert [a.percentuale for a in r.assegnazioni] == ["16.667", "16.667", "66.667"]
     assert r.importi() == {"A": Decimal("166.67"), "B": Decimal("166.67"), "C": Decimal("666.67")}
     assert r.residuo == Decimal("-0.01")
@@ -395,7 +411,8 @@ def test_quote_arrotondate_residuo_positivo_e_negativo() -> None:
 def test_quote_arrotondate_arrotonda_il_mezzo_per_eccesso() -> None:
     # 1/8 = 12.5% → to 0 decimals 13%; 3/8 = 37.5% → 38%; 1/2 → 50%: 101%, residuo −1%
     dest = [Destinatario("A", {"x": 1}), Destinatario("B", {"x": 3}), Destinatario("C", {"x": 4})]
-    r = esegui(Decimal("200.00"), dest, [Criterio("x", Fraction(1))], Arrotondamento("quote_arrotondate", 0))
+    r = esegui(Decimal("200.00"), dest, [Criterio("x", Fraction(1))],
+               Arrotondamento("quote_arrotondate", 0, eccedenza_ammessa=True))
     assert [a.percentuale for a in r.assegnazioni] == ["13", "38", "50"]
     assert r.importi() == {"A": Decimal("26.00"), "B": Decimal("76.00"), "C": Decimal("100.00")}
     assert r.residuo == Decimal("-2.00")
@@ -412,7 +429,7 @@ def test_come_dict_forma() -> None:
     r = esegui(Decimal("10000"), comuni(), [Criterio("nuclei_beneficiari", "0.6"), Criterio("popolazione", "2/5")],
                Arrotondamento("resto_maggiore", 2), Minimo("600", "prelievo"))
     d = r.come_dict()
-    assert d["versione"] == 1
+    assert d["versione"] == 2
     assert d["input"] == {
         "totale": "10000.00",
         "destinatari": [
@@ -421,14 +438,19 @@ def test_come_dict_forma() -> None:
             {"id": "065003", "indicatori": {"nuclei_beneficiari": "0", "popolazione": "1000"}},
         ],
         "criteri": [{"indicatore": "nuclei_beneficiari", "peso": "3/5"}, {"indicatore": "popolazione", "peso": "2/5"}],
-        "arrotondamento": {"metodo": "resto_maggiore", "decimali_percentuale": 2},
+        "arrotondamento": {"metodo": "resto_maggiore", "decimali_percentuale": 2, "eccedenza_ammessa": False},
         "minimo": {"importo": "600.00", "modalita": "prelievo"},
+        "massimo": None,
     }
     assert d["risultato"]["assegnazioni"][0] == {
         "id": "065001", "quota": "69/100", "percentuale": "69.00", "importo_base": "6900.00",
-        "integrazione": "0.00", "prelievo": "143.75", "importo": "6756.25"}
-    assert d["risultato"]["totali"] == {"da_ripartire": "10000.00", "ripartito": "10000.00",
-                                         "integrazioni": "200.00", "prelievi": "200.00", "residuo": "0.00"}
+        "integrazione": "0.00", "prelievo": "143.75", "importo": "6756.25",
+        "parti": [{"quota": "unica", "frazione": "69/100", "percentuale": "69.00", "importo": "6900.00"}]}
+    assert d["risultato"]["quote"] == [{"nome": "unica", "peso": "1", "importo": "10000.00", "ripartito": "10000.00",
+                                        "residuo": "0.00", "scarto_massimo": "0.01"}]
+    assert d["risultato"]["totali"] == {"totale": "10000.00", "da_ripartire": "10000.00", "ripartito": "10000.00",
+                                         "integrazioni": "200.00", "prelievi": "200.00", "economie": "0.00",
+                                         "residuo": "0.00"}
     assert parametri_come_dict(**r.parametri()) == d["input"]
 
 
@@ -656,7 +678,8 @@ def test_cli_json(dati_csv) -> None:
     r = Risultato.da_dict(d)
     assert r.riesegui() == r
     assert r.importi() == {"065001": Decimal("6900.00"), "065002": Decimal("2700.00"), "065003": Decimal("600.00")}
-    assert d["input"]["arrotondamento"] == {"metodo": "quote_arrotondate", "decimali_percentuale": 1}
+    assert d["input"]["arrotondamento"] == {"metodo": "quote_arrotondate", "decimali_percentuale": 1,
+                                            "eccedenza_ammessa": False}
     assert d["risultato"]["totali"]["da_ripartire"] == "10200.00"
 
 
