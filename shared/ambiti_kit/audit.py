@@ -320,10 +320,10 @@ def signer(settings: Any) -> HeadSigner | None:
 
 
 def published_heads(bootstrap: str, topic: str, service: str, timeout: float = 10.0,
-                    accept: Any = None) -> dict[str, dict[str, Any]]:
-    """The latest head per tenant of ``service`` as published on ``topic`` (read from the start);
-    with ``accept`` (a head -> bool), the latest of those it accepts; the others are counted under
-    ``_rifiutate`` in the head returned."""
+                    accept: Any = None, last_written: bool = False) -> dict[str, dict[str, Any]]:
+    """The latest head per tenant of ``service`` as published on ``topic`` (read from the start): the
+    longest one, or with ``last_written`` the one written last; with ``accept`` (a head -> bool), of those
+    it accepts; the others are counted under ``_rifiutate`` in the head returned."""
     from ambiti_kit import kafka  # the chain itself needs no broker: import only for witnesses
     from kafka import TopicPartition
 
@@ -332,6 +332,8 @@ def published_heads(bootstrap: str, topic: str, service: str, timeout: float = 1
     refused: dict[str, int] = {}
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:  # nothing published yet
+            return {}
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         # Read until the topic stays quiet (end offsets are not trusted: Tansu under-reports them).
@@ -348,7 +350,7 @@ def published_heads(bootstrap: str, topic: str, service: str, timeout: float = 1
                         refused[head["tenant_id"]] = refused.get(head["tenant_id"], 0) + 1
                         continue
                     known = heads.get(head["tenant_id"])
-                    if known is None or head["notification_id"] >= known["notification_id"]:
+                    if known is None or last_written or head["notification_id"] >= known["notification_id"]:
                         heads[head["tenant_id"]] = head
     finally:
         consumer.close()

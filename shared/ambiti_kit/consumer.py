@@ -276,7 +276,7 @@ class TrackedConsumer:
             return None
         if event.type not in self.handlers:
             return None  # not a type this service reads: ignored by design
-        return event, Tracking(self.topics[topic], event.sequence)
+        return event, Tracking(event.producer_log(self.topics[topic]), event.sequence)
 
     def _apply_one(self, event: CloudEvent, tracking: Tracking, attempt: int = 1) -> None:
         if not TENANT_PATTERN.fullmatch(event.tenantid or ""):

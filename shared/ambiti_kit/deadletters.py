@@ -189,7 +189,8 @@ class DeadLetters:
         envelope. Rows are locked only while reading: two workers may claim the same letter, and the
         tracking record decides which applies it."""
         with self.transaction() as curs:
-            curs.execute(sql.SQL("SELECT * FROM ({}) l WHERE l.application_name = ANY(%s) "
+            # a consumer's letters of a later incarnation of its producer's store are named <producer>@<id>
+            curs.execute(sql.SQL("SELECT * FROM ({}) l WHERE split_part(l.application_name, '@', 1) = ANY(%s) "
                                  "AND l.ultima_azione IN ('riprova_richiesta', 'riprova_in_corso') "
                                  "ORDER BY l.notification_id LIMIT %s").format(self._select),
                          (list(applications), limit))

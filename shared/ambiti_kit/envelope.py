@@ -15,6 +15,9 @@ from datetime import datetime
 from typing import Any
 
 SPECVERSION = "1.0"
+#: extension (header ``ce_incarnation``) of the events of a store restored from a backup: from its
+#: restore point on, positions (``ce_sequence``) are counted anew within that incarnation
+INCARNATION = "incarnation"
 _NS = uuid.UUID("0b8f4c1e-4d0a-5e3e-8f53-3c8b1f2a9d77")
 
 
@@ -35,10 +38,18 @@ class CloudEvent:
     def __post_init__(self) -> None:
         if not self.id:
             # Stable across re-publication (a relay that republishes after a broker loss
-            # sends the same ids), so integrators can dedupe on ce_id alone.
-            object.__setattr__(self, "id", str(uuid.uuid5(_NS, f"{self.source}/{self.sequence}")))
+            # sends the same ids), so integrators can dedupe on ce_id alone. Events of a later
+            # incarnation of the store (restored from a backup: positions reused) name it.
+            incarnation = self.extensions.get(INCARNATION)
+            basis = f"{self.source}/{incarnation}/{self.sequence}" if incarnation else f"{self.source}/{self.sequence}"
+            object.__setattr__(self, "id", str(uuid.uuid5(_NS, basis)))
         if not self.key:
             object.__setattr__(self, "key", self.subject)
+
+    def producer_log(self, producer: str) -> str:
+        """The log ``ce_sequence`` counts in: the producer's, or its later incarnation's (``planning@<id>``)."""
+        incarnation = self.extensions.get(INCARNATION)
+        return f"{producer}@{incarnation}" if incarnation else producer
 
     @classmethod
     def of(cls, domain_event: Any, notification: Any, *, type: str, source: str, schemas: str,

@@ -64,6 +64,13 @@ KIT_DDL = [
         originator_id uuid NOT NULL, originator_version bigint NOT NULL,
         link bytea NOT NULL, chained_at timestamptz NOT NULL DEFAULT now())""",
     "CREATE INDEX IF NOT EXISTS audit_chain_tenant ON {schema}.audit_chain (tenant_id, notification_id)",
+    # The store's incarnations: a new one begins when the store is found behind what it had already
+    # published (restored from a backup), so that positions it reuses are never taken for old ones.
+    """CREATE TABLE IF NOT EXISTS {schema}.store_incarnations (
+        incarnation uuid PRIMARY KEY, starts_after bigint NOT NULL, witness bigint, reason text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now())""",
+    """INSERT INTO {schema}.store_incarnations (incarnation, starts_after, reason)
+        SELECT gen_random_uuid(), 0, 'primo avvio' WHERE NOT EXISTS (SELECT 1 FROM {schema}.store_incarnations)""",
     # Messages a consumer could never apply (their data breaks a rule of this service):
     # recorded with their tracking so that one bad message cannot stop every tenant.
     """CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
@@ -197,7 +204,8 @@ def _prepare(settings: ServiceSettings, app: TenantApplication, schema: Schema) 
     with connect_admin(settings) as conn, conn.cursor() as curs:
         for statement in [*KIT_DDL, *deadletters.DDL, *schema.ddl]:
             curs.execute(statement.format(schema=sql.Identifier(s).as_string(curs)))
-        make_append_only(curs, s, events_table(app.name), "audit_chain", "dead_letters", "dead_letter_actions")
+        make_append_only(curs, s, events_table(app.name), "audit_chain", "dead_letters", "dead_letter_actions",
+                         "store_incarnations")
         readmodel.grant_app_role(curs, s, tracking_table(app.name))
         for table in schema.tenant_tables:
             readmodel.protect(curs, s, table, column="tenant_id", setting=readmodel.TENANT_SETTING)
