@@ -55,8 +55,9 @@ MANDATO_EMESSO = "finance.mandato.emesso"
 
 #: the figures of ``esecuzione``, in order
 FIGURE = ("assegnato", "stanziato", "impegnato", "liquidato", "pagato")
-#: the figures the Region sees (``regionale_esecuzione``)
-FIGURE_REGIONALI = ("assegnato", "impegnato", "pagato")
+#: the figures the Region sees (``regionale_esecuzione``); ``liquidato`` for the Fondo Povertà condition
+#: (``monitoring.domain.fondi``), assessed per Region on what was reported
+FIGURE_REGIONALI = ("assegnato", "impegnato", "liquidato", "pagato")
 #: event type -> (the figure it moves, the sign of its amount)
 EFFETTI: dict[str, tuple[str, int]] = {
     ASSEGNAZIONE_REGISTRATA: ("assegnato", 1),
@@ -93,6 +94,16 @@ DDL = [
     "fondo text NOT NULL, annualita int NOT NULL, "
     + ", ".join(f"{f} {_IMPORTO}" for f in FIGURE_REGIONALI)
     + ", ultimo_evento timestamptz NOT NULL, PRIMARY KEY (regione, tenant_id, fondo, annualita))",
+    # ``liquidato`` came to the regional table after it was first released: filled from the tenant's own table
+    # (the same figures, moved in the same transactions) by the owner, without FORCE (forced again after)
+    "ALTER TABLE {schema}.regionale_esecuzione ADD COLUMN IF NOT EXISTS liquidato numeric(18,2)",
+    "ALTER TABLE {schema}.regionale_esecuzione NO FORCE ROW LEVEL SECURITY",
+    "ALTER TABLE {schema}.esecuzione NO FORCE ROW LEVEL SECURITY",
+    "UPDATE {schema}.regionale_esecuzione r SET liquidato = e.liquidato FROM {schema}.esecuzione e "
+    "WHERE r.liquidato IS NULL AND e.tenant_id = r.tenant_id AND e.fondo = r.fondo AND e.annualita = r.annualita",
+    "UPDATE {schema}.regionale_esecuzione SET liquidato = 0 WHERE liquidato IS NULL",
+    "ALTER TABLE {schema}.regionale_esecuzione ALTER COLUMN liquidato SET DEFAULT 0, "
+    "ALTER COLUMN liquidato SET NOT NULL",
 ]
 TENANT_TABLES = ["assegnazioni", "stanziamenti", "esecuzione"]
 REGIONAL_TABLES = ["regionale_esecuzione"]
@@ -326,6 +337,15 @@ def esecuzione_per_fondo(read_model: ReadModel, tenant: str, annualita: int | No
         "SELECT fondo, annualita, {}, ultimo_evento FROM {} {} ORDER BY fondo, annualita").format(
         sql.SQL(", ").join(map(sql.Identifier, FIGURE)), read_model.table("esecuzione"), where), params,
         tenant=tenant)
+
+
+def fondo_per_ambito(read_model: ReadModel, regione: str, fondo: str, annualita: int) -> dict[str, tuple]:
+    """Ambito -> (assegnato, liquidato) of one fund's annualità, for every Ambito of the Region with figures."""
+    rows = read_model.fetch_all(sql.SQL(
+        "SELECT tenant_id, sum(assegnato) AS assegnato, sum(liquidato) AS liquidato FROM {} "
+        "WHERE fondo = %s AND annualita = %s GROUP BY tenant_id").format(read_model.table("regionale_esecuzione")),
+        (fondo, annualita), regione=regione)
+    return {r["tenant_id"]: (Decimal(r["assegnato"]), Decimal(r["liquidato"])) for r in rows}
 
 
 def esecuzione_regionale(read_model: ReadModel, regione: str, annualita: int | None = None) -> list[dict[str, Any]]:

@@ -22,6 +22,8 @@ Regional tables (RLS on ``regione``), aggregates per Ambito only, moved by delta
 
 - ``regionale_prestazioni``: per Ambito and year, Σ users, accesses, hours, cost;
 - ``regionale_copertura``: per Ambito, intervento and year, how many Comuni are covered;
+- ``regionale_utenze_aree``: per Ambito, year and target area, Σ monthly user counts (published to the
+  Region with small-count suppression, ``monitoring.domain.riservatezza``);
 - ``regionale_personale``: per Ambito, FTE of assistenti sociali (all, and those that count for the LEPS:
   ``monitoring.domain.personale.conta_per_leps``), FTE of all profiles, hours.
 
@@ -95,6 +97,21 @@ DDL = [
     "ALTER TABLE {schema}.regionale_personale NO FORCE ROW LEVEL SECURITY",
     "UPDATE {schema}.regionale_personale SET fte_leps = fte_assistenti_sociali WHERE fte_leps IS NULL",
     "ALTER TABLE {schema}.regionale_personale ALTER COLUMN fte_leps SET DEFAULT 0, ALTER COLUMN fte_leps SET NOT NULL",
+    # per Ambito, year and target area: Σ monthly user counts (the Region's table of utenze per area, published
+    # with small-count suppression). Filled from the tenant's records when it is created on a database that
+    # already has some (the owner, without FORCE; the kit forces RLS again right after).
+    """CREATE TABLE IF NOT EXISTS {schema}.regionale_utenze_aree (
+        regione text NOT NULL, tenant_id text NOT NULL, anno int NOT NULL, area text NOT NULL,
+        utenze bigint NOT NULL DEFAULT 0, ultimo_evento timestamptz NOT NULL,
+        PRIMARY KEY (regione, tenant_id, anno, area))""",
+    "ALTER TABLE {schema}.regionale_utenze_aree NO FORCE ROW LEVEL SECURITY",
+    "ALTER TABLE {schema}.prestazioni NO FORCE ROW LEVEL SECURITY",
+    """INSERT INTO {schema}.regionale_utenze_aree (regione, tenant_id, anno, area, utenze, ultimo_evento)
+        SELECT split_part(x.tenant_id, '-', 1), x.tenant_id, x.anno, a.key, sum(f.value::int), max(x.ultimo_evento)
+        FROM {schema}.prestazioni x CROSS JOIN LATERAL jsonb_each(x.utenti) a
+        CROSS JOIN LATERAL jsonb_each_text(a.value) f
+        WHERE NOT EXISTS (SELECT 1 FROM {schema}.regionale_utenze_aree)
+        GROUP BY x.tenant_id, x.anno, a.key""",
     # the lists' sorts (``elenco_prestazioni``, ``elenco_personale``)
     "CREATE INDEX IF NOT EXISTS prestazioni_elenco ON {schema}.prestazioni (tenant_id, mese, intervento, istat)",
     "CREATE INDEX IF NOT EXISTS personale_elenco ON {schema}.personale (tenant_id, istat, profilo, area)",
@@ -102,7 +119,7 @@ DDL = [
     "(tenant_id, (coalesce(istat, '')), profilo, area, contratto, datore_lavoro, dotazione_id)",
 ]
 TENANT_TABLES = ["prestazioni", "copertura", "personale"]
-REGIONAL_TABLES = ["regionale_prestazioni", "regionale_copertura", "regionale_personale"]
+REGIONAL_TABLES = ["regionale_prestazioni", "regionale_copertura", "regionale_personale", "regionale_utenze_aree"]
 
 
 # -- event data --------------------------------------------------------------------------------
@@ -172,6 +189,7 @@ def project_monitoring(schema: str) -> Any:
 
     prestazioni, copertura, personale = t("prestazioni"), t("copertura"), t("personale")
     reg_prest, reg_cop, reg_pers = t("regionale_prestazioni"), t("regionale_copertura"), t("regionale_personale")
+    reg_aree = t("regionale_utenze_aree")
     colonne = sql.SQL(", ").join(sql.Identifier(c) for c in COLONNE_FASCE.values())
 
     def regionale(curs: Any, event: CloudEvent, anno: int, delta: dict[str, Any]) -> None:
@@ -182,6 +200,16 @@ def project_monitoring(schema: str) -> Any:
             "ore = r.ore + excluded.ore, costo = r.costo + excluded.costo, "
             "ultimo_evento = greatest(r.ultimo_evento, excluded.ultimo_evento)").format(reg_prest),
             (regione_of(event.tenantid), event.tenantid, anno, *(delta[k] for k in FIGURE_REGIONALI), event.time))
+
+    def per_area(curs: Any, event: CloudEvent, anno: int, dopo: dict, prima: dict | None) -> None:
+        """Move the Region's utenze per area by the difference between a record's new and old counts."""
+        delta = {a: sum(dopo.get(a, {}).values()) - sum((prima or {}).get(a, {}).values())
+                 for a in sorted({*dopo, *(prima or {})})}
+        curs.executemany(sql.SQL(
+            "INSERT INTO {} AS r (regione, tenant_id, anno, area, utenze, ultimo_evento) VALUES (%s, %s, %s, %s, %s, "
+            "%s) ON CONFLICT (regione, tenant_id, anno, area) DO UPDATE SET utenze = r.utenze + excluded.utenze, "
+            "ultimo_evento = greatest(r.ultimo_evento, excluded.ultimo_evento)").format(reg_aree),
+            [(regione_of(event.tenantid), event.tenantid, anno, area, n, event.time) for area, n in delta.items()])
 
     def registrata(curs: Any, event: CloudEvent) -> None:
         d = PrestazioneRegistrata.model_validate(event.data)
@@ -195,6 +223,7 @@ def project_monitoring(schema: str) -> Any:
              totale_utenti(d.utenti), *(fasce[f] for f in FASCE_ETA), d.accessi, d.ore, d.costo, d.note,
              d.versione, d.registrata_da, event.time))
         regionale(curs, event, anno, figure_regionali(d))
+        per_area(curs, event, anno, d.utenti, None)
         curs.execute(sql.SQL(
             "INSERT INTO {} AS c (tenant_id, intervento, istat, anno, mesi) VALUES (%s, %s, %s, %s, 1) "
             "ON CONFLICT (tenant_id, intervento, istat, anno) DO UPDATE SET mesi = c.mesi + 1 RETURNING mesi")
@@ -228,6 +257,7 @@ def project_monitoring(schema: str) -> Any:
             (json.dumps(d.utenti), totale_utenti(d.utenti), *(fasce[f] for f in FASCE_ETA), d.accessi, d.ore,
              d.costo, d.note, d.versione, event.time, event.tenantid, d.prestazione_id))
         regionale(curs, event, row["anno"], differenza(figure_regionali(d), prima))
+        per_area(curs, event, row["anno"], d.utenti, row["utenti"])
 
     def pers_regionale(curs: Any, event: CloudEvent, profilo: str, leps: bool, fte: Decimal, ore: Decimal) -> None:
         curs.execute(sql.SQL(
@@ -283,6 +313,18 @@ TIPI = (PRESTAZIONE_REGISTRATA, PRESTAZIONE_CORRETTA, DOTAZIONE_DICHIARATA, DOTA
 
 
 # -- queries --------------------------------------------------------------------------------
+
+def utenze_regionali(read_model: ReadModel, regione: str, anno: int | None = None) -> dict[str, dict[str, int]]:
+    """Ambito -> target area -> Σ monthly user counts of the Region's Ambiti (of a year, or of all)."""
+    rows = read_model.fetch_all(sql.SQL("SELECT tenant_id, area, sum(utenze) AS utenze FROM {} {} "
+                                        "GROUP BY tenant_id, area").format(
+        read_model.table("regionale_utenze_aree"), sql.SQL("WHERE anno = %s") if anno is not None else sql.SQL("")),
+        (anno,) if anno is not None else (), regione=regione)
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        out.setdefault(r["tenant_id"], {})[r["area"]] = int(r["utenze"])
+    return out
+
 
 def elenco_prestazioni(read_model: ReadModel, *, anno: int | None = None, comune: str | None = None,
                        intervento: str | None = None, mese_da: str | None = None,

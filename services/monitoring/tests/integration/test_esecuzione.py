@@ -256,14 +256,14 @@ def test_the_ambito_reads_its_execution_per_fund_and_annualita(world: World) -> 
     # The Region: per Ambito and per fund (all annualità), with the Ambito's name and freshness.
     row = ambito(world.regione("07"), tenant)
     assert row.pop("fondi") == [
-        {"fondo": "FNA", "assegnato": "400.00", "impegnato": "0.00", "pagato": "0.00",
+        {"fondo": "FNA", "assegnato": "400.00", "impegnato": "0.00", "liquidato": "0.00", "pagato": "0.00",
          "tasso_impegno": "0.0000", "tasso_pagamento": None},
         # 1200 + 300 = 1500 assigned; 450 / 1500 = 0.3
-        {"fondo": "FNPS", "assegnato": "1500.00", "impegnato": "450.00", "pagato": "250.00",
+        {"fondo": "FNPS", "assegnato": "1500.00", "impegnato": "450.00", "liquidato": "300.00", "pagato": "250.00",
          "tasso_impegno": "0.3000", "tasso_pagamento": "0.5556"}]
     assert datetime.fromisoformat(row.pop("ultimo_evento")) == ultimo.time
     assert row == {"ambito": tenant, "nome": "Ambito ME1", "popolazione": 6373, "assegnato": "1900.00",
-                   "impegnato": "450.00", "pagato": "250.00", "tasso_impegno": "0.2368",
+                   "impegnato": "450.00", "liquidato": "300.00", "pagato": "250.00", "tasso_impegno": "0.2368",
                    "tasso_pagamento": "0.5556"}
     # 2025 only: 400 + 1200 = 1600 assigned; 450 / 1600 = 0.28125, half up
     row = ambito(world.regione("07", "?annualita=2025"), tenant)
@@ -318,8 +318,8 @@ def test_each_ambito_and_each_region_sees_only_its_own_figures(world: World) -> 
         columns = {r[0] for r in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
             (world.runtime.settings.db_schema, "regionale_esecuzione"))}
-    assert columns == {"regione", "tenant_id", "fondo", "annualita", "assegnato", "impegnato", "pagato",
-                       "ultimo_evento"}
+    assert columns == {"regione", "tenant_id", "fondo", "annualita", "assegnato", "impegnato", "liquidato",
+                       "pagato", "ultimo_evento"}
     assert "Cooperativa" not in str(world.select("regionale_esecuzione", regione="13"))
     assert "Cooperativa" not in str(abruzzo)
 
