@@ -23,7 +23,7 @@ from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.tenancy import TenantApplication
 
 from planning.domain.accordo import ASL, AccordoDiProgramma
-from planning.domain.ambito import Ambito
+from planning.domain.ambito import Ambito, Composizione
 from planning.domain.comitato import Comitato, componenti_da_ambito, verifica_regola
 from planning.domain.contenuto import differenze
 from planning.domain.deliberazione import Deliberazione, RegistroDeliberazioni
@@ -56,9 +56,8 @@ class Planning(TenantApplication):
         ambito_id = Ambito.create_id(tenant_id)
         if self.exists(ambito_id):
             ambito = self.get_for_tenant(tenant_id, ambito_id, Ambito)
-            if ambito.composizione() == (nome, capofila_istat, popolazione_al, comuni):
+            if not ambito.aggiorna(nome, capofila_istat, popolazione_al, comuni):
                 return ambito, False  # the same composition again: nothing to record
-            ambito.aggiorna(nome, capofila_istat, popolazione_al, comuni)
             created = False
         else:
             ambito = Ambito.registra(tenant_id, nome, capofila_istat, popolazione_al, comuni)
@@ -72,6 +71,12 @@ class Planning(TenantApplication):
 
     def ambito(self, tenant_id: str) -> Ambito:
         return self.get_for_tenant(tenant_id, Ambito.create_id(tenant_id), Ambito)
+
+    def composizioni(self, tenant_id: str) -> list[Composizione]:
+        """Every composition the Ambito recorded, with the day (in Rome) it was recorded: its history."""
+        ambito = self.ambito(tenant_id)
+        return [(e.timestamp.astimezone(ROMA).date(), e.popolazione_al, e.comuni) for e in self.events.get(ambito.id)
+                if isinstance(e, (Ambito.Registrato, Ambito.ComposizioneAggiornata))]
 
     def _ambito_registrato(self, tenant_id: str, field: str) -> Ambito:
         try:

@@ -1,7 +1,18 @@
 """The Ambito's own registry entry: its name, Comune capofila and member Comuni.
 
-Populations are dated (``popolazione_al``, 1 January of a year); a new composition is a
-new event, so the composition in force at any past date stays readable.
+Populations are dated (``popolazione_al``, 1 January of a year, as ISTAT publishes the resident
+population); a new composition is a new event and never overwrites the past: the populations of
+every reference date stay readable (``popolazioni``), and so does the composition at any date
+(``composizione_al``).
+
+Membership by legal date: each Comune may carry ``aderente_dal``, the date from which it is a
+member of the Ambito in law (the regional act that defines the Ambiti, or the Comune's adhesion to
+the convenzione, D.Lgs. 267/2000 art. 30), not the day the Ufficio di Piano recorded it. A later
+composition that omits it for a Comune already recorded with one keeps it. A Comune left out of
+a later composition is a member until the day that composition was recorded (the platform knows
+no earlier legal date for a departure: a known one is recorded by recording the composition that
+day). Without ``aderente_dal`` a Comune counts as a member from the day its first composition was
+recorded.
 """
 
 from __future__ import annotations
@@ -34,6 +45,20 @@ def verifica_composizione(capofila: str, comuni: list[dict]) -> None:
                             rule="ambito.capofila_membro", field="capofila_istat")
 
 
+def con_adesioni(comuni: list[dict], precedenti: list[dict]) -> list[dict]:
+    """``comuni`` with the ``aderente_dal`` of the previous composition kept where the new one omits it."""
+    gia = {c["istat"]: c.get("aderente_dal") for c in precedenti}
+    nuovi = []
+    for c in comuni:
+        c = dict(c)
+        if c.get("aderente_dal") is None:
+            c.pop("aderente_dal", None)
+            if gia.get(c["istat"]) is not None:
+                c["aderente_dal"] = gia[c["istat"]]
+        nuovi.append(c)
+    return nuovi
+
+
 class Ambito(TenantAggregate):
     @staticmethod
     def create_id(tenant_id: str, **_: object) -> uuid.UUID:
@@ -50,11 +75,16 @@ class Ambito(TenantAggregate):
                  comuni: list[dict]) -> "Ambito":
         verifica_composizione(capofila_istat, comuni)
         return cls(tenant_id=tenant_id, nome=nome, capofila_istat=capofila_istat,
-                   popolazione_al=popolazione_al, comuni=comuni)
+                   popolazione_al=popolazione_al, comuni=con_adesioni(comuni, []))
 
-    def aggiorna(self, nome: str, capofila_istat: str, popolazione_al: date, comuni: list[dict]) -> None:
+    def aggiorna(self, nome: str, capofila_istat: str, popolazione_al: date, comuni: list[dict]) -> bool:
+        """Record a new composition; False when it is the one in force (nothing recorded)."""
         verifica_composizione(capofila_istat, comuni)
+        comuni = con_adesioni(comuni, self.comuni)
+        if (nome, capofila_istat, popolazione_al, comuni) == self.composizione():
+            return False
         self._aggiorna(nome=nome, capofila_istat=capofila_istat, popolazione_al=popolazione_al, comuni=comuni)
+        return True
 
     @event("ComposizioneAggiornata")
     def _aggiorna(self, nome: str, capofila_istat: str, popolazione_al: date,
@@ -73,3 +103,53 @@ class Ambito(TenantAggregate):
     @property
     def popolazione(self) -> int:
         return sum(c["popolazione"] for c in self.comuni)
+
+
+#: one recorded composition: (the day it was recorded, in Rome; popolazione_al; comuni)
+Composizione = tuple[date, date, list[dict]]
+
+
+def popolazioni(composizioni: list[Composizione]) -> list[tuple[date, dict[str, int]]]:
+    """The populations of every reference date recorded, oldest first (a date recorded again: its
+    latest figures)."""
+    per_data: dict[date, dict[str, int]] = {}
+    for _, al, comuni in composizioni:
+        per_data[al] = {c["istat"]: c["popolazione"] for c in comuni}
+    return sorted(per_data.items())
+
+
+def composizione_al(composizioni: list[Composizione], giorno: date) -> tuple[date | None, list[dict]]:
+    """The Comuni members on ``giorno`` with the population of the latest reference date not after it.
+
+    A Comune is a member from its ``aderente_dal`` (else from the day it was first recorded) until
+    the day a composition without it was recorded. Returns (reference date of the populations,
+    [{istat, nome, popolazione, aderente_dal}]); a Comune with no population dated on or before
+    ``giorno`` has ``popolazione`` None.
+    """
+    periodi: dict[str, list[list]] = {}
+    nomi: dict[str, str] = {}
+    adesioni: dict[str, date | None] = {}
+    presenti: set[str] = set()
+    for registrata_il, _, comuni in composizioni:
+        ora = {c["istat"] for c in comuni}
+        for istat in presenti - ora:
+            periodi[istat][-1][1] = registrata_il
+        for c in comuni:
+            nomi[c["istat"]] = c["nome"]
+            adesioni[c["istat"]] = c.get("aderente_dal")
+            if c["istat"] not in presenti:
+                inizio = c.get("aderente_dal") or registrata_il
+                periodi.setdefault(c["istat"], []).append([inizio, None])
+            elif c.get("aderente_dal") is not None:
+                periodi[c["istat"]][-1][0] = c["aderente_dal"]
+        presenti = ora
+    membri = [istat for istat, ps in periodi.items()
+              if any(dal <= giorno and (al is None or giorno < al) for dal, al in ps)]
+    storico = [(al, pop) for al, pop in popolazioni(composizioni) if al <= giorno]
+    riferimento = storico[-1][0] if storico else None
+    risultato = []
+    for istat in membri:
+        pop = next((p[istat] for _, p in reversed(storico) if istat in p), None)
+        risultato.append({"istat": istat, "nome": nomi[istat], "popolazione": pop,
+                          "aderente_dal": adesioni[istat]})
+    return riferimento, risultato

@@ -119,7 +119,15 @@ MAPPING: EventTable = {
 def _composizione(e: Any) -> dict[str, Any]:
     return {"ambito": e.tenant_id, "versione": e.originator_version, "nome": e.nome,
             "capofila_istat": e.capofila_istat, "popolazione_al": e.popolazione_al.isoformat(),
-            "comuni": [{"istat": c["istat"], "nome": c["nome"], "popolazione": c["popolazione"]} for c in e.comuni]}
+            "comuni": [_comune(c) for c in e.comuni]}
+
+
+def _comune(c: dict) -> dict[str, Any]:
+    """A member Comune; ``aderente_dal`` only when its legal date is known (the field is optional)."""
+    comune = {"istat": c["istat"], "nome": c["nome"], "popolazione": c["popolazione"]}
+    if c.get("aderente_dal") is not None:
+        comune["aderente_dal"] = c["aderente_dal"].isoformat()
+    return comune
 
 
 def _comitato(e: Any) -> dict[str, Any]:

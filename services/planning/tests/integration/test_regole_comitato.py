@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ambiti_kit.testing.fixtures import Infra
+from planning.application import oggi
 from planning.main import build as build_planning
 
 A, B = "15-RCA", "15-RCB"
@@ -191,3 +192,30 @@ def test_weights_from_quotas_with_a_cap(client: Client) -> None:
     client.problem("PUT", "/comitato", {"regola": {**regola, "ponderazione": {"criterio": "quote", "quote": {SAPRI: 1}}},
                                         "deliberazione_id": None}, 422, "comitato.quote",
                    "regola.ponderazione.quote", tenant=B)
+
+
+def test_composition_at_a_date_keeps_every_population(client: Client) -> None:
+    """Issue 12 item 7 (planning's side): membership from its legal date, populations never overwritten."""
+    tenant = "15-RCC"
+    primo = [{**COMUNI[0], "aderente_dal": "2008-07-01"}, COMUNI[1]]
+    client.call("PUT", "/ambito", {"nome": "Ambito C", "capofila_istat": SAPRI, "popolazione_al": "2023-01-01",
+                                   "comuni": primo}, tenant=tenant, expect=201)
+    letto = client.call("GET", "/ambito", tenant=tenant, role="revisore")
+    assert [c.get("aderente_dal") for c in letto["comuni"]] == ["2008-07-01", None]
+    # the console sends no aderente_dal: the legal date stays, the new population joins the history
+    client.call("PUT", "/ambito", {"nome": "Ambito C", "capofila_istat": SAPRI, "popolazione_al": "2024-01-01",
+                                   "comuni": [{**COMUNI[0], "popolazione": 6300}, COMUNI[1]]}, tenant=tenant)
+    storico = client.call("GET", "/ambito/popolazioni", tenant=tenant, role="revisore")
+    assert [(p["popolazione_al"], p["popolazione"]) for p in storico] == [("2023-01-01", 9577), ("2024-01-01", 9504)]
+    # Sapri is a member in law since 2008; Vibonati, with no legal date, from the day it was recorded
+    al_2023 = client.call("GET", "/ambito/composizione?al=2023-06-30", tenant=tenant, role="revisore")
+    assert (al_2023["popolazione_al"], al_2023["popolazione"]) == ("2023-01-01", 6373)
+    assert al_2023["comuni"] == [{"istat": SAPRI, "nome": "Sapri", "popolazione": 6373, "aderente_dal": "2008-07-01"}]
+    assert client.call("GET", "/ambito/composizione?al=2024-02-01", tenant=tenant,
+                       role="revisore")["popolazione"] == 6300
+    oggi_ = client.call("GET", f"/ambito/composizione?al={oggi().isoformat()}", tenant=tenant, role="revisore")
+    assert (oggi_["popolazione_al"], oggi_["popolazione"], len(oggi_["comuni"])) == ("2024-01-01", 9504, 2)
+    r = client.http.get("/ambito/composizione?al=ieri", headers=client.ns.auth(tenant, "revisore"))
+    assert r.status_code == 422 and r.json()["field"] == "query.al"
+    assert client.http.get("/ambito/composizione?al=2024-02-01",
+                           headers=client.ns.auth("15-RCZ", "revisore")).status_code == 404

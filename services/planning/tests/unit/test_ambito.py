@@ -39,3 +39,37 @@ def test_a_composition_breaking_a_rule_is_refused(capofila: str, comuni: list[di
     with pytest.raises(RuleViolation) as caught:
         Ambito.registra("15-S09", "Ambito S09", capofila, date(2023, 1, 1), comuni)
     assert caught.value.rule == rule
+
+
+def test_membership_by_legal_date_and_the_populations_history_are_kept() -> None:
+    from planning.domain.ambito import composizione_al, popolazioni
+
+    ambito = Ambito.registra("15-S09", "Ambito S09", "065134", date(2023, 1, 1),
+                             [{**COMUNI[0], "aderente_dal": date(2008, 7, 1)}, COMUNI[1]])
+    # a later composition omits aderente_dal: the one recorded is kept; the same composition is no change
+    assert ambito.aggiorna("Ambito S09", "065134", date(2023, 1, 1), COMUNI) is False
+    assert ambito.comuni[0]["aderente_dal"] == date(2008, 7, 1) and "aderente_dal" not in ambito.comuni[1]
+    nuovi = [{**COMUNI[0], "popolazione": 6300}, {"istat": "065059", "nome": "Ispani", "popolazione": 970,
+                                                     "aderente_dal": date(2024, 3, 1)}]
+    assert ambito.aggiorna("Ambito S09", "065134", date(2024, 1, 1), nuovi) is True
+    assert ambito.comuni[0]["aderente_dal"] == date(2008, 7, 1)
+    # the history as the application reads it from the events: (recorded on, popolazione_al, comuni)
+    storia = [(date(2023, 5, 2), date(2023, 1, 1), [{**COMUNI[0], "aderente_dal": date(2008, 7, 1)}, COMUNI[1]]),
+              (date(2024, 4, 10), date(2024, 1, 1), ambito.comuni)]
+    assert popolazioni(storia) == [(date(2023, 1, 1), {"065134": 6373, "065154": 3151}),
+                                   (date(2024, 1, 1), {"065134": 6300, "065059": 970})]
+    # before any population date: members known, populations unknown
+    assert composizione_al(storia, date(2010, 1, 1)) == (None, [
+        {"istat": "065134", "nome": "Sapri", "popolazione": None, "aderente_dal": date(2008, 7, 1)}])
+    riferimento, comuni = composizione_al(storia, date(2023, 12, 31))  # Vibonati recorded 2023-05-02
+    assert riferimento == date(2023, 1, 1)
+    assert [(c["istat"], c["popolazione"]) for c in comuni] == [("065134", 6373), ("065154", 3151)]
+    riferimento, comuni = composizione_al(storia, date(2024, 3, 15))  # Ispani from 1 March 2024 in law
+    assert riferimento == date(2024, 1, 1)
+    assert [(c["istat"], c["popolazione"]) for c in comuni] == [("065134", 6300), ("065154", 3151),
+                                                                 ("065059", 970)]
+    riferimento, comuni = composizione_al(storia, date(2024, 4, 10))  # Vibonati left when recorded
+    assert [c["istat"] for c in comuni] == ["065134", "065059"]
+    event = to_integration_event(ambito.collect_events()[-1], Notification(
+        id=3, originator_id=ambito.id, originator_version=2, topic="x", state=b"{}"))
+    assert [c["aderente_dal"] for c in event.data["comuni"]] == ["2008-07-01", "2024-03-01"]
