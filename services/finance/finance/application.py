@@ -18,7 +18,9 @@ from typing import Sequence
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
 
+from ambiti_kit.auth import TENANT_PATTERN, regione_of
 from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.idempotency import Once, idempotent
 from ambiti_kit.tenancy import TenantApplication
@@ -27,12 +29,12 @@ from ambiti_kit.values import euro
 from finance.domain.abilitazioni import verifica_abilitazione
 from finance.domain.ambito import ComposizioneAmbito, verifica_composizione_nota
 from finance.domain.budget import Budget
-from finance.domain.comandi import (DeterminazioneContributi, NuovaAllocazione, NuovaLiquidazione, NuovoImpegno,
+from finance.domain.comandi import (ApprovazioneRipartoRegionale, DeterminazioneContributi, NuovaAllocazione, NuovaLiquidazione, NuovoImpegno,
                                     NuovoMandato, RiduzioneImpegno)
 from finance.domain.contributi import ContributiComunali
 from finance.domain.fondi import Assegnazione, verifica_fondo
-from finance.domain.riparti import DatiRiferimento, Riparto
-from finance.domain.riparto import esegui_da_dict
+from finance.domain.riparti import DatiRiferimento, Riparto, RipartoRegionale, tenant_regione
+from finance.domain.riparto import Risultato, esegui_da_dict
 from finance.domain.stanziamento import Stanziamento
 
 
@@ -135,25 +137,143 @@ class Finance(TenantApplication):
     def dati_riferimento(self, tenant_id: str, dati_id: uuid.UUID) -> DatiRiferimento:
         return self.get_for_tenant(tenant_id, dati_id, DatiRiferimento)
 
-    def calcola_riparto(self, tenant_id: str, parametri: dict, dati_riferimento_id: uuid.UUID | None):
-        """Run the engine on ``parametri`` (recipients given, or taken from a stored dataset); stores nothing."""
+    def calcola_riparto(self, tenant_id: str, parametri: dict, dati_riferimento_id: uuid.UUID | None,
+                        comuni_al: date | None = None) -> tuple[Risultato, dict | None]:
+        """Run the engine on ``parametri`` (recipients given, taken from a stored dataset, or the Ambito's
+        Comuni at ``comuni_al`` with their populations); stores nothing. Returns the result and, for the
+        Comuni, where they came from."""
+        destinatari_da = None
         if dati_riferimento_id is not None:
-            try:
-                dati = self.dati_riferimento(tenant_id, dati_riferimento_id)
-            except NotFound:
-                raise RuleViolation("Dati di riferimento sconosciuti.", rule="riparto.dati_riferimento",
-                                    field="dati_riferimento_id") from None
-            parametri = {**parametri, "destinatari": dati.destinatari()}
-        return esegui_da_dict(parametri)
+            parametri = {**parametri, "destinatari": self._destinatari_dei_dati(tenant_id, dati_riferimento_id)}
+        elif comuni_al is not None:
+            composizione = verifica_composizione_nota(self.composizione(tenant_id), "comuni_al")
+            popolazione_al, versione, comuni = composizione.comuni_al(comuni_al)
+            parametri = {**parametri, "destinatari": [
+                {"id": c["istat"], "indicatori": {"popolazione": str(c["popolazione"]), "parti_uguali": "1"}}
+                for c in comuni]}
+            destinatari_da = {"fonte": "composizione_ambito", "data": comuni_al.isoformat(),
+                              "popolazione_al": popolazione_al.isoformat(), "versione": versione}
+        return esegui_da_dict(parametri), destinatari_da
+
+    def _destinatari_dei_dati(self, tenant_id: str, dati_riferimento_id: uuid.UUID) -> list[dict]:
+        try:
+            return self.dati_riferimento(tenant_id, dati_riferimento_id).destinatari()
+        except NotFound:
+            raise RuleViolation("Dati di riferimento sconosciuti.", rule="riparto.dati_riferimento",
+                                field="dati_riferimento_id") from None
 
     def esegui_riparto(self, tenant_id: str, oggetto: str, atto: dict | None, parametri: dict,
-                       dati_riferimento_id: uuid.UUID | None, autore: str) -> Riparto:
+                       dati_riferimento_id: uuid.UUID | None, autore: str, comuni_al: date | None = None) -> Riparto:
         """Run the engine and record the riparto."""
-        risultato = self.calcola_riparto(tenant_id, parametri, dati_riferimento_id)
+        risultato, destinatari_da = self.calcola_riparto(tenant_id, parametri, dati_riferimento_id, comuni_al)
         riparto = Riparto(tenant_id=tenant_id, oggetto=oggetto, atto=atto, dati_riferimento_id=dati_riferimento_id,
-                          riparto=risultato.come_dict(), eseguito_da=autore)
+                          riparto=risultato.come_dict(), eseguito_da=autore, destinatari_da=destinatari_da)
         self.save(riparto)
         return riparto
+
+    # -- a Region's riparti among its Ambiti -------------------------------------------------------
+    def composizioni_della_regione(self, regione: str) -> list[ComposizioneAmbito]:
+        """The compositions finance holds of the Region's Ambiti (from planning), by tenant id."""
+        topics = [get_topic(ComposizioneAmbito.Recepita)]
+        tenants: set[str] = set()
+        start = 1
+        while True:
+            pagina = self.recorder.select_notifications(start, 1000, topics=topics)
+            for n in pagina:
+                tenant = self.mapper.to_domain_event(n).tenant_id
+                if tenant.startswith(f"{regione}-") and tenant != tenant_regione(regione):
+                    tenants.add(tenant)
+            if len(pagina) < 1000:
+                break
+            start = pagina[-1].id + 1
+        return [self.get_for_tenant(t, ComposizioneAmbito.create_id(t), ComposizioneAmbito) for t in sorted(tenants)]
+
+    def calcola_riparto_regionale(self, regione: str, parametri: dict, dati_riferimento_id: uuid.UUID | None,
+                                  ambiti_al: date | None) -> tuple[Risultato, dict | None]:
+        """A Region's riparto among its Ambiti: recipients given (Ambito ids), from the Region's reference
+        data, or by default the Region's Ambiti with their population at ``ambiti_al`` (Σ of their member
+        Comuni's). Every recipient must be an Ambito of the Region that finance knows."""
+        composizioni = {c.tenant_id: c for c in self.composizioni_della_regione(regione)}
+        destinatari_da = None
+        if dati_riferimento_id is not None:
+            parametri = {**parametri, "destinatari": self._destinatari_dei_dati(tenant_regione(regione),
+                                                                                dati_riferimento_id)}
+        elif ambiti_al is not None:
+            if not composizioni:
+                raise RuleViolation(f"Finance non conosce ancora gli Ambiti della Regione {regione}: ciascuno "
+                                    "registra i suoi Comuni in planning.", rule="riparto.ambiti_della_regione",
+                                    field="ambiti_al")
+            destinatari = []
+            for tenant, c in composizioni.items():
+                _, _, comuni = c.comuni_al(ambiti_al, "ambiti_al")
+                destinatari.append({"id": tenant, "indicatori": {
+                    "popolazione": str(sum(x["popolazione"] for x in comuni)), "parti_uguali": "1",
+                    "comuni": str(len(comuni))}})
+            parametri = {**parametri, "destinatari": destinatari}
+            destinatari_da = {"fonte": "ambiti_della_regione", "data": ambiti_al.isoformat(),
+                              "ambiti": len(destinatari)}
+        for i, d in enumerate(parametri.get("destinatari") or []):
+            ambito = d.get("id") if isinstance(d, dict) else None
+            if not isinstance(ambito, str) or not TENANT_PATTERN.fullmatch(ambito) or regione_of(ambito) != regione:
+                raise RuleViolation(f"«{ambito}» non è un Ambito della Regione {regione}: una Regione ripartisce "
+                                    "solo tra i propri Ambiti.", rule="riparto.ambito_della_regione",
+                                    field=f"destinatari.{i}.id")
+            if ambito not in composizioni:
+                raise RuleViolation(f"L'Ambito {ambito} non è noto a finance (nessuna composizione registrata in "
+                                    "planning).", rule="riparto.ambito_sconosciuto", field=f"destinatari.{i}.id")
+        return esegui_da_dict(parametri), destinatari_da
+
+    def proponi_riparto_regionale(self, regione: str, oggetto: str, fondo: str, annualita: int, parametri: dict,
+                                  dati_riferimento_id: uuid.UUID | None, ambiti_al: date | None,
+                                  autore: str) -> RipartoRegionale:
+        verifica_fondo(fondo)
+        risultato, destinatari_da = self.calcola_riparto_regionale(regione, parametri, dati_riferimento_id, ambiti_al)
+        riparto = RipartoRegionale(tenant_id=tenant_regione(regione), regione=regione, oggetto=oggetto, fondo=fondo,
+                                   annualita=annualita, riparto=risultato.come_dict(),
+                                   dati_riferimento_id=dati_riferimento_id, destinatari_da=destinatari_da,
+                                   proposto_da=autore)
+        self.save(riparto)
+        return riparto
+
+    def riparto_regionale(self, regione: str, riparto_id: uuid.UUID) -> RipartoRegionale:
+        return self.get_for_tenant(tenant_regione(regione), riparto_id, RipartoRegionale)
+
+    @idempotent("approvazione_riparto_regionale", conflict_rule="riparto_regionale.modifica_concorrente",
+                lock=lambda once, c: c.riparto_id)
+    def approva_riparto_regionale(self, once: Once, c: ApprovazioneRipartoRegionale) -> dict:
+        """The Region's act approves its riparto: the approval lists each Ambito's amount, and each Ambito's
+        finance receives it as an assegnazione (``assegna_da_regione``, from the published event)."""
+        riparto = self.get_for_tenant(once.tenant_id, c.riparto_id, RipartoRegionale)
+        riparto.approva(c.atto, once.principal)
+        risultato = {"riparto_id": str(riparto.id), "regione": riparto.regione, "fondo": riparto.fondo,
+                     "annualita": riparto.annualita,
+                     "atto": {**c.atto, "data": c.atto["data"].isoformat()},
+                     "assegnazioni": [{"ambito": a["ambito"], "importo": euro(a["importo"])}
+                                      for a in riparto.approvazione["assegnazioni"]]}  # type: ignore[index]
+        self.save(riparto, once.record(risultato))
+        return risultato
+
+    def assegna_da_regione(self, regione: str, riparto_id: uuid.UUID, fondo: str, annualita: int, atto: dict,
+                           assegnazioni: list[dict], autore: str, tracking: Tracking) -> None:
+        """Record in each Ambito's tenant the assegnazione a Region's approved riparto gives it, with the
+        Region's act, together with ``tracking`` (so once per published approval). An Ambito that already
+        holds this act for the annualità is left as it is; an Ambito of another Region is refused."""
+        processing = ProcessingEvent(tracking=tracking)
+        for a in assegnazioni:
+            ambito = a["ambito"]
+            if not TENANT_PATTERN.fullmatch(ambito) or regione_of(ambito) != regione:
+                raise RuleViolation(f"L'Ambito {ambito} non è della Regione {regione}.",
+                                    rule="riparto.ambito_della_regione", field="assegnazioni")
+            assegnazione_id = Assegnazione.create_id(ambito, fondo, annualita)
+            if self.exists(assegnazione_id):
+                assegnazione = self.assegnazione(ambito, fondo, annualita)
+                if any(x["numero"] == atto["numero"] and x["data"] == atto["data"] for x in assegnazione.atti):
+                    continue
+                assegnazione.integra(a["importo"], atto, autore)
+            else:
+                assegnazione = Assegnazione.registra(ambito, fondo, annualita, a["importo"], atto, {}, autore)
+            processing.collect_events(assegnazione)
+        self._record(processing)
 
     def riparto(self, tenant_id: str, riparto_id: uuid.UUID) -> Riparto:
         return self.get_for_tenant(tenant_id, riparto_id, Riparto)

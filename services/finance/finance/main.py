@@ -17,7 +17,7 @@ def build(settings: ServiceSettings | None = None, **options: object):
         settings or ServiceSettings(service="finance"),
         application=Finance, schema=SCHEMA, mapper=to_integration_event,
         routers=[elenchi.router, fondi.router, budget.router, spese.router, spese.fornitori, contributi.router,
-                 riparti.router, rendicontazione.router, storia.router],
+                 riparti.router, riparti.regione, rendicontazione.router, storia.router],
         consumers=consumers, own=OWN, title="Ambiti · finance",
         description="Fondi, riparto, budget, impegni, liquidazioni, mandati e rendicontazione.", **options)
 

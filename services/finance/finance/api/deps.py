@@ -22,6 +22,8 @@ FinanceDep = Annotated[Finance, Depends(finance)]
 Contabile = Annotated[Principal, Depends(require_roles("amministrativo", "coordinatore"))]
 Lettore = Annotated[Principal, Depends(require_roles(
     "coordinatore", "amministrativo", "revisore", "componente_comitato", "referente_asl"))]
+#: a Region (its token names the Region, not an Ambito): its riparti among its Ambiti
+Regione = Annotated[Principal, Depends(require_roles("regione"))]
 
 #: Money moves: the Idempotency-Key header (required; 428 without it), the 201/200 answer, and their OpenAPI
 #: (``responses=IDEMPOTENT_RESPONSES`` on every route that takes ``ChiaveIdempotenza``). All from the kit.
@@ -37,5 +39,6 @@ def una_volta(principal: Contabile, chiave: ChiaveIdempotenza) -> Once:
 #: what a money move's route hands its use case (with the command): who asks, under which key
 UnaVolta = Annotated[Once, Depends(una_volta)]
 
-__all__ = ["IDEMPOTENT_RESPONSES", "ChiaveIdempotenza", "Contabile", "FinanceDep", "Lettore", "UnaVolta", "finance",
+__all__ = ["IDEMPOTENT_RESPONSES", "ChiaveIdempotenza", "Contabile", "FinanceDep", "Lettore", "Regione", "UnaVolta",
+           "finance",
            "risposta_idempotente", "una_volta"]

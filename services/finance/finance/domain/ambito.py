@@ -41,6 +41,28 @@ class ComposizioneAmbito(TenantAggregate):
         self.nome = nome
         self.popolazione_al = popolazione_al
         self.comuni = [dict(c) for c in comuni]
+        #: every composition received, by the date of its populations (a later version with the same
+        #: date replaces the earlier one): a new population never overwrites the past one
+        self.storico: dict[str, dict] = {**getattr(self, "storico", {}),
+                                         popolazione_al.isoformat(): {"versione": versione, "comuni": self.comuni}}
+
+    def comuni_al(self, data: date, field: str = "comuni_al") -> tuple[date, int, list[dict]]:
+        """The Comuni that are members at ``data`` with their populations at the latest date not after it:
+        ``(popolazione_al, versione, comuni)``. A Comune whose legal membership (``aderente_dal``,
+        when planning sends it) starts after ``data`` is not a member yet."""
+        date_note = sorted(d for d in map(date.fromisoformat, self.storico) if d <= data)
+        if not date_note:
+            raise RuleViolation(
+                f"Nessuna popolazione dei Comuni dell'Ambito riferita al {data.isoformat()} o prima: la prima è "
+                f"al {min(self.storico)}.", rule="riparto.popolazione_alla_data", field=field)
+        popolazione_al = date_note[-1]
+        versione = self.storico[popolazione_al.isoformat()]
+        comuni = [dict(c) for c in versione["comuni"]
+                  if not c.get("aderente_dal") or date.fromisoformat(str(c["aderente_dal"])) <= data]
+        if not comuni:
+            raise RuleViolation(f"Nessun Comune è membro dell'Ambito al {data.isoformat()}.",
+                                rule="riparto.comuni_alla_data", field=field)
+        return popolazione_al, versione["versione"], comuni
 
 
 def verifica_composizione_nota(composizione: ComposizioneAmbito | None, field: str) -> ComposizioneAmbito:

@@ -82,3 +82,11 @@ class DeterminazioneContributi:
     riparto: list[dict] | None = None
     deliberazione_id: uuid.UUID | None = None
     deliberazione_numero: str | None = None
+
+
+@dataclass(frozen=True)
+class ApprovazioneRipartoRegionale:
+    """A Region's act approves its riparto among its Ambiti (``atto``: tipo, numero, data, ente)."""
+
+    riparto_id: uuid.UUID
+    atto: dict

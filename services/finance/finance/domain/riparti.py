@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from eventsourcing.domain import event
 
-from ambiti_kit.errors import RuleViolation
+from ambiti_kit.auth import REGIONE_PATTERN
+from ambiti_kit.errors import Conflict, RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
 
 from finance.domain.riparto import Risultato, leggi_dati_riferimento
@@ -54,19 +56,98 @@ class DatiRiferimento(TenantAggregate):
 
 
 class Riparto(TenantAggregate):
-    @event("Eseguito")
+    """A riparto run by an Ambito (among its Comuni, or any recipients it names)."""
+
+    class Eseguito(TenantAggregate.Created):
+        """v2 adds ``destinatari_da``: where the recipients came from when not typed in (the Ambito's
+        Comuni at a date, from planning's composition); v1 events had typed or loaded recipients."""
+
+        class_version = 2
+        tenant_id: str
+        oggetto: str
+        atto: dict | None
+        dati_riferimento_id: uuid.UUID | None
+        riparto: dict
+        eseguito_da: str
+        destinatari_da: dict | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["destinatari_da"] = None
+
+    @event(Eseguito)
     def __init__(self, tenant_id: str, oggetto: str, atto: dict | None, dati_riferimento_id: uuid.UUID | None,
-                 riparto: dict, eseguito_da: str) -> None:
+                 riparto: dict, eseguito_da: str, destinatari_da: dict | None = None) -> None:
         self.tenant_id = tenant_id
         self.oggetto = oggetto
         self.atto = atto
         self.dati_riferimento_id = dati_riferimento_id
         self.riparto = riparto
+        self.destinatari_da = destinatari_da
 
     @property
     def risultato(self) -> Risultato:
         return Risultato.da_dict(self.riparto)
 
     def verifica(self) -> bool:
-        """Re-run the engine on the stored inputs: the stored result must come out again."""
-        return self.risultato.riesegui().come_dict() == self.riparto
+        """Re-run the engine on the stored inputs: the stored result must come out again. A riparto stored
+        before the rule against a sum above the total, with such a sum, no longer re-runs: False."""
+        try:
+            risultato = self.risultato
+            return risultato.riesegui() == risultato
+        except RuleViolation:
+            return False
+
+
+def tenant_regione(regione: str) -> str:
+    """The store's tenant of a Region's own records (its riparti among its Ambiti), e.g. ``15-REGIONE``.
+
+    Every stored event names a tenant of the form ``<Region>-<code>`` (the audit chain is per tenant);
+    a Region's riparti belong to no Ambito, so they are kept under this reserved code, which no Ambito
+    uses. A Region's token reaches them; an Ambito's token never does (its tenant differs)."""
+    if not REGIONE_PATTERN.fullmatch(regione):
+        raise ValueError(f"not a Region code: {regione!r}")
+    return f"{regione}-REGIONE"
+
+
+class RipartoRegionale(TenantAggregate):
+    """A Region's riparto of a fund's annualità among its Ambiti: proposed (computed and stored), then
+    approved by the Region's act, which assigns each Ambito its share.
+
+    The approval (``Approvato``) lists each Ambito's amount; it is published as
+    ``finance.riparto_regionale.approvato`` and finance's own consumer records, in each Ambito's
+    tenant, the assegnazione of the fund's annualità with the Region's act (once: tracked by the
+    notification it came from, and an act is registered once per annualità)."""
+
+    @event("Proposto")
+    def __init__(self, tenant_id: str, regione: str, oggetto: str, fondo: str, annualita: int, riparto: dict,
+                 dati_riferimento_id: uuid.UUID | None, destinatari_da: dict | None, proposto_da: str) -> None:
+        self.tenant_id = tenant_id
+        self.regione = regione
+        self.oggetto = oggetto
+        self.fondo = fondo
+        self.annualita = annualita
+        self.riparto = riparto
+        self.dati_riferimento_id = dati_riferimento_id
+        self.destinatari_da = destinatari_da
+        self.approvazione: dict | None = None
+
+    @property
+    def risultato(self) -> Risultato:
+        return Risultato.da_dict(self.riparto)
+
+    def approva(self, atto: dict, autore: str) -> None:
+        """The Region's act approves the riparto: each Ambito with a positive amount is assigned it."""
+        if self.approvazione is not None:
+            raise Conflict(f"Il riparto è già stato approvato con l'atto n. {self.approvazione['atto']['numero']} "
+                           f"del {self.approvazione['atto']['data'].isoformat()}: nulla è assegnato di nuovo.",
+                           rule="riparto_regionale.gia_approvato")
+        assegnazioni = [{"ambito": a.id, "importo": a.importo} for a in self.risultato.assegnazioni if a.importo > 0]
+        self._approvato(fondo=self.fondo, annualita=self.annualita, atto=atto, assegnazioni=assegnazioni,
+                        approvato_da=autore)
+
+    @event("Approvato")
+    def _approvato(self, fondo: str, annualita: int, atto: dict, assegnazioni: list[dict],
+                   approvato_da: str) -> None:
+        self.approvazione = {"atto": dict(atto), "assegnazioni": [dict(a) for a in assegnazioni],
+                             "approvato_da": approvato_da}

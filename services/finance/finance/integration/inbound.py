@@ -10,11 +10,12 @@ from eventsourcing.persistence import Tracking
 from pydantic import BaseModel, ConfigDict
 
 from ambiti_kit.consumer import PoisonMessage, TrackedConsumer
-from ambiti_kit.errors import NotFound
+from ambiti_kit.errors import NotFound, RuleViolation
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.service import Runtime
 
 from finance.application import Finance
+from finance.domain.riparti import tenant_regione
 from finance.projections import abilitazioni
 
 
@@ -32,6 +33,8 @@ class Comune(BaseModel):
     istat: str
     nome: str
     popolazione: int
+    #: the legal date of membership, when planning sends it (a Comune not yet member is no recipient)
+    aderente_dal: date | None = None
 
 
 class ComposizioneRegistrata(BaseModel):
@@ -61,6 +64,34 @@ class Intervento(BaseModel):
     linee_budget: list[LineaBudget]
 
 
+class AttoRegionale(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    tipo: str
+    numero: str
+    data: date
+    ente: str
+
+
+class QuotaAmbito(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    ambito: str
+    importo: Decimal
+
+
+class RipartoRegionaleApprovato(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    riparto_id: uuid.UUID
+    regione: str
+    fondo: str
+    annualita: int
+    atto: AttoRegionale
+    assegnazioni: list[QuotaAmbito]
+    approvato_da: str
+
+
 class VersioneApprovata(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -88,11 +119,28 @@ def consumers(runtime: Runtime) -> list[TrackedConsumer]:
 
     def composizione(event: CloudEvent, tracking: Tracking) -> None:
         c = ComposizioneRegistrata.model_validate(event.data)
-        app.recepisci_composizione(event.tenantid, c.versione, c.nome, c.popolazione_al,
-                                   [x.model_dump() for x in c.comuni], tracking)
+        comuni = [{"istat": x.istat, "nome": x.nome, "popolazione": x.popolazione,
+                   **({"aderente_dal": x.aderente_dal.isoformat()} if x.aderente_dal else {})} for x in c.comuni]
+        app.recepisci_composizione(event.tenantid, c.versione, c.nome, c.popolazione_al, comuni, tracking)
+
+    def riparto_regionale_approvato(event: CloudEvent, tracking: Tracking) -> None:
+        a = RipartoRegionaleApprovato.model_validate(event.data)
+        if event.tenantid != tenant_regione(a.regione):  # only a Region's own records can assign its money
+            raise PoisonMessage(f"approvazione di {a.regione} pubblicata sotto {event.tenantid}")
+        atto = {"tipo": a.atto.tipo, "numero": a.atto.numero, "data": a.atto.data, "ente": a.atto.ente}
+        try:
+            app.assegna_da_regione(a.regione, a.riparto_id, a.fondo, a.annualita, atto,
+                                   [{"ambito": x.ambito, "importo": x.importo} for x in a.assegnazioni],
+                                   a.approvato_da, tracking)
+        except RuleViolation as exc:  # another Region's Ambito, an inconsistent act: never retryable
+            raise PoisonMessage(f"{exc.rule}: {exc.detail}") from None
 
     settings = runtime.settings
-    return [TrackedConsumer(
+    own = TrackedConsumer(  # finance's own approvals, applied in each Ambito's tenant (tracked apart from
+        # the own-log projector, which records finance's notifications under the application's name)
+        settings, tracker=runtime.tracker, topics={settings.topic("finance.events.v1"): "finance:riparti_regionali"},
+        handlers={"finance.riparto_regionale.approvato": riparto_regionale_approvato}, group="riparti_regionali")
+    return [own, TrackedConsumer(
         settings, tracker=runtime.tracker, topics={settings.topic("planning.events.v1"): "planning"},
         handlers={"planning.piano_di_zona.creato": piano_creato,
                   "planning.ambito.composizione_registrata": composizione,

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.persistence import Notification
+
+from ambiti_kit.auth import regione_of
+from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.mapping import EventTable, mapper
 from ambiti_kit.values import euro
 
 from finance.domain.budget import Budget
 from finance.domain.contributi import ContributiComunali
 from finance.domain.fondi import Assegnazione
-from finance.domain.riparti import DatiRiferimento, Riparto
+from finance.domain.riparti import DatiRiferimento, Riparto, RipartoRegionale
+from finance.domain.riparto import Risultato
 from finance.domain.stanziamento import Stanziamento
 
 SOURCE = "/ambiti/finance"
@@ -84,13 +89,34 @@ MAPPING: EventTable = {
         "dati_id": str(e.originator_id), "ambito": e.tenant_id, "nome": e.nome,
         "data_riferimento": e.data_riferimento.isoformat(), "fonte": e.fonte, "colonne": e.colonne, "righe": e.righe,
         "caricati_da": e.caricati_da}),
-    Riparto.Eseguito: ("finance.riparto.eseguito", lambda e: {
-        "riparto_id": str(e.originator_id), "ambito": e.tenant_id, "oggetto": e.oggetto,
-        "atto": {**e.atto, "data": e.atto["data"].isoformat()} if e.atto else None,
-        "dati_riferimento_id": str(e.dati_riferimento_id) if e.dati_riferimento_id else None,
-        "input": e.riparto["input"], "risultato": e.riparto["risultato"], "eseguito_da": e.eseguito_da}),
+    Riparto.Eseguito: ("finance.riparto.eseguito", lambda e: _riparto(e)),
+    RipartoRegionale.Approvato: ("finance.riparto_regionale.approvato", lambda e: {
+        "riparto_id": str(e.originator_id), "ambito": e.tenant_id, "regione": regione_of(e.tenant_id), "fondo": e.fondo,
+        "annualita": e.annualita, "atto": _atto(e.atto),
+        "assegnazioni": [{"ambito": a["ambito"], "importo": euro(a["importo"])} for a in e.assegnazioni],
+        "approvato_da": e.approvato_da}),
 }
 
+#: a riparto the first contract cannot describe (several quotas, ``per_importo``, a ceiling, a declared
+#: excess) is published under its own type, ``finance.riparto.eseguito_a_quote``: a consumer of
+#: ``finance.riparto.eseguito`` v1 never receives a shape its schema does not allow
+RIPARTO_A_QUOTE = "finance.riparto.eseguito_a_quote"
 
-#: the relay's and the own-log projector's mapper: a domain event -> its public integration event, or None
-to_integration_event = mapper(MAPPING, source=SOURCE, schemas=SCHEMAS)
+
+def _riparto(e: Riparto.Eseguito) -> dict[str, Any]:
+    return {"riparto_id": str(e.originator_id), "ambito": e.tenant_id, "oggetto": e.oggetto,
+            "atto": _atto(e.atto) if e.atto else None,
+            "dati_riferimento_id": str(e.dati_riferimento_id) if e.dati_riferimento_id else None,
+            "destinatari_da": e.destinatari_da,
+            "input": e.riparto["input"], "risultato": e.riparto["risultato"], "eseguito_da": e.eseguito_da}
+
+
+_per_tabella = mapper(MAPPING, source=SOURCE, schemas=SCHEMAS)
+
+
+def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
+    """The relay's and the own-log projector's mapper: a domain event -> its public integration event, or None."""
+    if type(domain_event) is Riparto.Eseguito and not Risultato.da_dict(domain_event.riparto).esprimibile_v1():
+        return CloudEvent.of(domain_event, notification, type=RIPARTO_A_QUOTE, source=SOURCE, schemas=SCHEMAS,
+                             data=_riparto(domain_event))
+    return _per_tabella(domain_event, notification)
