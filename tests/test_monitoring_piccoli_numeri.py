@@ -175,3 +175,42 @@ def test_leps_and_state_contribution_per_ambito_with_mixed_contracts_employers_a
     assert (problema["rule"], problema["field"]) == ("personale.separatore_decimale", "fte")
     assert "\"0.5\"" in problema["detail"] and "punto" in problema["detail"]
     assert _call("GET", f"{mon}/personale", ufficio, 200).json()["elementi"] == prima
+
+
+def test_a_comune_counts_from_its_legal_date_and_a_new_population_keeps_the_past_one(platform: Platform) -> None:
+    tenant = "15-PND"
+    planning, mon = platform.url("planning"), platform.url("monitoring")
+    ufficio = platform.infra.auth(tenant, "coordinatore")
+    anno = date.today().year
+    legale = date(anno, 1, 1) if date.today().month > 1 else date(anno - 1, 12, 1)
+    comuni = [{**c, "aderente_dal": legale.isoformat()} if c["istat"] == TORTORELLA else c for c in S09["comuni"]]
+    corpo = {"nome": f"Ambito {tenant}", "capofila_istat": S09["ambito"]["capofila_istat"],
+             "popolazione_al": f"{anno - 1}-01-01", "comuni": comuni}
+    _call("PUT", f"{planning}/ambito", ufficio, 201, json=corpo)
+    wait_until(lambda: httpx.get(f"{mon}/ambito/comuni", headers=ufficio, timeout=10).status_code == 200, timeout=60)
+    tortorella = next(c for c in _call("GET", f"{mon}/ambito/comuni", ufficio, 200).json()["comuni"]
+                      if c["istat"] == TORTORELLA)
+    assert tortorella["aderente_dal"] == legale.isoformat()
+    # a month before its legal date does not belong to this Ambito; the month of it does
+    prima = date(legale.year - 1, 12, 1) if legale.month == 1 else date(legale.year, legale.month - 1, 1)
+    corpo_p = {"intervento": "SAD", "comune": TORTORELLA, "utenti": {"anziani": {"65+": 4}}, "accessi": 4}
+    r = _call("POST", f"{mon}/prestazioni", ufficio, 422, json={**corpo_p, "mese": prima.strftime("%Y-%m")})
+    assert r.json()["rule"] == "prestazione.comune_fuori_ambito" and r.json()["field"] == "comune"
+    _call("POST", f"{mon}/prestazioni", ufficio, 201, json={**corpo_p, "mese": legale.strftime("%Y-%m")})
+
+    # a new population at a new date: the past one stays, and each year reads its own
+    nuovi = [{**c, "popolazione": c["popolazione"] + 10} for c in comuni]
+    _call("PUT", f"{planning}/ambito", ufficio, 200, json={**corpo, "popolazione_al": f"{anno}-01-01",
+                                                           "comuni": nuovi})
+    wait_until(lambda: len(_call("GET", f"{mon}/ambito/popolazioni", ufficio, 200).json()["popolazioni"])
+               == 2 * len(S09["comuni"]), timeout=60, message="the second population in monitoring")
+    storico = [(p["popolazione_al"], p["popolazione"]) for p in
+               _call("GET", f"{mon}/ambito/popolazioni", ufficio, 200).json()["popolazioni"] if p["istat"] == TORTORELLA]
+    assert storico == [(f"{anno - 1}-01-01", 482), (f"{anno}-01-01", 492)]
+    precedente = _call("GET", f"{mon}/indicatori?anno={anno - 1}", ufficio, 200).json()
+    corrente = _call("GET", f"{mon}/indicatori?anno={anno}", ufficio, 200).json()
+    assert corrente["ambito_indicatori"]["residenti"] == RESIDENTI + 10 * len(S09["comuni"])
+    # last year Tortorella was not yet a member (legal date this year): neither it nor its residents count
+    if legale.year == anno:
+        assert TORTORELLA not in {c["istat"] for c in precedente["comuni"]}
+        assert precedente["ambito_indicatori"]["residenti"] == RESIDENTI - 482

@@ -1,4 +1,4 @@
-"""The Ambito's composition: its Comuni with their dated populations (monitoring read model).
+"""The Ambito's composition: its Comuni with their dated populations and the history of them (monitoring read model).
 
 Not a paged list: the Ambito's composition is one document (a few dozen Comuni at most,
 registered together by planning) with its total population, and 404 until it is registered.
@@ -26,6 +26,9 @@ class ComuneMonitorato(BaseModel):
     popolazione: int
     popolazione_al: date
     capofila: bool
+    #: the start of its membership (its legal date when planning published one); null: since before the
+    #: Ambito's first composition
+    aderente_dal: date | None
 
 
 class AmbitoMonitorato(BaseModel):
@@ -41,5 +44,28 @@ def comuni(read_model: ReadModelDep, principal: Lettore) -> AmbitoMonitorato:
     righe = ambiti.comuni(read_model, tenant)
     if not righe:
         raise NotFound("La composizione dell'Ambito non è ancora registrata.")
+    inizio = {istat: dal for istat, dal, al in ambiti.appartenenze(read_model, tenant) if al == date.max}
     return AmbitoMonitorato(ambito=tenant, popolazione=sum(r["popolazione"] for r in righe),
-                            comuni=[ComuneMonitorato(**r) for r in righe])
+                            comuni=[ComuneMonitorato(**r, aderente_dal=None if inizio.get(r["istat"], date.min) == date.min
+                                                     else inizio[r["istat"]]) for r in righe])
+
+
+class Popolazione(BaseModel):
+    istat: str
+    popolazione_al: date
+    popolazione: int
+
+
+class StoricoPopolazioni(BaseModel):
+    ambito: str
+    popolazioni: list[Popolazione]
+
+
+@router.get("/popolazioni", response_model=StoricoPopolazioni)
+def popolazioni(read_model: ReadModelDep, principal: Lettore) -> StoricoPopolazioni:
+    """Ogni popolazione dei Comuni dell'Ambito a ogni data di riferimento registrata (lo storico: una data nuova
+    non sovrascrive le precedenti)."""
+    tenant = tenant_of(principal)
+    storico = ambiti.storico_popolazioni(read_model, tenant)
+    return StoricoPopolazioni(ambito=tenant, popolazioni=[
+        Popolazione(istat=i, popolazione_al=d, popolazione=p) for i, righe in sorted(storico.items()) for d, p in righe])

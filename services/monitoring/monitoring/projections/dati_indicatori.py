@@ -5,7 +5,8 @@ I/O: each reader opens one transaction in the caller's scope (row-level security
 unprivileged role), so the figures of one answer are consistent with each other, and the
 database does the adding up (a few grouped rows, whatever the number of records).
 
-- ``leggi_ambito``: one Ambito's Comuni, spend (``esecuzione`` for the Ambito, the
+- ``leggi_ambito``: one Ambito's Comuni (for a year: those that belonged to it that year by their legal
+  dates, with the population at 1 January of the year from the kept history), spend (``esecuzione`` for the Ambito, the
   commitments and payment orders that name a Comune in ``opendata_*``), users
   (``prestazioni``), coverage (``copertura``) and staff (``personale``);
 - ``leggi_regione``: the regional tables only (aggregates per Ambito, never a record);
@@ -15,7 +16,7 @@ database does the adding up (a few grouped rows, whatever the number of records)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ from psycopg import sql
 from ambiti_kit.readmodel import ReadModel
 
 from monitoring.domain.personale import DATORI_LEPS
+from monitoring.projections.ambiti import popolazione_alla_data
 
 ZERO = Decimal("0")
 
@@ -67,6 +69,8 @@ def leggi_ambito(read_model: ReadModel, tenant: str, anno: int | None = None) ->
         comuni = curs.fetchall()
         if not comuni:
             return None
+        if anno is not None:
+            comuni = _comuni_dell_anno(curs, t, anno)
         w, p = _anno("annualita", anno)
         curs.execute(sql.SQL("SELECT coalesce(sum(assegnato), 0) AS assegnato, coalesce(sum(impegnato), 0) AS "
                              "impegnato, coalesce(sum(pagato), 0) AS pagato, max(ultimo_evento) AS ultimo FROM {} {}")
@@ -93,6 +97,21 @@ def leggi_ambito(read_model: ReadModel, tenant: str, anno: int | None = None) ->
                       accessi_per_comune={r["istat"]: int(r["accessi"]) for r in prestazioni},
                       ultimi_utenti=[r["ultimo"] for r in prestazioni], coperti=coperti, fte_leps=fte_leps,
                       fte_non_conteggiati=fte_altri, ultimo_personale=ultimo_personale)
+
+
+def _comuni_dell_anno(curs: Any, t: Any, anno: int) -> list[dict[str, Any]]:
+    """The Comuni that belonged to the Ambito on some day of ``anno`` (by their legal dates of membership),
+    each with its population at 1 January of ``anno`` (the latest reference date not after it)."""
+    curs.execute(sql.SQL("SELECT DISTINCT ON (istat) istat, nome FROM {} WHERE dal <= %s AND al > %s "
+                         "ORDER BY istat, dal DESC").format(t("appartenenze")), (date(anno, 12, 31), date(anno, 1, 1)))
+    membri = {r["istat"]: r["nome"] for r in curs.fetchall()}
+    curs.execute(sql.SQL("SELECT istat, popolazione_al, popolazione FROM {} WHERE istat = ANY(%s)").format(
+        t("popolazioni")), (sorted(membri),))
+    storico: dict[str, list] = {}
+    for r in curs.fetchall():
+        storico.setdefault(r["istat"], []).append((r["popolazione_al"], r["popolazione"]))
+    return sorted(({"istat": i, "nome": n, "popolazione": popolazione_alla_data(storico.get(i, []), date(anno, 1, 1))
+                    or 0} for i, n in membri.items()), key=lambda c: (c["nome"], c["istat"]))
 
 
 def _personale(curs: Any, personale: sql.Composable) -> tuple[Decimal, Decimal, datetime | None]:

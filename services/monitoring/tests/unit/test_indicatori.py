@@ -50,3 +50,17 @@ def test_indicators_of_one_unit() -> None:
     assert "leps" not in out  # staff are the Ambito's: ``per_ambito`` adds its LEPS, never a Comune's
     ambito = leps_dict(leps(Decimal("2.00"), 10000))
     assert ambito["residenti_per_assistente"] == "5000.00" and ambito["leps_1_5000_raggiunto"]
+
+
+def test_a_comune_counts_from_its_legal_date_and_a_population_is_read_at_its_date() -> None:
+    from datetime import date
+
+    from monitoring.projections.ambiti import inizio_appartenenza, popolazione_alla_data
+    giorno = date(2026, 3, 1)
+    assert inizio_appartenenza(date(2008, 7, 1), False, giorno) == date(2008, 7, 1)
+    assert inizio_appartenenza(date(2008, 7, 1), True, giorno) == date(2008, 7, 1)
+    assert inizio_appartenenza(None, True, giorno) == date.min and inizio_appartenenza(None, False, giorno) == giorno
+    storico = [(date(2024, 1, 1), 490), (date(2025, 1, 1), 482)]
+    assert popolazione_alla_data(storico, date(2025, 1, 1)) == 482
+    assert popolazione_alla_data(storico, date(2024, 6, 30)) == 490  # the past figure is kept
+    assert popolazione_alla_data(storico, date(2020, 1, 1)) == 490 and popolazione_alla_data([], date.max) is None
