@@ -101,5 +101,5 @@ class CloudEvent:
             "specversion": SPECVERSION, "id": self.id, "type": self.type, "source": self.source,
             "subject": self.subject, "time": self.time.isoformat(), "dataschema": self.dataschema,
             "datacontenttype": "application/json", "tenantid": self.tenantid,
-            "sequence": str(self.sequence), "data": self.data,
+            "sequence": str(self.sequence), **self.extensions, "data": self.data,
         }

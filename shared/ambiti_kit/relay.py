@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -30,7 +29,8 @@ from ambiti_kit import kafka
 from ambiti_kit.audit import AuditChain, ChainHead, HeadSigner, published_heads, signer
 from ambiti_kit.consumer import PoisonMessage, Tracker
 from ambiti_kit.deadletters import RELAY_SUFFIX, Replayer
-from ambiti_kit.envelope import INCARNATION, CloudEvent
+from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.incarnations import Incarnations
 from ambiti_kit.mapping import decoded
 from ambiti_kit.settings import ServiceSettings
 
@@ -84,9 +84,7 @@ class OutboxRelay:
         self._heads_dirty: dict[str, ChainHead] = {}
         self._position: int | None = None  # cached while this process is the only writer
         self._republish_heads = True  # queue every tenant's head at the next round
-        self._incarnations_table = sql.SQL("{}.store_incarnations").format(sql.Identifier(settings.db_schema))
-        #: (starts after, id) of the store's later incarnations, oldest first (None: read them again)
-        self._incarnations: list[tuple[int, str]] | None = None
+        self.incarnations = Incarnations(self.datastore, settings.db_schema)
         self._incarnation_checked = False  # once per process: a restore happens while it is down
         self.published = 0
 
@@ -121,7 +119,7 @@ class OutboxRelay:
         self._position = None
         self._epoch, self._epoch_checked_at = None, 0.0
         self._republish_until = None  # a republish cut short is started again, from an empty topic
-        self._incarnations = None
+        self.incarnations.forget()
         self.chain.forget()
         self._republish_heads = True
 
@@ -194,42 +192,17 @@ class OutboxRelay:
         head = self.app.recorder.max_notification_id() or 0
         restored = False
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(sql.SQL("SELECT witness FROM {} ORDER BY created_at DESC, starts_after DESC LIMIT 1")
-                         .format(self._incarnations_table))
-            row = curs.fetchone()
             # equal to the latest incarnation's witness: begun already, its heads not republished yet
-            if published > head and (row is None or row["witness"] != published):
-                curs.execute(sql.SQL("INSERT INTO {} (incarnation, starts_after, witness, reason) "
-                                     "VALUES (gen_random_uuid(), %s, %s, %s)").format(self._incarnations_table),
-                             (head, published, f"ripristino: il registro arriva a {head}, le teste pubblicate "
-                                               f"a {published}"))
+            if published > head and self.incarnations.latest_witness(curs) != published:
+                self.incarnations.record(curs, head, published, f"ripristino: il registro arriva a {head}, le teste "
+                                                               f"pubblicate a {published}")
                 restored = True
         if restored:
             _log.error("store behind its published chain heads (%s < %s): restored from a backup? a new "
                        "incarnation begins after %s, and %s is republished in a new epoch", head, published, head,
                        self.topic, extra={"alert": "registro_ripristinato", "head": head, "published": published})
             self._save_position(0, "pending")
-            self._incarnations = None
         self._incarnation_checked = True
-
-    def _incarnation_of(self, notification_id: int) -> str | None:
-        """The later incarnation an event belongs to (None: the store's first, whose ids never change)."""
-        if self._incarnations is None:
-            with self.datastore.transaction() as curs:
-                curs.execute(sql.SQL("SELECT starts_after, incarnation::text AS id FROM {} "
-                                     "ORDER BY created_at, starts_after").format(self._incarnations_table))
-                self._incarnations = [(r["starts_after"], r["id"]) for r in curs.fetchall()][1:]
-        found = None
-        for starts_after, incarnation in self._incarnations:  # the latest begun before it
-            if notification_id > starts_after:
-                found = incarnation
-        return found
-
-    def _stamped(self, event: CloudEvent | None, notification_id: int) -> CloudEvent | None:
-        incarnation = self._incarnation_of(notification_id) if event is not None else None
-        if incarnation is None:
-            return event
-        return replace(event, id="", extensions={**event.extensions, INCARNATION: incarnation})
 
     # -- one round -------------------------------------------------------------------
     def run_once(self) -> int:
@@ -249,7 +222,8 @@ class OutboxRelay:
             start=position + 1, limit=self.settings.relay_batch_size)
         futures = []
         for notification in notifications:
-            event = self._stamped(decoded(self.app, self.mapper, notification, self._undecodable), notification.id)
+            event = self.incarnations.stamp(decoded(self.app, self.mapper, notification, self._undecodable),
+                                            notification.id)
             if event is not None:
                 key, value, headers = event.to_kafka()
                 futures.append(producer.send(self.topic, key=key, value=value, headers=headers))

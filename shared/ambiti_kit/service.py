@@ -22,6 +22,7 @@ from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.consumer import Tracker, TrackedConsumer
 from ambiti_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
 from ambiti_kit.eventstore import Schema, open_event_store, tracking_table
+from ambiti_kit.feed import Feed, feed_router
 from ambiti_kit.guards import LimitRequestSize, RejectControlCharacters
 from ambiti_kit.health import MeasureRequests, Metrics, health_router
 from ambiti_kit.logs import CorrelationIdMiddleware, configure_logging
@@ -48,6 +49,7 @@ class Runtime:
     projector: OwnLogProjector | None = None
     consumers: list[TrackedConsumer] = field(default_factory=list)
     workers: Workers = field(default_factory=Workers)
+    feed: Feed | None = None
 
 
 ConsumersFactory = Callable[[Runtime], Sequence[TrackedConsumer]]
@@ -83,6 +85,7 @@ def build_runtime(settings: ServiceSettings, application: type[TenantApplication
                                   batch_size=settings.relay_batch_size) if own else None,
     )
     runtime.consumers = list(consumers(runtime)) if consumers else []
+    runtime.feed = Feed(app, mapper, settings.db_schema, relay.incarnations)
     return runtime
 
 
@@ -174,6 +177,7 @@ def create_service(settings: ServiceSettings, *, application: type[TenantApplica
     install_problem_handlers(api)
     api.include_router(health_router())
     api.include_router(_platform_router())
+    api.include_router(feed_router(lambda request: request.app.state.runtime.feed))
     for router in routers:
         api.include_router(router)
     return api

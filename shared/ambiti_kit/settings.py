@@ -109,6 +109,8 @@ class ServiceSettings(PlatformSettings):
     ready_max_lag: int = Field(1000, validation_alias="AMBITI_READY_MAX_LAG", ge=0)
     #: the largest request body a service parses (CSV uploads included); larger ones get 413
     max_body_bytes: int = Field(5 * 1024 * 1024, validation_alias="AMBITI_MAX_BODY_BYTES", ge=1024)
+    #: the longest a long poll of ``GET /eventi`` waits, whatever ``attesa`` asks (seconds)
+    feed_max_wait: int = Field(30, validation_alias="AMBITI_FEED_MAX_WAIT", ge=0, le=30)
     #: the role that owns the service's tables and runs its migrations (DDL, triggers, row-level security);
     #: DATABASE_URL's role then only reads and writes rows, so it cannot disable what protects them
     database_owner_url: SecretStr | None = Field(None, validation_alias="AMBITI_DATABASE_OWNER_URL")

@@ -190,8 +190,9 @@ def start_platform(infra: Infra, *, names: tuple[str, ...] = SERVICES, log_tag: 
 
 @pytest.fixture(scope="session")
 def platform(infra: Infra) -> Iterator[Platform]:
-    """The four services running as processes (end-to-end tests)."""
-    platform = start_platform(infra)
+    """The four services running as processes (end-to-end tests). Long polls of ``GET /eventi`` are cut to
+    a second: the OpenAPI fuzzer asks for waits of up to 30 s (tests/test_feed_eventi.py tests the wait)."""
+    platform = start_platform(infra, AMBITI_FEED_MAX_WAIT="1")
     try:
         yield platform
     finally:
