@@ -318,11 +318,18 @@ class Finance(TenantApplication):
         gia = Conflict(f"Le quote dei Comuni per il {c.anno} sono già determinate.", rule="contributi.anno_unico")
         if self.exists(contributi_id):
             raise gia
+        riparto = c.riparto
+        if c.riparto_id is not None:
+            try:
+                stored = self.riparto(tenant_id, c.riparto_id).risultato
+            except NotFound:
+                raise RuleViolation("Riparto sconosciuto.", rule="contributi.riparto", field="riparto_id") from None
+            riparto = [{"istat": a.id, "importo": a.importo} for a in stored.assegnazioni]
         contributi = ContributiComunali.determina(
             tenant_id, c.anno, composizione.comuni, c.scadenze, autore, quota_pro_capite=c.quota_pro_capite,
             popolazione_al=composizione.popolazione_al if c.quota_pro_capite is not None else None,
-            riparto=c.riparto, deliberazione_id=c.deliberazione_id, deliberazione_numero=c.deliberazione_numero,
-            comuni_ambito={comune["istat"] for comune in composizione.comuni})
+            riparto=riparto, deliberazione_id=c.deliberazione_id, deliberazione_numero=c.deliberazione_numero,
+            comuni_ambito={comune["istat"] for comune in composizione.comuni}, riparto_id=c.riparto_id)
         try:
             self.save(contributi)
         except IntegrityError:

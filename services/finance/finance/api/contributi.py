@@ -42,6 +42,9 @@ class ContributiWrite(StrictIn):
     quota_pro_capite: str | None = Field(None, pattern=r"^\d{1,6}(\.\d{1,4})?$", examples=["4.50"],
                                          description="Euro per abitante (metodo pro_capite).")
     riparto: list[QuotaDeliberata] | None = Field(None, max_length=400, description="Metodo deliberato.")
+    riparto_id: uuid.UUID | None = Field(None, strict=False, description=(
+        "Metodo deliberato: le quote sono il risultato di questo riparto registrato tra i Comuni dell'Ambito "
+        "(al posto di `riparto`); ogni Comune dell'Ambito vi compare una volta."))
     deliberazione_id: uuid.UUID | None = Field(None, strict=False)
     deliberazione_numero: str | None = Field(None, pattern=r"^\d+/\d{4}$", examples=["3/2026"])
 
@@ -62,7 +65,7 @@ def situazione(c: ContributiComunali, al: date) -> dict[str, Any]:
     return {"ambito": c.tenant_id, "anno": c.anno, "metodo": c.metodo, "al": al.isoformat(),
             "quota_pro_capite": str(c.quota_pro_capite) if c.quota_pro_capite is not None else None,
             "popolazione_al": c.popolazione_al.isoformat() if c.popolazione_al else None,
-            "deliberazione": c.deliberazione_numero,
+            "deliberazione": c.deliberazione_numero, "riparto_id": str(c.riparto_id) if c.riparto_id else None,
             "totali": {k: euro(v) for k, v in c.totali(al).items()}, "comuni": c.situazione(al),
             "versione": c.version}
 
@@ -77,12 +80,14 @@ def determina(anno: int, body: ContributiWrite, app: FinanceDep, principal: Cont
                                 rule="contributi.metodo", field="quota_pro_capite")
         comando = DeterminazioneContributi(anno, scadenze, quota_pro_capite=Decimal(body.quota_pro_capite))
     else:
-        if body.riparto is None or body.quota_pro_capite is not None:
-            raise RuleViolation("Il metodo deliberato indica il riparto approvato e nessuna quota pro capite.",
+        if (body.riparto is None) == (body.riparto_id is None) or body.quota_pro_capite is not None:
+            raise RuleViolation("Il metodo deliberato indica il riparto approvato (le quote, oppure l'id di un "
+                                "riparto registrato) e nessuna quota pro capite.",
                                 rule="contributi.metodo", field="riparto")
-        comando = DeterminazioneContributi(anno, scadenze, riparto=[q.model_dump() for q in body.riparto],
+        comando = DeterminazioneContributi(anno, scadenze,
+                                           riparto=[q.model_dump() for q in body.riparto] if body.riparto else None,
                                            deliberazione_id=body.deliberazione_id,
-                                           deliberazione_numero=body.deliberazione_numero)
+                                           deliberazione_numero=body.deliberazione_numero, riparto_id=body.riparto_id)
     return situazione(app.determina_contributi(tenant_of(principal), comando, principal.subject), date(anno, 12, 31))
 
 

@@ -82,6 +82,8 @@ class DeterminazioneContributi:
     riparto: list[dict] | None = None
     deliberazione_id: uuid.UUID | None = None
     deliberazione_numero: str | None = None
+    #: the deliberated quotas are the result of this stored riparto among the Comuni
+    riparto_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)

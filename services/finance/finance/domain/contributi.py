@@ -6,7 +6,9 @@ Comune of the Ambito, computed by a pure function in one of two ways:
 - **pro capite**: ``quota_pro_capite`` × the Comune's resident population at ``popolazione_al``, each
   amount rounded to the cent ROUND_HALF_UP (the total is the sum of the rounded quotas);
 - **deliberato**: an explicit amount per Comune approved by a deliberation of the Comitato (its id and
-  number ``n/anno``), which must name every Comune exactly once.
+  number ``n/anno``), which must name every Comune exactly once; the amounts can be the result of a stored
+  riparto among the Comuni (``riparto_id``, kept in the event), e.g. a cost split 50% in equal parts and
+  50% by population, as the regolamento of the gestione associata (art. 30 D.Lgs. 267/2000) provides.
 
 The same event fixes the due dates (*scadenze*: dates with percentages adding up to 100) and each Comune's
 instalments (*rate*). A quota is split into instalments to the cent by the **largest remainder** method:
@@ -293,12 +295,34 @@ class ContributiComunali(TenantAggregate):
     def create_id(tenant_id: str, anno: int, **_: object) -> uuid.UUID:
         return tenant_uuid(tenant_id, "contributi-comunali", anno)
 
-    @event("Determinati")
+    class Determinati(TenantAggregate.Created):
+        """v2 adds ``riparto_id``: the stored riparto whose result the deliberated quotas are (v1: none)."""
+
+        class_version = 2
+        tenant_id: str
+        anno: int
+        metodo: str
+        quota_pro_capite: Decimal | None
+        popolazione_al: date | None
+        deliberazione_id: uuid.UUID | None
+        deliberazione_numero: str | None
+        scadenze: list[dict]
+        quote: list[dict]
+        totale: Decimal
+        determinati_da: str
+        riparto_id: uuid.UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["riparto_id"] = None
+
+    @event(Determinati)
     def __init__(self, tenant_id: str, anno: int, metodo: str, quota_pro_capite: Decimal | None,
                  popolazione_al: date | None, deliberazione_id: uuid.UUID | None,
                  deliberazione_numero: str | None, scadenze: list[dict], quote: list[dict], totale: Decimal,
-                 determinati_da: str) -> None:
+                 determinati_da: str, riparto_id: uuid.UUID | None = None) -> None:
         self.tenant_id = tenant_id
+        self.riparto_id = riparto_id
         self.anno = anno
         self.metodo = metodo
         self.quota_pro_capite = quota_pro_capite
@@ -318,15 +342,19 @@ class ContributiComunali(TenantAggregate):
                   quota_pro_capite: Decimal | None = None, popolazione_al: date | None = None,
                   riparto: list[dict] | None = None, deliberazione_id: uuid.UUID | None = None,
                   deliberazione_numero: str | None = None,
-                  comuni_ambito: set[str] | None = None) -> "ContributiComunali":
-        """Determine the year's quotas (see ``prospetto``); one aggregate per Ambito and year."""
+                  comuni_ambito: set[str] | None = None, riparto_id: uuid.UUID | None = None) -> "ContributiComunali":
+        """Determine the year's quotas (see ``prospetto``); one aggregate per Ambito and year. ``riparto_id``:
+        the deliberated quotas are the result of this stored riparto among the Ambito's Comuni."""
         if isinstance(anno, bool) or not isinstance(anno, int) or not 2000 <= anno <= 2100:
             raise RuleViolation("L'anno dei contributi è compreso tra 2000 e 2100.", rule="contributi.anno",
                                 field="anno")
         calcolo = prospetto(comuni, scadenze, quota_pro_capite=quota_pro_capite, popolazione_al=popolazione_al,
                             riparto=riparto, deliberazione_id=deliberazione_id,
                             deliberazione_numero=deliberazione_numero, comuni_ambito=comuni_ambito)
-        return cls(tenant_id=tenant_id, anno=anno, determinati_da=autore, **calcolo)
+        if riparto_id is not None and calcolo["metodo"] != DELIBERATO:
+            raise RuleViolation("Le quote prese da un riparto sono un riparto deliberato.", rule="contributi.metodo",
+                                field="riparto_id")
+        return cls(tenant_id=tenant_id, anno=anno, determinati_da=autore, riparto_id=riparto_id, **calcolo)
 
     # ------------------------------------------------------------ commands
 

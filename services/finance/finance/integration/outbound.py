@@ -75,6 +75,7 @@ MAPPING: EventTable = {
         "popolazione_al": e.popolazione_al.isoformat() if e.popolazione_al else None,
         "deliberazione_id": str(e.deliberazione_id) if e.deliberazione_id else None,
         "deliberazione_numero": e.deliberazione_numero,
+        "riparto_id": str(e.riparto_id) if e.riparto_id else None,
         "scadenze": [{"data": x["data"].isoformat(), "percentuale": str(x["percentuale"])} for x in e.scadenze],
         "quote": [{"istat": q["istat"], "nome": q["nome"], "quota": euro(q["quota"]),
                    "rate": [euro(r) for r in q["rate"]]} for q in e.quote],

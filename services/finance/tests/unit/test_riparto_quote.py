@@ -418,3 +418,35 @@ def test_errori_delle_quote_con_regola_e_campo(kwargs, regola, campo) -> None:
     with pytest.raises(RuleViolation) as e:
         esegui(Decimal("100.00"), due, **kwargs)
     assert (e.value.rule, e.value.field) == (regola, campo)
+
+
+def test_contributi_dei_comuni_dal_risultato_di_un_riparto() -> None:
+    """The Comuni's contributions can be a stored riparto's result (a deliberated split): the quotas are the
+    riparto's amounts and the event names the riparto; a stored v1 ``Determinati`` (without it) still loads."""
+    import uuid
+    from datetime import date
+
+    from finance.domain.contributi import ContributiComunali
+
+    r = esegui(Decimal("30000.00"), comuni(), quote=[
+        Quota("meta_a", Fraction(1, 2), (Criterio("popolazione", Fraction(1)),), Arrotondamento("resto_maggiore")),
+        Quota("meta_b", Fraction(1, 2), (Criterio("scarto_reddito", Fraction(1)),), Arrotondamento("resto_maggiore"))])
+    elenco = [{"istat": d.id, "nome": f"Comune {d.id}", "popolazione": int(d.indicatori["popolazione"])}
+              for d in comuni()]
+    riparto_id = uuid.uuid4()
+    c = ContributiComunali.determina("15-S09", 2026, elenco, [{"data": date(2026, 6, 30), "percentuale": Decimal(100)}],
+                                     "amministrativo@15-S09",
+                                     riparto=[{"istat": a.id, "importo": a.importo} for a in r.assegnazioni],
+                                     deliberazione_id=uuid.uuid4(), deliberazione_numero="3/2026",
+                                     comuni_ambito={d.id for d in comuni()}, riparto_id=riparto_id)
+    evento = c.collect_events()[0]
+    assert evento.riparto_id == riparto_id and evento.metodo == "deliberato"
+    assert {q["istat"]: q["quota"] for q in evento.quote} == r.importi()
+    stato: dict = {}
+    ContributiComunali.Determinati.upcast_v1_v2(stato)
+    assert stato == {"riparto_id": None}
+    with pytest.raises(RuleViolation) as e:  # per capita quotas are not a riparto's
+        ContributiComunali.determina("15-S09", 2026, elenco, [{"data": date(2026, 6, 30), "percentuale": Decimal(100)}],
+                                     "amministrativo@15-S09", quota_pro_capite=Decimal("2"),
+                                     popolazione_al=date(2026, 1, 1), riparto_id=riparto_id)
+    assert (e.value.rule, e.value.field) == ("contributi.metodo", "riparto_id")
