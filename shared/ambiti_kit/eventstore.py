@@ -200,9 +200,11 @@ def runtime_role_checks(settings: ServiceSettings, events: str) -> None:
 
 
 def _prepare(settings: ServiceSettings, app: TenantApplication, schema: Schema) -> None:
+    from ambiti_kit import webhooks  # its module reads the store through the feed, which needs this one
+
     s = settings.db_schema
     with connect_admin(settings) as conn, conn.cursor() as curs:
-        for statement in [*KIT_DDL, *deadletters.DDL, *schema.ddl]:
+        for statement in [*KIT_DDL, *deadletters.DDL, *webhooks.DDL, *schema.ddl]:
             curs.execute(statement.format(schema=sql.Identifier(s).as_string(curs)))
         make_append_only(curs, s, events_table(app.name), "audit_chain", "dead_letters", "dead_letter_actions",
                          "store_incarnations")

@@ -23,6 +23,7 @@ from ambiti_kit.consumer import Tracker, TrackedConsumer
 from ambiti_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
 from ambiti_kit.eventstore import Schema, open_event_store, tracking_table
 from ambiti_kit.feed import Feed, feed_router
+from ambiti_kit.webhooks import Webhooks, webhooks_router
 from ambiti_kit.guards import LimitRequestSize, RejectControlCharacters
 from ambiti_kit.health import MeasureRequests, Metrics, health_router
 from ambiti_kit.logs import CorrelationIdMiddleware, configure_logging
@@ -50,6 +51,7 @@ class Runtime:
     consumers: list[TrackedConsumer] = field(default_factory=list)
     workers: Workers = field(default_factory=Workers)
     feed: Feed | None = None
+    webhooks: Webhooks | None = None
 
 
 ConsumersFactory = Callable[[Runtime], Sequence[TrackedConsumer]]
@@ -86,6 +88,7 @@ def build_runtime(settings: ServiceSettings, application: type[TenantApplication
     )
     runtime.consumers = list(consumers(runtime)) if consumers else []
     runtime.feed = Feed(app, mapper, settings.db_schema, relay.incarnations)
+    runtime.webhooks = Webhooks(datastore, settings.db_schema, runtime.feed, settings)
     return runtime
 
 
@@ -96,6 +99,7 @@ def start_workers(runtime: Runtime) -> None:
         runtime.workers.start_projector(runtime.projector, Listener(s.service_database_url, s.service))
     for consumer in runtime.consumers:
         runtime.workers.start_consumer(consumer)
+    runtime.workers.start("webhooks", runtime.webhooks.run)
 
 
 def _projector_of(scope: Any) -> OwnLogProjector | None:
@@ -178,6 +182,7 @@ def create_service(settings: ServiceSettings, *, application: type[TenantApplica
     api.include_router(health_router())
     api.include_router(_platform_router())
     api.include_router(feed_router(lambda request: request.app.state.runtime.feed))
+    api.include_router(webhooks_router(lambda request: request.app.state.runtime.webhooks))
     for router in routers:
         api.include_router(router)
     return api

@@ -111,6 +111,10 @@ class ServiceSettings(PlatformSettings):
     max_body_bytes: int = Field(5 * 1024 * 1024, validation_alias="AMBITI_MAX_BODY_BYTES", ge=1024)
     #: the longest a long poll of ``GET /eventi`` waits, whatever ``attesa`` asks (seconds)
     feed_max_wait: int = Field(30, validation_alias="AMBITI_FEED_MAX_WAIT", ge=0, le=30)
+    #: webhooks: consecutive failed deliveries after which a subscription pauses, and the retries' backoff
+    webhook_max_failures: int = Field(10, validation_alias="AMBITI_WEBHOOK_MAX_FAILURES", ge=1, le=1000)
+    webhook_backoff_base: float = Field(1.0, validation_alias="AMBITI_WEBHOOK_BACKOFF_BASE", gt=0)
+    webhook_backoff_max: float = Field(3600.0, validation_alias="AMBITI_WEBHOOK_BACKOFF_MAX", gt=0)
     #: the role that owns the service's tables and runs its migrations (DDL, triggers, row-level security);
     #: DATABASE_URL's role then only reads and writes rows, so it cannot disable what protects them
     database_owner_url: SecretStr | None = Field(None, validation_alias="AMBITI_DATABASE_OWNER_URL")
