@@ -26,10 +26,12 @@ from planning.domain.accordo import ASL, AccordoDiProgramma
 from planning.domain.ambito import Ambito, Composizione
 from planning.domain.comitato import Comitato, componenti_da_ambito, verifica_regola
 from planning.domain.contenuto import differenze
+from planning.domain.coordinatore import IncaricoCoordinatore
 from planning.domain.deliberazione import Deliberazione, RegistroDeliberazioni
 from planning.domain.piano import PianoDiZona
 from planning.domain.proposte import PropostaRicevuta, PropostaTavolo, con_intervento
 from planning.domain.seduta import Seduta, Votante
+from planning.domain.verbale import impronta, verbale as testo_del_verbale
 
 ROMA = ZoneInfo("Europe/Rome")
 #: Deliberation types that approve a version of the Piano (proposed from the Piano itself).
@@ -252,6 +254,18 @@ class Planning(TenantApplication):
     def deliberazione(self, tenant_id: str, deliberazione_id: uuid.UUID) -> Deliberazione:
         return self.get_for_tenant(tenant_id, deliberazione_id, Deliberazione)
 
+    def allega(self, tenant_id: str, deliberazione_id: uuid.UUID, sha256: str, dimensione: int, media_type: str,
+               nome: str, autore: str) -> Deliberazione:
+        """Attach a document whose bytes the store already holds: the event carries its hash and size."""
+        def command() -> Deliberazione:
+            d = self.deliberazione(tenant_id, deliberazione_id)
+            if d.allega(sha256, dimensione, media_type, nome, autore):
+                self.save(d)
+            return d
+
+        return self.retrying(command, message="La deliberazione è stata modificata nel frattempo: riprovare.",
+                             rule="deliberazione.modifica_concorrente", key=deliberazione_id)
+
     # -- Sedute ------------------------------------------------------------------------
     def convoca_seduta(self, tenant_id: str, oggetto: str, luogo: str, prima: datetime, seconda: datetime | None,
                        ordine_del_giorno: list[uuid.UUID], autore: str) -> Seduta:
@@ -328,6 +342,8 @@ class Planning(TenantApplication):
                 altri.append(registro)
                 if piano is not None:
                     piano.approva(int(proposta.riferimenti["versione"]), proposta.id, proposta.numero)
+                if proposta.tipo == "nomina_coordinatore":
+                    altri.append(self._nomina(proposta, il))
             else:
                 proposta.respingi(seduta.id, il, risultato, quorum, seduta.regola)
                 if piano is not None:
@@ -337,6 +353,20 @@ class Planning(TenantApplication):
 
         return self.retrying(command, message="Registro delle deliberazioni conteso: riprovare.",
                              rule="deliberazione.numerazione", key=seduta_id)
+
+    def _nomina(self, proposta: Deliberazione, il: date) -> IncaricoCoordinatore:
+        """An approved nomina_coordinatore sets the holder and the term it names."""
+        incarico_id = IncaricoCoordinatore.create_id(proposta.tenant_id)
+        incarico = (self.get_for_tenant(proposta.tenant_id, incarico_id, IncaricoCoordinatore)
+                    if self.exists(incarico_id) else IncaricoCoordinatore(tenant_id=proposta.tenant_id))
+        r = proposta.riferimenti
+        dal = date.fromisoformat(r["dal"]) if r.get("dal") else il
+        al = date.fromisoformat(r["al"]) if r.get("al") else None
+        incarico.nomina(r["nominativo"], dal, al, proposta.id, proposta.numero)
+        return incarico
+
+    def coordinatore(self, tenant_id: str) -> IncaricoCoordinatore:
+        return self.get_for_tenant(tenant_id, IncaricoCoordinatore.create_id(tenant_id), IncaricoCoordinatore)
 
     def _piano_di(self, proposta: Deliberazione) -> PianoDiZona | None:
         if proposta.tipo not in TIPI_PIANO.values():
@@ -361,6 +391,39 @@ class Planning(TenantApplication):
 
         return self.retrying(command, message="La seduta è molto contesa: riprovare.",
                              rule="seduta.modifica_concorrente")
+
+    # -- Verbali ----------------------------------------------------------------------------
+    def _proposte_di(self, seduta: Seduta) -> dict[uuid.UUID, dict[str, Any]]:
+        proposte = {}
+        for proposta_id in seduta.ordine_del_giorno:
+            d = self.deliberazione(seduta.tenant_id, proposta_id)
+            proposte[proposta_id] = {"oggetto": d.oggetto, "tipo": d.tipo, "numero": d.numero}
+        return proposte
+
+    def verbale(self, tenant_id: str, seduta_id: uuid.UUID) -> tuple[Seduta, str]:
+        """The verbale of a closed seduta, generated from its stored events: (seduta, text)."""
+        seduta = self.seduta(tenant_id, seduta_id)
+        if seduta.stato != "chiusa":
+            raise Conflict("Il verbale si redige a seduta chiusa.", rule="verbale.seduta_chiusa")
+        return seduta, testo_del_verbale(tenant_id, self.events.get(seduta_id), self._proposte_di(seduta))
+
+    def approva_verbale(self, tenant_id: str, seduta_id: uuid.UUID, verbale_di: uuid.UUID, sha256: str,
+                        autore: str) -> Seduta:
+        """During seduta ``seduta_id``, the Comitato approves the verbale of the earlier seduta ``verbale_di``."""
+        def command() -> Seduta:
+            seduta = self.seduta(tenant_id, seduta_id)
+            try:
+                precedente = self.seduta(tenant_id, verbale_di)
+            except NotFound:
+                raise RuleViolation("La seduta di cui approvare il verbale non esiste in questo Ambito.",
+                                    rule="verbale.seduta_esistente", field="seduta_id") from None
+            atteso = impronta(testo_del_verbale(tenant_id, self.events.get(verbale_di), self._proposte_di(precedente)))
+            seduta.approva_verbale_di(precedente, sha256, atteso, autore)
+            self.save(seduta, precedente)
+            return seduta
+
+        return self.retrying(command, message="La seduta è molto contesa: riprovare.",
+                             rule="seduta.modifica_concorrente", key=seduta_id)
 
     # -- Accordo di Programma -------------------------------------------------------------
     def predisponi_accordo(self, tenant_id: str, piano_id: uuid.UUID, firmatari: list[str] | None,

@@ -6,7 +6,8 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
@@ -14,6 +15,7 @@ from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.fields import Importo, StrictIn, testo
 from ambiti_kit.service import RuntimeDep
 
+from planning import allegati
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
 from planning.domain.deliberazione import TIPI_DI_DELIBERAZIONE, Deliberazione
 
@@ -61,12 +63,14 @@ class DeliberazioneRead(BaseModel):
     esito: dict[str, Any] | None
     proposta_da: str
     versione: int
+    allegati: list[dict[str, Any]] = Field(default_factory=list, description="Documenti allegati: impronta SHA-256, "
+                                           "dimensione, tipo, nome; il contenuto da GET /allegati/{sha256}.")
 
     @classmethod
     def of(cls, d: Deliberazione) -> "DeliberazioneRead":
         return cls(id=d.id, ambito=d.tenant_id, tipo=d.tipo, oggetto=d.oggetto, testo=d.testo,
                    riferimenti=d.riferimenti, stato=d.stato, numero=d.numero, data=d.data, seduta_id=d.seduta_id,
-                   esito=d.esito, proposta_da=d.proposta_da, versione=d.version)
+                   esito=d.esito, proposta_da=d.proposta_da, versione=d.version, allegati=d.allegati)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DeliberazioneRead)
@@ -137,3 +141,40 @@ def storia(deliberazione_id: uuid.UUID, app: PlanningDep, runtime: RuntimeDep, p
     verifica["integra"] = verifica["esito"] == "integra"
     return jsonable_encoder({"deliberazione": DeliberazioneRead.of(storia["deliberazione"]),
                              "eventi": righe, "verifica": verifica})
+
+
+Nome = Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f/\\]+$",
+                            description="Nome del file (es. bilancio-2026.pdf).")]
+ALLEGATO_BODY = {"requestBody": {"required": True, "description": f"Il documento, al più {allegati.MAX_ALLEGATO} byte.",
+                                 "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                             for t in allegati.TIPI_AMMESSI}}}
+
+
+@router.post("/{deliberazione_id}/allegati", status_code=status.HTTP_201_CREATED, openapi_extra=ALLEGATO_BODY,
+             responses={413: {"description": "Allegato oltre 2 MiB (o corpo oltre il limite del servizio)."}})
+async def allega(deliberazione_id: uuid.UUID, nome: Nome, request: Request, app: PlanningDep, runtime: RuntimeDep,
+                 principal: Coordinatore) -> dict[str, Any]:
+    """Allega un documento alla proposta: il contenuto nell'archivio per impronta, l'impronta nell'evento."""
+    tenant = tenant_of(principal)
+    contenuto = await request.body()
+    media_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    await run_in_threadpool(app.deliberazione, tenant, deliberazione_id)  # 404 before storing anything
+    documento = await run_in_threadpool(allegati.salva, runtime.read_model, tenant, contenuto, media_type)
+    d = await run_in_threadpool(app.allega, tenant, deliberazione_id, documento.sha256, documento.dimensione,
+                                media_type, nome, principal.subject)
+    allegato = next(a for a in d.allegati if a["sha256"] == documento.sha256)
+    return {**allegato, "deliberazione_id": str(d.id), "url": f"/allegati/{documento.sha256}"}
+
+
+allegati_router = APIRouter(prefix="/allegati", tags=["Deliberazioni"])
+
+
+@allegati_router.get("/{sha256}", response_class=Response, responses={
+    200: {"description": "Il documento, con il tipo con cui è stato allegato.",
+          "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+def scarica(sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], runtime: RuntimeDep,
+            principal: Lettore) -> Response:
+    """Scarica un allegato per impronta SHA-256 (solo dell'Ambito del token)."""
+    documento = allegati.leggi(runtime.read_model, tenant_of(principal), sha256)
+    return Response(documento.contenuto, media_type=documento.media_type,
+                    headers={"ETag": f'"{documento.sha256}"', "Digest": f"sha-256={documento.sha256}"})

@@ -15,6 +15,7 @@ from ambiti_kit.fields import StrictIn, testo
 from planning.api.deliberazioni import DeliberazioneRead
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
 from planning.domain.seduta import Seduta, Votante
+from planning.domain.verbale import impronta
 
 router = APIRouter(prefix="/sedute", tags=["Sedute del Comitato"])
 
@@ -75,6 +76,10 @@ class SedutaRead(SedutaSintesi):
     voti: dict[str, dict[str, dict[str, Any]]]
     esiti: dict[str, dict[str, Any]]
     versione: int
+    verbale_approvato: dict[str, Any] | None = Field(None, description="Il verbale di questa seduta, se approvato: "
+                                                     "in quale seduta e con quale impronta SHA-256.")
+    verbali_approvati: dict[str, str] = Field(default_factory=dict, description="I verbali di sedute precedenti "
+                                              "approvati in questa: seduta → impronta SHA-256.")
 
     @classmethod
     def of(cls, s: Seduta) -> "SedutaRead":
@@ -84,7 +89,8 @@ class SedutaRead(SedutaSintesi):
                    ordine_del_giorno=s.ordine_del_giorno, componenti=s.componenti,
                    regola=s.regola, presenze=s.presenze, numero_legale=s.quorum(),
                    votazione_aperta=s.votazione_aperta, voti={str(k): v for k, v in s.voti.items()},
-                   esiti={str(k): v for k, v in s.esiti.items()}, versione=s.version)
+                   esiti={str(k): v for k, v in s.esiti.items()}, versione=s.version,
+                   verbale_approvato=s.verbale_approvato, verbali_approvati=s.verbali_approvati)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SedutaRead)
@@ -154,3 +160,40 @@ def chiudi_votazione(seduta_id: uuid.UUID, proposta_id: uuid.UUID, app: Planning
 def chiudi(seduta_id: uuid.UUID, app: PlanningDep, principal: Coordinatore) -> SedutaRead:
     """Chiude la seduta; le proposte non votate tornano disponibili per un'altra seduta."""
     return SedutaRead.of(app.chiudi_seduta(tenant_of(principal), seduta_id, principal.subject))
+
+
+class VerbaleRead(BaseModel):
+    seduta_id: uuid.UUID
+    sha256: str = Field(description="Impronta SHA-256 del testo (UTF-8): la si indica per approvarlo.")
+    testo: str = Field(description="Il verbale in Markdown, generato dagli eventi della seduta.")
+    approvato: dict[str, Any] | None = Field(description="In quale seduta è stato approvato, se lo è.")
+
+
+@router.get("/{seduta_id}/verbale", response_model=VerbaleRead)
+def verbale(seduta_id: uuid.UUID, app: PlanningDep, principal: Lettore) -> VerbaleRead:
+    """Il verbale della seduta chiusa, generato dai suoi eventi: presenze, deleghe, ogni voto ed esito."""
+    seduta, testo = app.verbale(tenant_of(principal), seduta_id)
+    return VerbaleRead(seduta_id=seduta.id, sha256=impronta(testo), testo=testo, approvato=seduta.verbale_approvato)
+
+
+@router.get("/{seduta_id}/verbale/documento", response_class=Response, responses={
+    200: {"description": "Il verbale come documento Markdown.", "content": {"text/markdown": {}}}})
+def verbale_documento(seduta_id: uuid.UUID, app: PlanningDep, principal: Lettore) -> Response:
+    """Scarica il verbale (Markdown); l'intestazione Digest ne porta l'impronta SHA-256."""
+    _, testo = app.verbale(tenant_of(principal), seduta_id)
+    return Response(testo.encode("utf-8"), media_type="text/markdown; charset=utf-8",
+                    headers={"Digest": f"sha-256={impronta(testo)}", "Content-Disposition":
+                             f'attachment; filename="verbale-{seduta_id}.md"'})
+
+
+class ApprovazioneVerbaleWrite(StrictIn):
+    seduta_id: uuid.UUID = Field(strict=False, description="La seduta precedente, chiusa, di cui si approva il verbale.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="L'impronta del verbale letto (GET .../verbale).")
+
+
+@router.post("/{seduta_id}/verbali", response_model=SedutaRead)
+def approva_verbale(seduta_id: uuid.UUID, body: ApprovazioneVerbaleWrite, app: PlanningDep,
+                    principal: Coordinatore) -> SedutaRead:
+    """Registra che il Comitato, in questa seduta aperta, approva il verbale di una seduta precedente."""
+    return SedutaRead.of(app.approva_verbale(tenant_of(principal), seduta_id, body.seduta_id, body.sha256,
+                                             principal.subject))

@@ -90,6 +90,10 @@ def verifica_riferimenti(tipo: str, riferimenti: dict) -> None:
     if mancanti:
         raise RuleViolation(f"Una deliberazione '{tipo}' indica: {', '.join(mancanti)}.",
                             rule="deliberazione.riferimenti", field=f"riferimenti.{mancanti[0]}")
+    if tipo == "nomina_coordinatore" and riferimenti.get("dal") and riferimenti.get("al") \
+            and str(riferimenti["al"]) < str(riferimenti["dal"]):
+        raise RuleViolation("La fine dell'incarico non precede l'inizio.", rule="nomina.periodo",
+                            field="riferimenti.al")
 
 
 class Deliberazione(TenantAggregate):
@@ -107,6 +111,8 @@ class Deliberazione(TenantAggregate):
         self.numero: str | None = None
         self.data: date | None = None
         self.esito: dict | None = None
+        #: the documents attached: {sha256, dimensione, media_type, nome, aggiunto_da}, bytes in the store
+        self.allegati: list[dict] = []
 
     @classmethod
     def proponi(cls, tenant_id: str, tipo: str, oggetto: str, testo: str, riferimenti: dict,
@@ -114,6 +120,24 @@ class Deliberazione(TenantAggregate):
         verifica_riferimenti(tipo, riferimenti)
         return cls(tenant_id=tenant_id, tipo=tipo, oggetto=oggetto, testo=testo, riferimenti=riferimenti,
                    proposta_da=autore)
+
+    def allega(self, sha256: str, dimensione: int, media_type: str, nome: str, autore: str) -> bool:
+        """Attach a document (its bytes already in the store); False when the same one is attached already.
+        Only a proposal still open takes attachments: what the Comitato voted on does not change."""
+        if self.stato in ("approvata", "respinta"):
+            raise Conflict(f"La deliberazione è {self.stato}: i suoi allegati non cambiano più.",
+                           rule="deliberazione.immutabile")
+        if any(a["sha256"] == sha256 for a in self.allegati):
+            return False
+        if len(self.allegati) >= 50:
+            raise RuleViolation("Una deliberazione ha al più 50 allegati.", rule="allegato.numero", field="body")
+        self._allegato(sha256=sha256, dimensione=dimensione, media_type=media_type, nome=nome, aggiunto_da=autore)
+        return True
+
+    @event("AllegatoAggiunto")
+    def _allegato(self, sha256: str, dimensione: int, media_type: str, nome: str, aggiunto_da: str) -> None:
+        self.allegati.append({"sha256": sha256, "dimensione": dimensione, "media_type": media_type, "nome": nome,
+                              "aggiunto_da": aggiunto_da})
 
     def iscrivi(self, seduta_id: uuid.UUID) -> None:
         """Put the proposal on a seduta's agenda."""

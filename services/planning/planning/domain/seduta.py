@@ -54,6 +54,10 @@ class Seduta(TenantAggregate):
         self.votazione_aperta: uuid.UUID | None = None
         self.voti: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
         self.esiti: dict[uuid.UUID, dict[str, Any]] = {}
+        #: this seduta's own verbale, once approved at a later one: {nella_seduta, sha256}
+        self.verbale_approvato: dict[str, Any] | None = None
+        #: the verbali of earlier sedute approved during this one: {seduta_id: sha256}
+        self.verbali_approvati: dict[str, str] = {}
 
     @classmethod
     def convoca(cls, tenant_id: str, oggetto: str, luogo: str, prima: datetime, seconda: datetime | None,
@@ -274,6 +278,39 @@ class Seduta(TenantAggregate):
     @event("Chiusa")
     def _chiusa(self, chiusa_da: str) -> None:
         self.stato = "chiusa"
+
+    # -- minutes ---------------------------------------------------------------------
+    def approva_verbale_di(self, precedente: "Seduta", sha256: str, verbale_sha256: str, autore: str) -> None:
+        """In session, the Comitato approves the verbale of an earlier, closed seduta: the one whose text
+        has hash ``verbale_sha256`` (as generated now from its events), which ``sha256`` must name."""
+        self._in_corso()
+        if precedente.id == self.id:
+            raise RuleViolation("Il verbale di una seduta si approva in una seduta successiva.",
+                                rule="verbale.seduta_successiva", field="seduta_id")
+        if precedente.stato != "chiusa":
+            raise Conflict("Si approva il verbale di una seduta chiusa.", rule="verbale.seduta_chiusa")
+        if precedente.prima_convocazione >= self.prima_convocazione:
+            raise RuleViolation("Il verbale si approva in una seduta convocata dopo quella verbalizzata.",
+                                rule="verbale.seduta_successiva", field="seduta_id")
+        if precedente.verbale_approvato is not None:
+            raise Conflict(f"Il verbale di quella seduta è già stato approvato nella seduta "
+                           f"{precedente.verbale_approvato['nella_seduta']}.", rule="verbale.gia_approvato")
+        if sha256 != verbale_sha256:
+            raise RuleViolation("L'impronta indicata non è quella del verbale della seduta (GET /sedute/{id}/verbale): "
+                                "si approva il testo letto.", rule="verbale.impronta", field="sha256")
+        quorum = self.quorum()
+        if not quorum["raggiunto"]:
+            raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
+        self._verbale_di_altra(seduta_id=precedente.id, sha256=sha256, quorum=quorum, approvato_da=autore)
+        precedente._verbale_approvato(nella_seduta=self.id, sha256=sha256, approvato_da=autore)
+
+    @event("VerbaleDiAltraSedutaApprovato")
+    def _verbale_di_altra(self, seduta_id: uuid.UUID, sha256: str, quorum: dict, approvato_da: str) -> None:
+        self.verbali_approvati[str(seduta_id)] = sha256
+
+    @event("VerbaleApprovato")
+    def _verbale_approvato(self, nella_seduta: uuid.UUID, sha256: str, approvato_da: str) -> None:
+        self.verbale_approvato = {"nella_seduta": str(nella_seduta), "sha256": sha256}
 
     def _non_chiusa(self) -> None:
         if self.stato == "chiusa":
