@@ -188,6 +188,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         log_dir = var_dir() / "log"
         log_dir.mkdir(parents=True, exist_ok=True)
         ports = {name: args.port_base + i for i, name in enumerate(SERVICES)}
+        # every service serves the contracts; their $ids and the events' dataschema name planning's copy
+        env.setdefault("AMBITI_CONTRACTS_BASE_URL", f"http://127.0.0.1:{ports['planning']}/contratti")
         services = start_services(env, ports=ports, log_dir=log_dir)
         urls = {name: url for name, (url, _) in services.items()}
         services["console"] = start_console(env, urls, port=args.console_port, log_dir=log_dir)
@@ -200,6 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  {'console':<12} {services['console'][0]}   (console web in italiano; accesso di sviluppo)")
         for name in SERVICES:
             print(f"  {name:<12} {urls[name]}   (API: {urls[name]}/docs)")
+        print(f"  {'contratti':<12} {env['AMBITI_CONTRACTS_BASE_URL']}   (eventi: schemi, esempi, AsyncAPI)")
         print(f"Log dei servizi in {log_dir}; stato con `ambiti status`. Un processo che si ferma viene "
               "riavviato. Ctrl-C per fermare tutto.\n", flush=True)
 

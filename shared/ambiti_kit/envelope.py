@@ -9,16 +9,24 @@ dedupe by, since Kafka offsets are not stable across a broker that lost its data
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 SPECVERSION = "1.0"
+#: the base the files in contracts/ are written with; AMBITI_CONTRACTS_BASE_URL replaces it where served
+CANONICAL_CONTRACTS = "https://contracts.ambiti.example"
 #: extension (header ``ce_incarnation``) of the events of a store restored from a backup: from its
 #: restore point on, positions (``ce_sequence``) are counted anew within that incarnation
 INCARNATION = "incarnation"
 _NS = uuid.UUID("0b8f4c1e-4d0a-5e3e-8f53-3c8b1f2a9d77")
+
+
+def contracts_base() -> str:
+    """Where the contracts are served (``AMBITI_CONTRACTS_BASE_URL``), or the canonical base."""
+    return (os.environ.get("AMBITI_CONTRACTS_BASE_URL") or CANONICAL_CONTRACTS).rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,8 @@ class CloudEvent:
         """The integration event of a stored domain event (subject, tenant, position, time from it)."""
         return cls(type=type, source=source, subject=str(domain_event.originator_id),
                    tenantid=domain_event.tenant_id, sequence=notification.id, time=domain_event.timestamp,
-                   dataschema=f"{schemas}/{type}.v1.schema.json", data=data)
+                   dataschema=f"{schemas}/{type}.v1.schema.json".replace(CANONICAL_CONTRACTS, contracts_base()),
+                   data=data)
 
     def to_kafka(self) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
         """(key, value, headers) for a producer."""

@@ -29,7 +29,7 @@ from ambiti_kit import kafka
 from ambiti_kit.audit import AuditChain, ChainHead, HeadSigner, published_heads, signer
 from ambiti_kit.consumer import PoisonMessage, Tracker
 from ambiti_kit.deadletters import RELAY_SUFFIX, Replayer
-from ambiti_kit.envelope import CloudEvent
+from ambiti_kit.envelope import CANONICAL_CONTRACTS, CloudEvent, contracts_base
 from ambiti_kit.incarnations import Incarnations
 from ambiti_kit.mapping import decoded
 from ambiti_kit.settings import ServiceSettings
@@ -52,7 +52,7 @@ def head_event(head: ChainHead, firme: HeadSigner | None = None) -> CloudEvent:
     return CloudEvent(type="audit.chain_head.aggiornata", source=f"/ambiti/{head.service}/audit",
                       subject=f"{head.service}/{head.tenant_id}", tenantid=head.tenant_id,
                       sequence=head.notification_id, time=datetime.now(timezone.utc),
-                      dataschema=HEADS_SCHEMA,
+                      dataschema=HEADS_SCHEMA.replace(CANONICAL_CONTRACTS, contracts_base()),
                       data=firme.sign(head.as_message()) if firme else head.as_message())
 
 

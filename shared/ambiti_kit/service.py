@@ -22,6 +22,7 @@ from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.consumer import Tracker, TrackedConsumer
 from ambiti_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
 from ambiti_kit.eventstore import Schema, open_event_store, tracking_table
+from ambiti_kit.contracts import contracts_router
 from ambiti_kit.feed import Feed, feed_router
 from ambiti_kit.webhooks import Webhooks, webhooks_router
 from ambiti_kit.guards import LimitRequestSize, RejectControlCharacters
@@ -183,6 +184,7 @@ def create_service(settings: ServiceSettings, *, application: type[TenantApplica
     api.include_router(_platform_router())
     api.include_router(feed_router(lambda request: request.app.state.runtime.feed))
     api.include_router(webhooks_router(lambda request: request.app.state.runtime.webhooks))
+    api.include_router(contracts_router())
     for router in routers:
         api.include_router(router)
     return api
