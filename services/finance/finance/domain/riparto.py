@@ -6,8 +6,8 @@ with two decimals; a float is refused wherever a number comes in.
 A riparto as real acts make it (``esegui``):
 
 1. **Quotas.** The total is split into one or more *quote* (e.g. 80% by resident population and
-   20% by an income-gap indicator: DGR Campania 1137/2024-style acts; the national Fondo Povertà
-   decree splits by "quota di nuclei beneficiari" and "popolazione residente"). Each quota ``q``
+   20% by an income-gap indicator, or 60% by beneficiary households and 40% by resident population,
+   as regional acts of riparto among Ambiti do; see ``shared/DOMAIN.md``, "Riparto"). Each quota ``q``
    has a weight ``peso_q`` (the weights sum to exactly 1), its own criteria and its own declared
    rounding. The quotas' amounts ``A_q`` are ``peso_q × totale`` rounded to the cent by largest
    remainder, so they add up to the total exactly (one quota: ``A = totale``).
