@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install chromium run infra test test-unit test-integration test-e2e bench seed-demo clean
+.PHONY: install chromium run infra test test-unit test-integration test-e2e bench seed-demo contracts-publish clean
 
 # pip's and setuptools' chatter goes to var/install.log (shown only if the installation fails).
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock shared/pyproject.toml services/*/pyproject.toml
@@ -58,6 +58,10 @@ test-e2e: install chromium
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Record the schemas in contracts/ as published (new ones, and compatible changes); refuses a breaking change
+contracts-publish: install
+	$(BIN)/python -m ambiti_kit.testing.compat --publish
 
 clean:
 	rm -rf var/test $(VENV)
