@@ -64,6 +64,10 @@ Importo = Annotated[
 ]
 CodiceFiscaleEnte = _code(values.verifica_codice_fiscale_ente, r"^\d{11}$", "00743110157",
                           "Codice fiscale di un ente: 11 cifre, l'ultima di controllo.", 11)
+CodiceFiscaleBeneficiario = _code(
+    values.verifica_codice_fiscale_beneficiario, r"^([0-9]{11}|[A-Z0-9]{16})$", "RSSMRA85T10A562S",
+    "Codice fiscale del beneficiario: 11 cifre (ente, società; l'ultima di controllo) o 16 caratteri (persona: "
+    "professionista, ditta individuale; l'ultimo di controllo).", 16)
 Cig = _code(values.verifica_cig, r"^[A-Z0-9]{10}$", "B1C2D3E4F5",
             "CIG (codice identificativo gara, ANAC): 10 caratteri, lettere maiuscole e cifre.", 10)
 Cup = _code(values.verifica_cup, r"^[A-Z][0-9]{2}[A-Z][0-9]{11}$", "J51B21005460006",

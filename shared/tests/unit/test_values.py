@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from ambiti_kit import values
 from ambiti_kit.errors import RuleViolation
-from ambiti_kit.fields import Cig, CodiceFiscaleEnte, Cup, Importo, IstatComune, StrictIn
+from ambiti_kit.fields import Cig, CodiceFiscaleBeneficiario, CodiceFiscaleEnte, Cup, Importo, IstatComune, StrictIn
 
 
 class Corpo(StrictIn):
@@ -188,3 +188,21 @@ def test_exactly_one_check_digit_completes_ten_digits(corpo: str, cifra: int) ->
     validi = [d for d in range(10) if values.codice_fiscale_ente_valido(corpo + str(d))]
     assert len(validi) == 1
     assert values.codice_fiscale_ente_valido(corpo + str(cifra)) == (cifra == validi[0])
+
+
+class Pagamento(StrictIn):
+    beneficiario: CodiceFiscaleBeneficiario
+
+
+@pytest.mark.parametrize("cf", ["00743110157", "RSSMRA85T10A562S", "RSSMRA85T10A56NH"])  # ente; persona; omocodia
+def test_a_payee_has_an_11_digit_or_a_16_character_codice_fiscale(cf: str) -> None:
+    assert Pagamento(beneficiario=cf).beneficiario == cf
+
+
+@pytest.mark.parametrize("cf, regola", [("00743110158", "ente.codice_fiscale"), ("RSSMRA85T10A562T", "codice_fiscale.persona"),
+                                        ("rssmra85t10a562s", "codice_fiscale.persona"), ("1234567890", "codice_fiscale.lunghezza"),
+                                        ("RSSMRA85T10A562SX", "codice_fiscale.lunghezza")])
+def test_each_form_of_codice_fiscale_has_its_own_check(cf: str, regola: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Pagamento(beneficiario=cf)
+    assert refused.value.errors()[0]["type"] == regola
