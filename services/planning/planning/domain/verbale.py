@@ -1,12 +1,10 @@
-"""The verbale (minutes) of a seduta, written from its stored events, and the convocation document.
+"""The verbale (minutes) of a seduta, written from its stored events.
 
-Both are generated, never typed: the verbale from the seduta's events up to its closing (who was
-convened, each attendance and proxy as it was recorded, the opening and its numero legale, each
-roll-call vote and its outcome, the closing), the convocation from the convocation's own data
-and agenda. The same events always give the same text, so its SHA-256 identifies it: the
-Comitato approves the verbale of a seduta at a later seduta by its hash (``Seduta.VerbaleApprovato``),
-and the Convocata event carries the hash of the convocation document. The text is Markdown in
-Italian, as the people of the Comitato read it.
+Generated, never typed: from the seduta's events up to its closing (who was convened, each
+attendance and proxy as it was recorded, the opening and its numero legale, each roll-call vote
+and its outcome, the closing). The same events always give the same text, so its SHA-256
+identifies it: the Comitato approves the verbale of a seduta at a later seduta by its hash
+(``Seduta.VerbaleApprovato``). The text is Markdown in Italian, as the people of the Comitato read it.
 """
 
 from __future__ import annotations
@@ -31,20 +29,6 @@ def _voce(proposta: Mapping[str, Any] | None, proposta_id: Any) -> str:
     if proposta is None:
         return f"proposta {proposta_id}"
     return f"{proposta['oggetto']} (tipo: {proposta['tipo']})"
-
-
-def convocazione(ambito: str, oggetto: str, luogo: str, prima: datetime, seconda: datetime | None,
-                 ordine_del_giorno: Iterable[Any], proposte: Mapping[Any, Mapping[str, Any]], convocata_da: str) -> str:
-    """The convocation with its agenda, as sent to the members."""
-    righe = [f"# Convocazione del Comitato Istituzionale – Ambito {ambito}", "",
-             f"Oggetto: {oggetto}", f"Luogo: {luogo}",
-             f"Prima convocazione: {_ora(prima)}"]
-    if seconda is not None:
-        righe.append(f"Seconda convocazione: {_ora(seconda)}")
-    righe += [f"Convocata da: {convocata_da}", "", "## Ordine del giorno"]
-    for i, proposta_id in enumerate(ordine_del_giorno, start=1):
-        righe.append(f"{i}. {_voce(proposte.get(proposta_id), proposta_id)} [{proposta_id}]")
-    return "\n".join(righe) + "\n"
 
 
 def verbale(ambito: str, eventi: Iterable[Any], proposte: Mapping[Any, Mapping[str, Any]]) -> str:
