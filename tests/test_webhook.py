@@ -166,6 +166,10 @@ def test_deliveries_are_signed_complete_in_order_and_for_one_ambito(planning: Pl
     state = httpx.get(f"{url}/webhook/sottoscrizioni/{sub['id']}", headers=integr).json()
     assert state["fallimenti"] == 0 and state["in_attesa"] == 0 and state["stato"] == "attiva"
 
+    metrics = httpx.get(f"{url}/metrics").text  # the operator sees deliveries, failures and subscriptions
+    assert 'ambiti_webhook_subscriptions{service="planning",stato="attiva"} 2.0' in metrics
+    assert "ambiti_webhook_deliveries_total" in metrics and "ambiti_webhook_failures_total" in metrics
+
     # another Ambito's subscription is invisible
     assert httpx.get(f"{url}/webhook/sottoscrizioni/{other['id']}", headers=integr).status_code == 404
     assert httpx.post(f"{url}/webhook/sottoscrizioni/{other['id']}/riprendi", headers=integr).status_code == 404

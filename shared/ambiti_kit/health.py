@@ -23,7 +23,7 @@ import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from psycopg import sql
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -151,6 +151,20 @@ class RuntimeCollector:
                             runtime.projector.status()["backlog"])
             yield gauge("ambiti_dead_letters", "messages no consumer or projection could apply", dead_letters(runtime))
             yield gauge("ambiti_chain_head", "highest notification id linked in the audit chain", chain_head(runtime))
+            if runtime.webhooks is not None:
+                subs = GaugeMetricFamily("ambiti_webhook_subscriptions", "webhook subscriptions by state",
+                                         labels=["service", "stato"])
+                for stato, n in runtime.webhooks.states().items():
+                    subs.add_metric([s.service, stato], n)
+                yield subs
+                for name, doc, value in (
+                        ("ambiti_webhook_deliveries", "webhook deliveries accepted by receivers (this process)",
+                         runtime.webhooks.delivered),
+                        ("ambiti_webhook_failures", "webhook delivery attempts that failed (this process)",
+                         runtime.webhooks.failed)):
+                    counter = CounterMetricFamily(name, doc, labels=labels)
+                    counter.add_metric([s.service], value)
+                    yield counter
             yield gauge("ambiti_database_up", "1 if the database answered this scrape", 1.0)
         except Exception:  # noqa: BLE001 - a scrape during a database outage says so instead of failing
             yield gauge("ambiti_database_up", "1 if the database answered this scrape", 0.0)

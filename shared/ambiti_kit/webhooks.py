@@ -124,6 +124,12 @@ class Webhooks:
     def production(self) -> bool:
         return self.settings.environment == "production"
 
+    def states(self) -> dict[str, int]:
+        """Subscriptions per state, every tenant (for the metrics; no tenant's data)."""
+        with self.datastore.transaction() as curs:
+            curs.execute(sql.SQL("SELECT stato, count(*) AS n FROM {} GROUP BY stato").format(self.subs))
+            return {r["stato"]: r["n"] for r in curs.fetchall()}
+
     # reading and managing, always within one tenant
     def get(self, tenant: str, sub_id: uuid.UUID) -> dict[str, Any]:
         with self.datastore.transaction() as curs:
