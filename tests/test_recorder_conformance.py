@@ -2,8 +2,8 @@
 
 Each test gets a fresh schema (``<namespace>rc_<hex>``: dropped in tearDown, and by the
 session cleanup if a test dies) created by the kit's ``create_schema``, and recorders built
-by ``PostgresFactory`` from ``ServiceSettings.eventsourcing_env`` — exactly what a service
-uses: multi-row tracking (``SINGLE_ROW_TRACKING=n``) and no database functions
+by ``PostgresFactory`` from ``ServiceSettings.eventsourcing_owner_env`` — exactly what a service's
+migration uses (its runtime environment differs only in not creating the tables): multi-row tracking (``SINGLE_ROW_TRACKING=n``) and no database functions
 (``POSTGRES_ENABLE_DB_FUNCTIONS=n``) — with the kit's append-only trigger installed on the
 events table as ``open_event_store`` installs it.
 
@@ -47,7 +47,9 @@ class ServicesPostgres:
         self.schema = f"{self.infra.namespace}rc_{uuid.uuid4().hex[:10]}"
         settings = self.infra.settings(APP, AMBITI_DB_SCHEMA=self.schema)
         create_schema(settings)
-        self.factory = PostgresFactory(Environment(APP, settings.eventsourcing_env))
+        self.factory = PostgresFactory(Environment(APP, settings.eventsourcing_owner_env))
+        runtime = {k: v for k, v in settings.eventsourcing_env.items() if k != "CREATE_TABLE"}
+        assert runtime == {k: v for k, v in settings.eventsourcing_owner_env.items() if k != "CREATE_TABLE"}
         # what every test below runs with: the services' settings, not the library's defaults
         datastore = self.factory.datastore
         self.assertEqual((datastore.schema, datastore.single_row_tracking, datastore.enable_db_functions),

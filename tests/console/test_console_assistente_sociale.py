@@ -9,7 +9,8 @@ with the Ambito's LEPS ratio as monitoring computes it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import httpx
@@ -164,7 +165,7 @@ def test_assistente_sociale_registra_un_mese_carica_un_csv_e_vede_il_personale(
     page.get_by_role("link", name="Personale e LEPS").click()
     page.wait_for_url("**/prestazioni/personale")
     assert righe(page, "personale") == [["Sapri (065134)", "Assistente sociale", "Multiutenza", "2,00", "36,00",
-                                         date.today().strftime("%d/%m/%Y")]]
+                                         datetime.now(ZoneInfo("Europe/Rome")).strftime("%d/%m/%Y")]]
     testo = page.get_by_test_id("leps").inner_text()
     assert f"{residenti:,}".replace(",", ".") in testo and "2,00" in testo
     assert leps["residenti_per_assistente"].replace(".", ",") in testo.replace(".", "")
