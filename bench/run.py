@@ -20,6 +20,9 @@ KAFKA_BOOTSTRAP_SERVERS are set), in a namespace of its own. Figures:
 - the Region's read model: command -> regional row latency p50/p99 under a steady load across 50 Ambiti,
   and the p99 of the Region's queries (/regione/*) with 600 Ambiti in the Region;
 - rebuild of monitoring's read model from 100k events, events/s;
+- integrators (bench/integrations.py): webhook deliveries/s and the command -> receiver p99 for 50
+  subscriptions across 10 Ambiti (every delivery verified with the reference library), and the per-Ambito
+  feed's events/s for one Ambito against a raw read of the same rows;
 - the read side (bench/lists.py): list p50/p99 on an Ambito with 10k commitments and 10k deliberations
   (first page, a filtered page, page 100 by cursor) against the same page by plain SQL, and the rebuild of
   finance's own read models from its notification log, events/s, against a raw replay of that log.
@@ -64,6 +67,7 @@ from ambiti_cli.infra import TansuBroker
 import lists  # bench/lists.py: the read side (lists on a large Ambito, the rebuild routine)
 from servers import bench_infra  # bench/servers.py: the PostgreSQL and broker a benchmark runs on
 import console_pages  # bench/console_pages.py: the web console's server time against the API it wraps
+import integrations  # bench/integrations.py: webhooks and the per-Ambito feed (issue 13)
 from ambiti_kit.auth import issue_token, regione_of
 from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.eventstore import Schema, create_schema
@@ -127,7 +131,7 @@ def rate(n: int, seconds: float) -> float:
 def bench_raw(infra: Infra) -> dict:
     settings = infra.settings("rawbench")
     create_schema(settings)
-    app = Raw(env=settings.eventsourcing_env)
+    app = Raw(env=settings.eventsourcing_owner_env)  # its own table, created here
     start = time.perf_counter()
     for i in range(N_RAW):
         app.save(Pratica(tenant_id="15-RAW", titolo=f"p{i}", anno_inizio=2025, anno_fine=2027, creato_da="b"))
@@ -1057,6 +1061,12 @@ def main() -> int:
         print("broker loss", results["broker_loss"], flush=True)
         results["metrics_overhead"] = bench_metrics_overhead(infra)
         print("metrics overhead", results["metrics_overhead"], flush=True)
+        try:
+            results["integrations"] = integrations.bench_integrations(infra)
+        except AssertionError as exc:
+            failures.append("integrations")
+            results["integrations"] = {"failed": str(exc)[:2000]}
+        print("integrations", results["integrations"], flush=True)
         finance_lists = lists.bench_finance_lists_and_rebuild(infra)
         results["rebuild_own_log"] = finance_lists.pop("rebuild")
         results["lists"] = {"finance": finance_lists, "planning": lists.bench_planning_lists(infra)}

@@ -210,7 +210,7 @@ class Webhooks:
                 try:
                     busy = self.run_once(client)
                     backoff = 0.2
-                    stop.wait(0.05 if busy else 0.5)
+                    stop.wait(0.05 if busy else 0.2)
                 except Exception as exc:  # noqa: BLE001 - the database may be away: retry, never die
                     _log.warning("webhook round failed (%r): retrying in %.1fs", exc, backoff, exc_info=True)
                     stop.wait(backoff)
