@@ -30,7 +30,9 @@ from planning.domain.coordinatore import IncaricoCoordinatore
 from planning.domain.deliberazione import Deliberazione, RegistroDeliberazioni
 from planning.domain.piano import PianoDiZona
 from planning.domain.proposte import PropostaRicevuta, PropostaTavolo, con_intervento
-from planning.domain.seduta import Seduta, Votante
+from planning.domain.convocazione import convocazione as testo_della_convocazione
+from planning.domain.convocazione import punto_alla_convocazione, punto_da_proposta
+from planning.domain.seduta import Seduta, Votante, verifica_verbale_approvabile
 from planning.domain.verbale import impronta, verbale as testo_del_verbale
 
 ROMA = ZoneInfo("Europe/Rome")
@@ -248,6 +250,9 @@ class Planning(TenantApplication):
             if corretta.stato != "approvata":
                 raise RuleViolation("Si rettifica solo una deliberazione approvata.", rule="rettifica.approvata",
                                     field="riferimenti.rettifica_di")
+        if tipo == "approvazione_verbale":
+            precedente = self._seduta_del_verbale(tenant_id, riferimenti["seduta_id"], "riferimenti.seduta_id")
+            verifica_verbale_approvabile(precedente, riferimenti["sha256"], self._impronta_verbale(precedente))
         self.save(proposta)
         return proposta
 
@@ -269,29 +274,61 @@ class Planning(TenantApplication):
     # -- Sedute ------------------------------------------------------------------------
     def convoca_seduta(self, tenant_id: str, oggetto: str, luogo: str, prima: datetime, seconda: datetime | None,
                        ordine_del_giorno: list[uuid.UUID], autore: str) -> Seduta:
+        """Convene a seduta: its convocation document is generated from its data and its agenda's
+        proposals, and the event records the document's SHA-256."""
         try:
             comitato = self.comitato(tenant_id)
         except NotFound:
             raise RuleViolation("Configurare prima il Comitato Istituzionale (PUT /comitato).",
                                 rule="comitato.configurato", field="ordine_del_giorno") from None
+        Seduta.verifica_convocazione(prima, seconda, ordine_del_giorno, comitato.regola)
 
         def command() -> Seduta:
-            seduta = Seduta.convoca(tenant_id, oggetto, luogo, prima, seconda, ordine_del_giorno,
-                                    comitato.componenti, comitato.regola, autore)
             proposte = []
             for i, proposta_id in enumerate(ordine_del_giorno):
                 try:
-                    proposta = self.deliberazione(tenant_id, proposta_id)
+                    proposte.append(self.deliberazione(tenant_id, proposta_id))
                 except NotFound:
                     raise RuleViolation(f"Proposta {proposta_id} non trovata.", rule="seduta.proposta_esistente",
                                         field=f"ordine_del_giorno.{i}") from None
+            punti = [punto_da_proposta(p.tipo, p.oggetto, p.testo, p.riferimenti, p.allegati) for p in proposte]
+            documento = testo_della_convocazione(tenant_id, oggetto, luogo, prima, seconda, comitato.componenti,
+                                                 comitato.regola, autore, punti)
+            seduta = Seduta.convoca(tenant_id, oggetto, luogo, prima, seconda, ordine_del_giorno,
+                                    comitato.componenti, comitato.regola, autore, impronta(documento))
+            precedenti = []
+            for i, proposta in enumerate(proposte):
                 proposta.iscrivi(seduta.id)
-                proposte.append(proposta)
+                if proposta.tipo == "approvazione_verbale":
+                    precedente = self._seduta_del_verbale(tenant_id, proposta.riferimenti["seduta_id"],
+                                                          f"ordine_del_giorno.{i}")
+                    seduta.verifica_verbale_da_approvare(precedente, proposta.riferimenti["sha256"],
+                                                         self._impronta_verbale(precedente),
+                                                         f"ordine_del_giorno.{i}")
+                    precedenti.append(precedente.id)
+            if len(set(precedenti)) != len(precedenti):
+                raise RuleViolation("Il verbale di una seduta si approva una sola volta per ordine del giorno.",
+                                    rule="verbale.una_volta", field="ordine_del_giorno")
             self.save(seduta, *proposte)
             return seduta
 
         return self.retrying(command, message="Una proposta è stata iscritta nel frattempo ad altra seduta.",
                              rule="seduta.proposta_contesa")
+
+    def convocazione(self, tenant_id: str, seduta_id: uuid.UUID) -> tuple[Seduta, str]:
+        """The convocation document of a seduta, generated again from its stored events: (seduta, text).
+        A seduta convened before the document existed has none recorded; one whose text no longer has
+        the recorded hash means the store was altered (409)."""
+        seduta = self.seduta(tenant_id, seduta_id)
+        [convocata] = [e for e in self.events.get(seduta_id, lte=1)]
+        punti = [punto_alla_convocazione(self.events.get(p), seduta.id) for p in convocata.ordine_del_giorno]
+        testo = testo_della_convocazione(tenant_id, convocata.oggetto, convocata.luogo, convocata.prima_convocazione,
+                                         convocata.seconda_convocazione, convocata.componenti, convocata.regola,
+                                         convocata.convocata_da, punti)
+        if seduta.convocazione_sha256 is not None and impronta(testo) != seduta.convocazione_sha256:
+            raise Conflict("La convocazione generata dagli eventi non ha più l'impronta registrata: archivio alterato.",
+                           rule="convocazione.integrita")
+        return seduta, testo
 
     def seduta(self, tenant_id: str, seduta_id: uuid.UUID) -> Seduta:
         return self.get_for_tenant(tenant_id, seduta_id, Seduta)
@@ -344,6 +381,12 @@ class Planning(TenantApplication):
                     piano.approva(int(proposta.riferimenti["versione"]), proposta.id, proposta.numero)
                 if proposta.tipo == "nomina_coordinatore":
                     altri.append(self._nomina(proposta, il))
+                if proposta.tipo == "approvazione_verbale":
+                    precedente = self._seduta_del_verbale(tenant_id, proposta.riferimenti["seduta_id"], "proposta_id")
+                    seduta.approva_verbale_di(precedente, proposta.riferimenti["sha256"],
+                                              self._impronta_verbale(precedente), proposta.id, proposta.numero,
+                                              quorum, autore)
+                    altri.append(precedente)
             else:
                 proposta.respingi(seduta.id, il, risultato, quorum, seduta.regola)
                 if piano is not None:
@@ -386,6 +429,9 @@ class Planning(TenantApplication):
             rinviate = [self.deliberazione(tenant_id, p) for p in seduta.chiudi(autore)]
             for proposta in rinviate:
                 proposta.rinvia(seduta.id)
+            testo = testo_del_verbale(tenant_id, [*self.events.get(seduta_id), *seduta.pending_events],
+                                      self._proposte_di(seduta))
+            seduta.redigi_verbale(impronta(testo), autore)
             self.save(seduta, *rinviate)
             return seduta
 
@@ -401,29 +447,28 @@ class Planning(TenantApplication):
         return proposte
 
     def verbale(self, tenant_id: str, seduta_id: uuid.UUID) -> tuple[Seduta, str]:
-        """The verbale of a closed seduta, generated from its stored events: (seduta, text)."""
+        """The verbale of a closed seduta, generated from its stored events: (seduta, text). One whose
+        text no longer has the hash recorded at its closing means the store was altered (409)."""
         seduta = self.seduta(tenant_id, seduta_id)
         if seduta.stato != "chiusa":
             raise Conflict("Il verbale si redige a seduta chiusa.", rule="verbale.seduta_chiusa")
-        return seduta, testo_del_verbale(tenant_id, self.events.get(seduta_id), self._proposte_di(seduta))
+        testo = testo_del_verbale(tenant_id, self.events.get(seduta_id), self._proposte_di(seduta))
+        if seduta.verbale_sha256 is not None and impronta(testo) != seduta.verbale_sha256:
+            raise Conflict("Il verbale generato dagli eventi non ha più l'impronta registrata alla chiusura: "
+                           "archivio alterato.", rule="verbale.integrita")
+        return seduta, testo
 
-    def approva_verbale(self, tenant_id: str, seduta_id: uuid.UUID, verbale_di: uuid.UUID, sha256: str,
-                        autore: str) -> Seduta:
-        """During seduta ``seduta_id``, the Comitato approves the verbale of the earlier seduta ``verbale_di``."""
-        def command() -> Seduta:
-            seduta = self.seduta(tenant_id, seduta_id)
-            try:
-                precedente = self.seduta(tenant_id, verbale_di)
-            except NotFound:
-                raise RuleViolation("La seduta di cui approvare il verbale non esiste in questo Ambito.",
-                                    rule="verbale.seduta_esistente", field="seduta_id") from None
-            atteso = impronta(testo_del_verbale(tenant_id, self.events.get(verbale_di), self._proposte_di(precedente)))
-            seduta.approva_verbale_di(precedente, sha256, atteso, autore)
-            self.save(seduta, precedente)
-            return seduta
+    def _impronta_verbale(self, seduta: Seduta) -> str:
+        if seduta.stato != "chiusa":
+            return ""  # no verbale yet: verifica_verbale_approvabile refuses the seduta as not closed
+        return impronta(self.verbale(seduta.tenant_id, seduta.id)[1])
 
-        return self.retrying(command, message="La seduta è molto contesa: riprovare.",
-                             rule="seduta.modifica_concorrente", key=seduta_id)
+    def _seduta_del_verbale(self, tenant_id: str, seduta_id: Any, field: str) -> Seduta:
+        try:
+            return self.seduta(tenant_id, uuid.UUID(str(seduta_id)))
+        except (NotFound, ValueError):  # another Ambito's seduta is as absent as a missing one
+            raise RuleViolation("La seduta di cui approvare il verbale non esiste in questo Ambito.",
+                                rule="verbale.seduta_esistente", field=field) from None
 
     # -- Accordo di Programma -------------------------------------------------------------
     def predisponi_accordo(self, tenant_id: str, piano_id: uuid.UUID, firmatari: list[str] | None,

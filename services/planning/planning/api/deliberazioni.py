@@ -34,12 +34,16 @@ class Riferimenti(StrictIn):
     al: date | None = Field(None, strict=False, description="Nomina: fine dell'incarico (se manca: a tempo "
                                                             "indeterminato, fino a una nuova nomina).")
     rettifica_di: uuid.UUID | None = Field(None, strict=False)
+    seduta_id: uuid.UUID | None = Field(None, strict=False, description="Approvazione del verbale: la seduta "
+                                        "precedente, chiusa, di cui si approva il verbale.")
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="Approvazione del verbale: l'impronta "
+                               "SHA-256 del verbale letto (GET /sedute/{id}/verbale).")
 
 
 #: the types a coordinator proposes here (the approvals of the Piano are proposed from the Piano)
 TipoProponibile = Literal["approvazione_bilancio", "criteri_riparto_costi", "nomina_coordinatore", "rettifica",
                           "atto_di_indirizzo", "regolamento_udp", "regolamento_comitato", "convenzione",
-                          "conto_consuntivo", "parere", "libera"]
+                          "conto_consuntivo", "parere", "libera", "approvazione_verbale"]
 
 
 class DeliberazioneCreate(StrictIn):

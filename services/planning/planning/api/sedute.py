@@ -80,6 +80,11 @@ class SedutaRead(SedutaSintesi):
                                                      "in quale seduta e con quale impronta SHA-256.")
     verbali_approvati: dict[str, str] = Field(default_factory=dict, description="I verbali di sedute precedenti "
                                               "approvati in questa: seduta → impronta SHA-256.")
+    convocazione_sha256: str | None = Field(None, description="Impronta SHA-256 del documento di convocazione "
+                                            "registrata alla convocazione (GET .../convocazione/documento); null "
+                                            "per le sedute convocate prima che il documento esistesse.")
+    verbale_sha256: str | None = Field(None, description="Impronta SHA-256 del verbale registrata alla chiusura "
+                                       "della seduta; null se non è chiusa (o è stata chiusa prima).")
 
     @classmethod
     def of(cls, s: Seduta) -> "SedutaRead":
@@ -90,7 +95,8 @@ class SedutaRead(SedutaSintesi):
                    regola=s.regola, presenze=s.presenze, numero_legale=s.quorum(),
                    votazione_aperta=s.votazione_aperta, voti={str(k): v for k, v in s.voti.items()},
                    esiti={str(k): v for k, v in s.esiti.items()}, versione=s.version,
-                   verbale_approvato=s.verbale_approvato, verbali_approvati=s.verbali_approvati)
+                   verbale_approvato=s.verbale_approvato, verbali_approvati=s.verbali_approvati,
+                   convocazione_sha256=s.convocazione_sha256, verbale_sha256=s.verbale_sha256)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SedutaRead)
@@ -186,14 +192,27 @@ def verbale_documento(seduta_id: uuid.UUID, app: PlanningDep, principal: Lettore
                              f'attachment; filename="verbale-{seduta_id}.md"'})
 
 
-class ApprovazioneVerbaleWrite(StrictIn):
-    seduta_id: uuid.UUID = Field(strict=False, description="La seduta precedente, chiusa, di cui si approva il verbale.")
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="L'impronta del verbale letto (GET .../verbale).")
+class ConvocazioneRead(BaseModel):
+    seduta_id: uuid.UUID
+    sha256: str = Field(description="Impronta SHA-256 del testo (UTF-8), uguale a quella registrata alla convocazione.")
+    registrata: bool = Field(description="Se l'impronta è registrata nell'evento della convocazione (false solo per "
+                             "le sedute convocate prima che il documento esistesse).")
+    testo: str = Field(description="L'avviso di convocazione in Markdown con l'ordine del giorno e le proposte.")
 
 
-@router.post("/{seduta_id}/verbali", response_model=SedutaRead)
-def approva_verbale(seduta_id: uuid.UUID, body: ApprovazioneVerbaleWrite, app: PlanningDep,
-                    principal: Coordinatore) -> SedutaRead:
-    """Registra che il Comitato, in questa seduta aperta, approva il verbale di una seduta precedente."""
-    return SedutaRead.of(app.approva_verbale(tenant_of(principal), seduta_id, body.seduta_id, body.sha256,
-                                             principal.subject))
+@router.get("/{seduta_id}/convocazione", response_model=ConvocazioneRead)
+def convocazione(seduta_id: uuid.UUID, app: PlanningDep, principal: Lettore) -> ConvocazioneRead:
+    """L'avviso di convocazione della seduta, generato dai dati della convocazione e dalle proposte all'ordine del giorno."""
+    seduta, testo = app.convocazione(tenant_of(principal), seduta_id)
+    return ConvocazioneRead(seduta_id=seduta.id, sha256=impronta(testo), testo=testo,
+                            registrata=seduta.convocazione_sha256 is not None)
+
+
+@router.get("/{seduta_id}/convocazione/documento", response_class=Response, responses={
+    200: {"description": "L'avviso di convocazione come documento Markdown.", "content": {"text/markdown": {}}}})
+def convocazione_documento(seduta_id: uuid.UUID, app: PlanningDep, principal: Lettore) -> Response:
+    """Scarica l'avviso di convocazione (Markdown); l'intestazione Digest ne porta l'impronta SHA-256."""
+    _, testo = app.convocazione(tenant_of(principal), seduta_id)
+    return Response(testo.encode("utf-8"), media_type="text/markdown; charset=utf-8",
+                    headers={"Digest": f"sha-256={impronta(testo)}", "Content-Disposition":
+                             f'attachment; filename="convocazione-{seduta_id}.md"'})

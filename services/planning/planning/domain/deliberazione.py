@@ -8,6 +8,7 @@ the Ambito's register) and never changes again: a correction is a new deliberati
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -75,6 +76,14 @@ TIPI_DI_DELIBERAZIONE: dict[str, TipoDeliberazione] = {
                                           "Convenzione tra i Comuni (D.Lgs. 267/2000 art. 30 c. 2)"),
     "parere": TipoDeliberazione("Parere del Comitato", (), "Regolamento del Comitato; legge regionale"),
     "libera": TipoDeliberazione("Deliberazione a oggetto libero", (), "Regolamento del Comitato"),
+    #: The verbale of a seduta approved by a vote at a later one. No law sets it for the Comitato: the
+    #: regolamento does, as the councils' regolamenti do for their minutes (TUEL art. 38 c. 2 leaves the
+    #: functioning of the council to its regolamento). Numbered like every approved deliberation: also
+    #: a regolamento's choice.
+    "approvazione_verbale": TipoDeliberazione(
+        "Approvazione del verbale di una seduta precedente", ("seduta_id", "sha256"),
+        "Regolamento del Comitato; convenzione (D.Lgs. 267/2000 art. 30); per analogia D.Lgs. 267/2000 art. 38 c. 2 "
+        "(funzionamento del consiglio rimesso al regolamento): scelta di regolamento, non di legge"),
 }
 TIPI = {codice: t.nome for codice, t in TIPI_DI_DELIBERAZIONE.items()}
 #: What each type must reference (checked when the proposal is written).
@@ -90,6 +99,16 @@ def verifica_riferimenti(tipo: str, riferimenti: dict) -> None:
     if mancanti:
         raise RuleViolation(f"Una deliberazione '{tipo}' indica: {', '.join(mancanti)}.",
                             rule="deliberazione.riferimenti", field=f"riferimenti.{mancanti[0]}")
+    if tipo == "approvazione_verbale":
+        try:
+            uuid.UUID(str(riferimenti["seduta_id"]))
+        except ValueError:
+            raise RuleViolation("La seduta del verbale è indicata dal suo identificativo (UUID).",
+                                rule="deliberazione.riferimenti", field="riferimenti.seduta_id") from None
+        if not re.fullmatch(r"[0-9a-f]{64}", str(riferimenti["sha256"])):
+            raise RuleViolation("L'impronta del verbale è lo SHA-256 in 64 cifre esadecimali minuscole "
+                                "(GET /sedute/{id}/verbale).", rule="deliberazione.riferimenti",
+                                field="riferimenti.sha256")
     if tipo == "nomina_coordinatore" and riferimenti.get("dal") and riferimenti.get("al") \
             and str(riferimenti["al"]) < str(riferimenti["dal"]):
         raise RuleViolation("La fine dell'incarico non precede l'inizio.", rule="nomina.periodo",

@@ -33,11 +33,39 @@ class Votante:
     segretario: bool = False
 
 
+def _senza_documento(state: dict) -> None:
+    state["convocazione_sha256"] = None
+
+
+def _senza_deliberazione(state: dict) -> None:
+    state["deliberazione_id"] = None
+    state["deliberazione"] = None
+
+
 class Seduta(TenantAggregate):
-    @event("Convocata")
+    class Convocata(TenantAggregate.Created):
+        """v2: the SHA-256 of the convocation document (``planning.domain.convocazione``) generated from
+        this event's data and the agenda's proposals; v1 events (before the document existed) have None."""
+
+        class_version = 2
+        tenant_id: str
+        oggetto: str
+        luogo: str
+        prima_convocazione: datetime
+        seconda_convocazione: datetime | None
+        ordine_del_giorno: list[uuid.UUID]
+        componenti: list[dict]
+        regola: dict
+        convocata_da: str
+        convocazione_sha256: str | None
+
+        upcast_v1_v2 = staticmethod(_senza_documento)
+
+    @event(Convocata)
     def __init__(self, tenant_id: str, oggetto: str, luogo: str, prima_convocazione: datetime,
                  seconda_convocazione: datetime | None, ordine_del_giorno: list[uuid.UUID],
-                 componenti: list[dict], regola: dict, convocata_da: str) -> None:
+                 componenti: list[dict], regola: dict, convocata_da: str,
+                 convocazione_sha256: str | None = None) -> None:
         self.tenant_id = tenant_id
         self.oggetto = oggetto
         self.luogo = luogo
@@ -47,6 +75,8 @@ class Seduta(TenantAggregate):
         self.componenti = [dict(c) for c in componenti]
         self.regola = dict(regola)
         self.convocata_da = convocata_da
+        #: the hash of the convocation document, as generated when the seduta was convened
+        self.convocazione_sha256 = convocazione_sha256
         self.stato = "convocata"
         self.convocazione: int | None = None
         self.prima_deserta = False
@@ -54,14 +84,17 @@ class Seduta(TenantAggregate):
         self.votazione_aperta: uuid.UUID | None = None
         self.voti: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
         self.esiti: dict[uuid.UUID, dict[str, Any]] = {}
-        #: this seduta's own verbale, once approved at a later one: {nella_seduta, sha256}
+        #: the hash of this seduta's verbale, recorded when it closed (None for sedute closed before)
+        self.verbale_sha256: str | None = None
+        #: this seduta's own verbale, once approved at a later one: {nella_seduta, sha256, deliberazione...}
         self.verbale_approvato: dict[str, Any] | None = None
         #: the verbali of earlier sedute approved during this one: {seduta_id: sha256}
         self.verbali_approvati: dict[str, str] = {}
 
-    @classmethod
-    def convoca(cls, tenant_id: str, oggetto: str, luogo: str, prima: datetime, seconda: datetime | None,
-                ordine_del_giorno: list[uuid.UUID], componenti: list[dict], regola: dict, autore: str) -> "Seduta":
+    @staticmethod
+    def verifica_convocazione(prima: datetime, seconda: datetime | None, ordine_del_giorno: list[uuid.UUID],
+                              regola: dict) -> None:
+        """The rules of a convocation that need no aggregate (checked before its document is written)."""
         if not ordine_del_giorno:
             raise RuleViolation("L'ordine del giorno non può essere vuoto.", rule="seduta.ordine_del_giorno",
                                 field="ordine_del_giorno")
@@ -75,9 +108,15 @@ class Seduta(TenantAggregate):
             if 2 not in Regola.da_dict(regola).quorum:
                 raise RuleViolation("Il regolamento non prevede la seconda convocazione.",
                                     rule="seduta.seconda_convocazione", field="seconda_convocazione")
+
+    @classmethod
+    def convoca(cls, tenant_id: str, oggetto: str, luogo: str, prima: datetime, seconda: datetime | None,
+                ordine_del_giorno: list[uuid.UUID], componenti: list[dict], regola: dict, autore: str,
+                convocazione_sha256: str | None = None) -> "Seduta":
+        cls.verifica_convocazione(prima, seconda, ordine_del_giorno, regola)
         return cls(tenant_id=tenant_id, oggetto=oggetto, luogo=luogo, prima_convocazione=prima,
                    seconda_convocazione=seconda, ordine_del_giorno=ordine_del_giorno, componenti=componenti,
-                   regola=regola, convocata_da=autore)
+                   regola=regola, convocata_da=autore, convocazione_sha256=convocazione_sha256)
 
     # -- reading --------------------------------------------------------------------
     @property
@@ -280,37 +319,81 @@ class Seduta(TenantAggregate):
         self.stato = "chiusa"
 
     # -- minutes ---------------------------------------------------------------------
-    def approva_verbale_di(self, precedente: "Seduta", sha256: str, verbale_sha256: str, autore: str) -> None:
-        """In session, the Comitato approves the verbale of an earlier, closed seduta: the one whose text
-        has hash ``verbale_sha256`` (as generated now from its events), which ``sha256`` must name."""
-        self._in_corso()
+    def redigi_verbale(self, sha256: str, autore: str) -> None:
+        """Record, right after the closing, the hash of the verbale generated from the events up to it."""
+        if self.stato != "chiusa":
+            raise Conflict("Il verbale si redige a seduta chiusa.", rule="verbale.seduta_chiusa")
+        if self.verbale_sha256 is not None:
+            raise Conflict("Il verbale della seduta è già redatto.", rule="verbale.gia_redatto")
+        self._verbale_redatto(sha256=sha256, redatto_da=autore)
+
+    @event("VerbaleRedatto")
+    def _verbale_redatto(self, sha256: str, redatto_da: str) -> None:
+        self.verbale_sha256 = sha256
+
+    def verifica_verbale_da_approvare(self, precedente: "Seduta", sha256: str, verbale_sha256: str,
+                                      field: str) -> None:
+        """An item "approvazione del verbale" of this seduta names an earlier, closed seduta whose
+        verbale is not approved yet, by the hash of its text (``verbale_sha256``, as generated now)."""
         if precedente.id == self.id:
             raise RuleViolation("Il verbale di una seduta si approva in una seduta successiva.",
-                                rule="verbale.seduta_successiva", field="seduta_id")
-        if precedente.stato != "chiusa":
-            raise Conflict("Si approva il verbale di una seduta chiusa.", rule="verbale.seduta_chiusa")
+                                rule="verbale.seduta_successiva", field=field)
         if precedente.prima_convocazione >= self.prima_convocazione:
             raise RuleViolation("Il verbale si approva in una seduta convocata dopo quella verbalizzata.",
-                                rule="verbale.seduta_successiva", field="seduta_id")
-        if precedente.verbale_approvato is not None:
-            raise Conflict(f"Il verbale di quella seduta è già stato approvato nella seduta "
-                           f"{precedente.verbale_approvato['nella_seduta']}.", rule="verbale.gia_approvato")
-        if sha256 != verbale_sha256:
-            raise RuleViolation("L'impronta indicata non è quella del verbale della seduta (GET /sedute/{id}/verbale): "
-                                "si approva il testo letto.", rule="verbale.impronta", field="sha256")
-        quorum = self.quorum()
-        if not quorum["raggiunto"]:
-            raise RuleViolation(_senza_numero_legale(quorum), rule="seduta.numero_legale", field="presenze")
-        self._verbale_di_altra(seduta_id=precedente.id, sha256=sha256, quorum=quorum, approvato_da=autore)
-        precedente._verbale_approvato(nella_seduta=self.id, sha256=sha256, approvato_da=autore)
+                                rule="verbale.seduta_successiva", field=field)
+        verifica_verbale_approvabile(precedente, sha256, verbale_sha256)
 
-    @event("VerbaleDiAltraSedutaApprovato")
-    def _verbale_di_altra(self, seduta_id: uuid.UUID, sha256: str, quorum: dict, approvato_da: str) -> None:
+    def approva_verbale_di(self, precedente: "Seduta", sha256: str, verbale_sha256: str, proposta_id: uuid.UUID,
+                           numero: str | None, quorum: dict, autore: str) -> None:
+        """The Comitato approved, by the vote on proposal ``proposta_id`` (an ``approvazione_verbale``
+        deliberation, numbered ``numero``), the verbale of an earlier seduta: the outcome of that vote,
+        computed by the rule engine when the vote closed, is what this records."""
+        esito = self.esiti.get(proposta_id)
+        if esito is None or not esito["approvata"]:
+            raise Conflict("Il verbale si approva con l'esito favorevole della votazione sulla proposta.",
+                           rule="verbale.votazione")
+        self.verifica_verbale_da_approvare(precedente, sha256, verbale_sha256, "proposta_id")
+        self._verbale_di_altra(seduta_id=precedente.id, sha256=sha256, quorum=quorum,
+                               approvato_da=autore, deliberazione_id=proposta_id, deliberazione=numero)
+        precedente._verbale_approvato(nella_seduta=self.id, sha256=sha256, approvato_da=autore,
+                                      deliberazione_id=proposta_id, deliberazione=numero)
+
+    class VerbaleDiAltraSedutaApprovato(TenantAggregate.Event):
+        """v2: the deliberation (id, number) whose vote approved it; v1 (approval recorded without a vote) None."""
+
+        class_version = 2
+        seduta_id: uuid.UUID
+        sha256: str
+        quorum: dict
+        approvato_da: str
+        deliberazione_id: uuid.UUID | None
+        deliberazione: str | None
+
+        upcast_v1_v2 = staticmethod(_senza_deliberazione)
+
+    @event(VerbaleDiAltraSedutaApprovato)
+    def _verbale_di_altra(self, seduta_id: uuid.UUID, sha256: str, quorum: dict, approvato_da: str,
+                          deliberazione_id: uuid.UUID | None, deliberazione: str | None) -> None:
         self.verbali_approvati[str(seduta_id)] = sha256
 
-    @event("VerbaleApprovato")
-    def _verbale_approvato(self, nella_seduta: uuid.UUID, sha256: str, approvato_da: str) -> None:
-        self.verbale_approvato = {"nella_seduta": str(nella_seduta), "sha256": sha256}
+    class VerbaleApprovato(TenantAggregate.Event):
+        """v2: the deliberation (id, number) whose vote approved it; v1 (approval recorded without a vote) None."""
+
+        class_version = 2
+        nella_seduta: uuid.UUID
+        sha256: str
+        approvato_da: str
+        deliberazione_id: uuid.UUID | None
+        deliberazione: str | None
+
+        upcast_v1_v2 = staticmethod(_senza_deliberazione)
+
+    @event(VerbaleApprovato)
+    def _verbale_approvato(self, nella_seduta: uuid.UUID, sha256: str, approvato_da: str,
+                           deliberazione_id: uuid.UUID | None, deliberazione: str | None) -> None:
+        self.verbale_approvato = {"nella_seduta": str(nella_seduta), "sha256": sha256,
+                                  "deliberazione_id": str(deliberazione_id) if deliberazione_id else None,
+                                  "deliberazione": deliberazione}
 
     def _non_chiusa(self) -> None:
         if self.stato == "chiusa":
@@ -320,6 +403,20 @@ class Seduta(TenantAggregate):
         self._non_chiusa()
         if self.stato != "aperta":
             raise Conflict("La seduta non è ancora aperta.", rule="seduta.non_aperta")
+
+
+def verifica_verbale_approvabile(seduta: Seduta, sha256: str, verbale_sha256: str,
+                                 field: str = "riferimenti.sha256") -> None:
+    """The verbale of ``seduta`` can be put to the vote: the seduta is closed, its verbale not yet
+    approved, and ``sha256`` is the hash of its text as generated now (one approves the text read)."""
+    if seduta.stato != "chiusa":
+        raise Conflict("Si approva il verbale di una seduta chiusa.", rule="verbale.seduta_chiusa")
+    if seduta.verbale_approvato is not None:
+        raise Conflict(f"Il verbale di quella seduta è già stato approvato nella seduta "
+                       f"{seduta.verbale_approvato['nella_seduta']}.", rule="verbale.gia_approvato")
+    if sha256 != verbale_sha256:
+        raise RuleViolation("L'impronta indicata non è quella del verbale della seduta (GET /sedute/{id}/verbale): "
+                            "si approva il testo letto.", rule="verbale.impronta", field=field)
 
 
 def _senza_numero_legale(q: dict) -> str:

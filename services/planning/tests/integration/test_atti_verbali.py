@@ -121,27 +121,62 @@ def test_a_verbale_generated_from_the_events_is_approved_at_the_next_seduta(clie
     assert documento.content.decode() == testo and documento.headers["digest"] == f"sha-256={verbale['sha256']}"
     assert client.call("GET", f"/sedute/{s1}/verbale", role="revisore")["sha256"] == verbale["sha256"]  # stable
 
-    # the next seduta: open, the verbale approved by the hash of the text read
+    assert client.call("GET", f"/sedute/{s1}", role="revisore")["verbale_sha256"] == verbale["sha256"]  # at closing
+
+    # its approval is a proposal put on a later seduta's agenda and voted under the Comitato's rule
+    client.problem("POST", "/deliberazioni", {"tipo": "approvazione_verbale", "oggetto": "Approvazione del verbale",
+                                              "testo": "Il Comitato approva il verbale.",
+                                              "riferimenti": {"seduta_id": s1, "sha256": "0" * 64}},
+                   422, "verbale.impronta", "riferimenti.sha256")
+    client.problem("POST", "/deliberazioni", {"tipo": "approvazione_verbale", "oggetto": "Approvazione del verbale",
+                                              "testo": "Il Comitato approva il verbale.",
+                                              "riferimenti": {"seduta_id": str(uuid.uuid4()), "sha256": verbale["sha256"]}},
+                   422, "verbale.seduta_esistente", "riferimenti.seduta_id")
+    client.problem("POST", "/deliberazioni", {"tipo": "approvazione_verbale", "oggetto": "Approvazione del verbale",
+                                              "testo": "Il Comitato approva il verbale.",
+                                              "riferimenti": {"seduta_id": s1, "sha256": verbale["sha256"]}},
+                   422, "verbale.seduta_esistente", "riferimenti.seduta_id", tenant=B)  # another Ambito's seduta
+    approva = client.proponi("approvazione_verbale", "Approvazione del verbale della seduta 1", seduta_id=s1,
+                             sha256=verbale["sha256"])
+    # a seduta convened before the one verbalised cannot approve its verbale
+    client.problem("POST", "/sedute", {"oggetto": "Seduta antecedente", "luogo": "Sapri",
+                                       "prima_convocazione": (prima - timedelta(days=1)).isoformat(),
+                                       "ordine_del_giorno": [approva]}, 422, "verbale.seduta_successiva",
+                   "ordine_del_giorno.0")
     altra = client.proponi("libera", "Comunicazioni")
-    s2 = client.seduta(altra)
-    client.problem("POST", f"/sedute/{s2}/verbali", {"seduta_id": s1, "sha256": "0" * 64}, 422, "verbale.impronta",
-                   "sha256")
-    client.problem("POST", f"/sedute/{s2}/verbali", {"seduta_id": s2, "sha256": verbale["sha256"]}, 422,
-                   "verbale.seduta_successiva", "seduta_id")
-    client.problem("POST", f"/sedute/{s2}/verbali", {"seduta_id": str(uuid.uuid4()), "sha256": verbale["sha256"]},
-                   422, "verbale.seduta_esistente", "seduta_id")
-    approvazione = client.call("POST", f"/sedute/{s2}/verbali", {"seduta_id": s1, "sha256": verbale["sha256"]})
-    assert approvazione["verbali_approvati"] == {s1: verbale["sha256"]}
-    assert client.call("GET", f"/sedute/{s1}", role="revisore")["verbale_approvato"] == {
-        "nella_seduta": s2, "sha256": verbale["sha256"]}
-    assert client.call("GET", f"/sedute/{s1}/verbale", role="revisore")["approvato"]["nella_seduta"] == s2
-    r = client.http.post(f"/sedute/{s2}/verbali", json={"seduta_id": s1, "sha256": verbale["sha256"]},
-                         headers=client.ns.auth(A, "coordinatore"))
-    assert r.status_code == 409 and r.json()["rule"] == "verbale.gia_approvato"
-    # the approving seduta's own verbale will say so
+    s2 = client.seduta(approva, altra)
+    # the majority votes against: the rule engine rejects it, the verbale stays unapproved
+    respinta = client.vota(s2, approva, {istat[0]: "favorevole", istat[1]: "contrario", istat[2]: "contrario",
+                                         istat[3]: "astenuto"})
+    assert respinta["stato"] == "respinta" and respinta["esito"]["approvata"] is False
+    assert client.call("GET", f"/sedute/{s1}", role="revisore")["verbale_approvato"] is None
     client.vota(s2, altra, {c: "favorevole" for c in istat})
     client.call("POST", f"/sedute/{s2}/chiusura")
-    assert f"approva il verbale della seduta {s1}" in client.call("GET", f"/sedute/{s2}/verbale", role="revisore")["testo"]
+    # proposed again, approved at the next seduta by the vote
+    di_nuovo = client.proponi("approvazione_verbale", "Approvazione del verbale della seduta 1", seduta_id=s1,
+                              sha256=verbale["sha256"])
+    s3 = client.seduta(di_nuovo)
+    approvata_verbale = client.vota(s3, di_nuovo, {istat[0]: "favorevole", istat[1]: "favorevole",
+                                                   istat[2]: "favorevole", istat[3]: "contrario"})
+    assert approvata_verbale["stato"] == "approvata" and approvata_verbale["numero"]
+    assert client.call("GET", f"/sedute/{s3}", role="revisore")["verbali_approvati"] == {s1: verbale["sha256"]}
+    assert client.call("GET", f"/sedute/{s1}", role="revisore")["verbale_approvato"] == {
+        "nella_seduta": s3, "sha256": verbale["sha256"], "deliberazione_id": di_nuovo,
+        "deliberazione": approvata_verbale["numero"]}
+    assert client.call("GET", f"/sedute/{s1}/verbale", role="revisore")["approvato"]["nella_seduta"] == s3
+    r = client.http.post("/deliberazioni", json={"tipo": "approvazione_verbale", "oggetto": "Ancora",
+                                                 "testo": "Il Comitato approva.",
+                                                 "riferimenti": {"seduta_id": s1, "sha256": verbale["sha256"]}},
+                         headers=client.ns.auth(A, "coordinatore"))
+    assert r.status_code == 409 and r.json()["rule"] == "verbale.gia_approvato"
+    # the approving seduta's own verbale says so, with the vote that decided it
+    client.call("POST", f"/sedute/{s3}/chiusura")
+    testo3 = client.call("GET", f"/sedute/{s3}/verbale", role="revisore")["testo"]
+    assert f"approva il verbale della seduta {s1}" in testo3
+    assert f"Esito: deliberazione n. {approvata_verbale['numero']}." in testo3
+    # the former route that recorded an approval without a vote is gone
+    assert client.http.post(f"/sedute/{s3}/verbali", json={"seduta_id": s1, "sha256": verbale["sha256"]},
+                            headers=client.ns.auth(A, "coordinatore")).status_code in (404, 405)
     # another Ambito sees nothing of it
     assert client.http.get(f"/sedute/{s1}/verbale", headers=client.ns.auth(B, "revisore")).status_code == 404
 
@@ -158,3 +193,37 @@ def test_a_verbale_generated_from_the_events_is_approved_at_the_next_seduta(clie
                                                               "al": "2026-01-01"}}, 422, "nomina.periodo",
                    "riferimenti.al")
     assert date.fromisoformat(coordinatore["al"]) == date(2027, 6, 30)
+
+
+def test_the_convocation_document_is_recorded_by_its_hash_and_downloaded_within_the_ambito(client: Client) -> None:
+    d = client.proponi("approvazione_bilancio", "Bilancio di previsione 2027", anno=2027)
+    pdf = b"%PDF-1.4\nbilancio 2027"
+    assert carica(client, d, pdf, nome="bilancio-2027.pdf").status_code == 201
+    prima = datetime(2027, 2, 10, 9, 30, tzinfo=timezone.utc)
+    seduta = client.call("POST", "/sedute", {"oggetto": "Bilancio 2027", "luogo": "Sala consiliare, Sapri",
+                                             "prima_convocazione": prima.isoformat(),
+                                             "seconda_convocazione": (prima + timedelta(days=1)).isoformat(),
+                                             "ordine_del_giorno": [d]}, expect=201)
+    registrata = seduta["convocazione_sha256"]
+    documento = client.http.get(f"/sedute/{seduta['id']}/convocazione/documento",
+                                headers=client.ns.auth(A, "componente_comitato", comune=SAPRI))
+    assert documento.status_code == 200 and documento.headers["content-type"].startswith("text/markdown")
+    assert hashlib.sha256(documento.content).hexdigest() == registrata
+    assert documento.headers["digest"] == f"sha-256={registrata}"
+    testo = documento.content.decode()
+    assert "in 1ª convocazione il 10/02/2027 alle ore 10:30, presso Sala consiliare, Sapri" in testo
+    assert "in 2ª convocazione il 11/02/2027 alle ore 10:30" in testo
+    assert "### 1. Bilancio di previsione 2027" in testo and "- anno: 2027" in testo
+    assert f"- bilancio-2027.pdf ({len(pdf)} byte, SHA-256 {hashlib.sha256(pdf).hexdigest()})" in testo
+    assert f"Convoca: coordinatore@{A}." in testo
+    # an attachment added after the convocation does not change the document that was sent
+    assert carica(client, d, b"%PDF-1.4\nnota integrativa", nome="nota.pdf").status_code == 201
+    letta = client.call("GET", f"/sedute/{seduta['id']}/convocazione", role="revisore")
+    assert (letta["sha256"], letta["registrata"], letta["testo"]) == (registrata, True, testo)
+    # the convocation is published with its hash
+    storia = client.call("GET", f"/deliberazioni/{d}/storia", role="revisore")
+    [convocata] = [e for e in storia["eventi"] if e["evento"] == "Seduta.Convocata"]
+    assert convocata["dati"]["convocazione_sha256"] == registrata
+    for path in ("/convocazione", "/convocazione/documento"):
+        altro = client.http.get(f"/sedute/{seduta['id']}{path}", headers=client.ns.auth(B, "revisore"))
+        assert altro.status_code == 404 and altro.headers["content-type"].startswith("application/problem+json")
