@@ -14,7 +14,7 @@ import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from decimal import Decimal
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -27,6 +27,7 @@ from ambiti_kit.tenancy import TenantApplication
 from ambiti_kit.values import euro
 
 from finance.domain.abilitazioni import verifica_abilitazione
+from finance.domain.atti import TIPI_RIPARTO_TRA_COMUNI, verifica_deliberazione_approvata
 from finance.domain.ambito import ComposizioneAmbito, verifica_composizione_nota
 from finance.domain.budget import Budget
 from finance.domain.comandi import (ApprovazioneRipartoRegionale, DeterminazioneContributi, NuovaAllocazione, NuovaLiquidazione, NuovoImpegno,
@@ -36,6 +37,8 @@ from finance.domain.fondi import Assegnazione, verifica_fondo
 from finance.domain.riparti import DatiRiferimento, Riparto, RipartoRegionale, tenant_regione
 from finance.domain.riparto import Risultato, esegui_da_dict
 from finance.domain.stanziamento import Stanziamento
+from finance.domain.tracciabilita import (AffidamentoRecepito, cig_del_mandato, cig_dell_impegno,
+                                          verifica_affidamento_indicato, verifica_cup)
 
 
 def oggi() -> date:
@@ -91,8 +94,10 @@ class Finance(TenantApplication):
 
     # -- funds -------------------------------------------------------------------------
     def registra_assegnazione(self, tenant_id: str, fondo: str, annualita: int, importo: Decimal, atto: dict,
-                              vincoli: dict, autore: str) -> tuple[Assegnazione, bool]:
-        """Record a fund's annualità with its act; a further act on the same annualità adds to it."""
+                              vincoli: dict, autore: str, investimento: bool = False,
+                              pnrr: bool = False) -> tuple[Assegnazione, bool]:
+        """Record a fund's annualità with its act; a further act on the same annualità adds to it. ``investimento``
+        and ``pnrr`` mark the annualità whose commitments need a CUP (set with the first act)."""
         verifica_fondo(fondo)
         assegnazione_id = Assegnazione.create_id(tenant_id, fondo, annualita)
 
@@ -103,10 +108,15 @@ class Finance(TenantApplication):
                     raise RuleViolation("I vincoli dell'annualità sono già registrati con il primo atto e non "
                                         "cambiano con un'integrazione.", rule="fondo.vincoli_invariati",
                                         field="vincoli")
+                if (investimento and not assegnazione.investimento) or (pnrr and not assegnazione.pnrr):
+                    raise RuleViolation("La natura dell'annualità (investimento, PNRR) è registrata con il primo atto "
+                                        "e non cambia con un'integrazione.", rule="fondo.natura_invariata",
+                                        field="investimento" if investimento else "pnrr")
                 assegnazione.integra(importo, atto, autore)
                 created = False
             else:
-                assegnazione = Assegnazione.registra(tenant_id, fondo, annualita, importo, atto, vincoli, autore)
+                assegnazione = Assegnazione.registra(tenant_id, fondo, annualita, importo, atto, vincoli, autore,
+                                                     investimento=investimento, pnrr=pnrr)
                 created = True
             self.save(assegnazione)
             return assegnazione, created
@@ -163,8 +173,13 @@ class Finance(TenantApplication):
                                 field="dati_riferimento_id") from None
 
     def esegui_riparto(self, tenant_id: str, oggetto: str, atto: dict | None, parametri: dict,
-                       dati_riferimento_id: uuid.UUID | None, autore: str, comuni_al: date | None = None) -> Riparto:
-        """Run the engine and record the riparto."""
+                       dati_riferimento_id: uuid.UUID | None, autore: str, comuni_al: date | None = None,
+                       deliberazione: Mapping | None = None) -> Riparto:
+        """Run the engine and record the riparto. An ``atto`` of type ``deliberazione`` is a Comitato
+        deliberation: ``deliberazione`` is finance's record of the one with its number (``domain.atti``)."""
+        if atto is not None and atto["tipo"] == "deliberazione":
+            verifica_deliberazione_approvata(deliberazione, TIPI_RIPARTO_TRA_COMUNI, "atto", numero=atto["numero"],
+                                             data=atto["data"])
         risultato, destinatari_da = self.calcola_riparto(tenant_id, parametri, dati_riferimento_id, comuni_al)
         riparto = Riparto(tenant_id=tenant_id, oggetto=oggetto, atto=atto, dati_riferimento_id=dati_riferimento_id,
                           riparto=risultato.come_dict(), eseguito_da=autore, destinatari_da=destinatari_da)
@@ -311,8 +326,14 @@ class Finance(TenantApplication):
         return self.get_for_tenant(tenant_id, stanziamento_id, Stanziamento)
 
     # -- municipal contributions -------------------------------------------------------
-    def determina_contributi(self, tenant_id: str, c: DeterminazioneContributi, autore: str) -> ContributiComunali:
-        """Each Comune's quota of the year: per capita on the populations finance holds, or as deliberated."""
+    def determina_contributi(self, tenant_id: str, c: DeterminazioneContributi, autore: str,
+                             deliberazione: Mapping | None = None) -> ContributiComunali:
+        """Each Comune's quota of the year: per capita on the populations finance holds, or as deliberated by the
+        Comitato (``deliberazione``: finance's record of ``c.deliberazione_id``, approved, of a type that splits
+        costs among the Comuni, with that number: ``domain.atti``)."""
+        if c.deliberazione_id is not None:
+            verifica_deliberazione_approvata(deliberazione, TIPI_RIPARTO_TRA_COMUNI, "deliberazione_id",
+                                             numero=c.deliberazione_numero)
         composizione = verifica_composizione_nota(self.composizione(tenant_id), "anno")
         contributi_id = ContributiComunali.create_id(tenant_id, c.anno)
         gia = Conflict(f"Le quote dei Comuni per il {c.anno} sono già determinate.", rule="contributi.anno_unico")
@@ -367,26 +388,78 @@ class Finance(TenantApplication):
     # -- spending chain: one ledger per allocation, each move at most once per Idempotency-Key ---------
     @idempotent("impegno", conflict_rule="stanziamento.modifica_concorrente", lock=lambda once, c: c.stanziamento_id)
     def impegna(self, once: Once, c: NuovoImpegno, abilitazioni: Sequence[dict] = ()) -> dict:
-        """Commit on an allocation; ``abilitazioni`` are the provider's accreditations and awards (partnership)."""
+        """Commit on an allocation; ``abilitazioni`` are the provider's accreditations and awards (partnership).
+
+        Under an award (``affidamento_id``) the commitment takes the award's CIG and stays within its amount,
+        counted across every allocation (the award's ledger is saved with the allocation's, atomically); on an
+        investment or PNRR annualità it names its CUP (``domain.tracciabilita``)."""
         s = self.stanziamento(once.tenant_id, c.stanziamento_id)
-        verifica_abilitazione(abilitazioni, s.intervento, oggi())
+        oggi_ = oggi()
+        verifica_abilitazione(abilitazioni, s.intervento, oggi_)
+        affidamento = None
+        if c.affidamento_id is not None:
+            affidamento = self.affidamento_recepito(once.tenant_id, c.affidamento_id)
+            affidamento.verifica_impegno(c.beneficiario["codice_fiscale"], s.piano_id, s.intervento, oggi_)
+        else:
+            verifica_affidamento_indicato(abilitazioni, s.intervento, oggi_)
+        cig = cig_dell_impegno(c.cig, affidamento.cig if affidamento else None, affidamento is not None)
+        assegnazione = self.get_for_tenant(once.tenant_id, s.assegnazione_id, Assegnazione)
+        verifica_cup(c.cup, s.fondo, assegnazione.investimento, assegnazione.pnrr)
         # the line must still be in the plan in force (a later version may have dropped it)
         riga = self.budget_del_piano(once.tenant_id, s.piano_id).riga(s.intervento, s.fondo, s.anno)
         if c.comune is not None and c.comune not in riga["comuni"]:
             raise RuleViolation(f"L'intervento {s.intervento} non copre il Comune {c.comune}.",
                                 rule="impegno.comune_intervento", field="comune")
         impegno_id = uuid.uuid4()
-        s.impegna(impegno_id, c.importo, c.beneficiario, c.cig, c.cup, c.atto, c.oggetto, c.comune, once.principal)
+        s.impegna(impegno_id, c.importo, c.beneficiario, cig, c.cup, c.atto, c.oggetto, c.comune, once.principal,
+                  affidamento_id=c.affidamento_id)
         risultato = {"impegno_id": str(impegno_id), **_saldi(s)}
-        self.save(s, once.record(risultato))
+        if affidamento is not None:
+            affidamento.imputa(impegno_id, s.id, c.importo)
+            risultato["affidamento"] = {"affidamento_id": str(c.affidamento_id), "cig": cig,
+                                        "importo": euro(affidamento.importo),
+                                        "impegnato": euro(affidamento.impegnato),
+                                        "disponibile": euro(affidamento.disponibile)}
+            self.save(s, affidamento, once.record(risultato))
+        else:
+            self.save(s, once.record(risultato))
         return risultato
+
+    # -- awards (from partnership) --------------------------------------------------------
+    def recepisci_affidamento(self, tenant_id: str, affidamento_id: uuid.UUID, codice_fiscale: str,
+                              denominazione: str, piano_id: uuid.UUID, intervento: str, importo: Decimal,
+                              cig: str | None, valido_dal: date, valido_al: date, tracking: Tracking) -> None:
+        """Keep finance's copy of an award (its CIG and amount), recording ``tracking`` atomically; once."""
+        processing = ProcessingEvent(tracking=tracking)
+        if not self.exists(AffidamentoRecepito.create_id(tenant_id, affidamento_id)):
+            processing.collect_events(AffidamentoRecepito(
+                tenant_id=tenant_id, affidamento_id=affidamento_id, codice_fiscale=codice_fiscale,
+                denominazione=denominazione, piano_id=piano_id, intervento=intervento, importo=importo, cig=cig,
+                valido_dal=valido_dal, valido_al=valido_al))
+        self._record(processing)
+
+    def affidamento_recepito(self, tenant_id: str, affidamento_id: uuid.UUID) -> AffidamentoRecepito:
+        """The award as finance knows it (422 on ``affidamento_id`` if it has not reached finance)."""
+        try:
+            return self.get_for_tenant(tenant_id, AffidamentoRecepito.create_id(tenant_id, affidamento_id),
+                                       AffidamentoRecepito)
+        except NotFound:
+            raise RuleViolation("Affidamento sconosciuto a finance: non è (ancora) arrivato da partnership, o è di "
+                                "un altro Ambito.", rule="impegno.affidamento_sconosciuto",
+                                field="affidamento_id") from None
 
     @idempotent("riduzione", conflict_rule="stanziamento.modifica_concorrente", lock=lambda once, c: c.stanziamento_id)
     def riduci_impegno(self, once: Once, c: RiduzioneImpegno) -> dict:
         s = self.stanziamento(once.tenant_id, c.stanziamento_id)
         s.riduci(c.impegno_id, c.importo, c.tipo, c.motivo, once.principal)
         risultato = {"impegno_id": str(c.impegno_id), **_saldi(s)}
-        self.save(s, once.record(risultato))
+        affidamento_id = s.impegni[str(c.impegno_id)].get("affidamento_id")
+        if affidamento_id is not None:  # the reduction gives the amount back to the award's ceiling
+            affidamento = self.affidamento_recepito(once.tenant_id, uuid.UUID(affidamento_id))
+            affidamento.libera(c.impegno_id, c.importo)
+            self.save(s, affidamento, once.record(risultato))
+        else:
+            self.save(s, once.record(risultato))
         return risultato
 
     @idempotent("liquidazione", conflict_rule="stanziamento.modifica_concorrente",
@@ -400,10 +473,19 @@ class Finance(TenantApplication):
         return risultato
 
     @idempotent("mandato", conflict_rule="stanziamento.modifica_concorrente", lock=lambda once, c: c.stanziamento_id)
-    def paga(self, once: Once, c: NuovoMandato) -> dict:
+    def paga(self, once: Once, c: NuovoMandato,
+             titoli_del_fornitore: Callable[[str], Sequence[dict]] = lambda cf: ()) -> dict:
+        """Pay (part of) a liquidation. The payment order reports the commitment's CIG and CUP; a payment under
+        an award (the commitment names one, or its beneficiary holds one for the intervento: from
+        ``titoli_del_fornitore``) without a CIG is refused unless the request gives it (L. 136/2010 art. 3 c. 5)."""
         s = self.stanziamento(once.tenant_id, c.stanziamento_id)
+        impegno = s.impegno_della_liquidazione(str(c.liquidazione_id))
+        sotto_affidamento = impegno.get("affidamento_id") is not None or (
+            impegno["cig"] is None and any(t["tipo"] == "affidamento" and t["intervento"] in (None, s.intervento)
+                                           for t in titoli_del_fornitore(impegno["beneficiario"]["codice_fiscale"])))
+        cig = cig_del_mandato(impegno["cig"], c.cig, sotto_affidamento)
         mandato_id = uuid.uuid4()
-        s.paga(mandato_id, c.liquidazione_id, c.importo, c.data, once.principal)
+        s.paga(mandato_id, c.liquidazione_id, c.importo, c.data, once.principal, cig=cig, cup=impegno["cup"])
         risultato = {"mandato_id": str(mandato_id), "liquidazione_id": str(c.liquidazione_id), **_saldi(s)}
         self.save(s, once.record(risultato))
         return risultato

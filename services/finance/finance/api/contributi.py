@@ -13,9 +13,11 @@ from pydantic import Field
 from ambiti_kit.auth import Principal, require_roles, tenant_of
 from ambiti_kit.errors import RuleViolation
 from ambiti_kit.fields import Importo, IstatComune, StrictIn, testo
+from ambiti_kit.service import RuntimeDep
 from ambiti_kit.values import euro
 
 from finance.api.deps import Contabile, FinanceDep
+from finance.projections import deliberazioni
 from finance.domain.comandi import DeterminazioneContributi
 from finance.domain.contributi import ContributiComunali
 
@@ -45,8 +47,14 @@ class ContributiWrite(StrictIn):
     riparto_id: uuid.UUID | None = Field(None, strict=False, description=(
         "Metodo deliberato: le quote sono il risultato di questo riparto registrato tra i Comuni dell'Ambito "
         "(al posto di `riparto`); ogni Comune dell'Ambito vi compare una volta."))
-    deliberazione_id: uuid.UUID | None = Field(None, strict=False)
-    deliberazione_numero: str | None = Field(None, pattern=r"^\d+/\d{4}$", examples=["3/2026"])
+    deliberazione_id: uuid.UUID | None = Field(None, strict=False, description=(
+        "Metodo deliberato: la deliberazione del Comitato che approva il riparto, approvata e di tipo "
+        "criteri_riparto_costi, approvazione_bilancio o convenzione (come planning la pubblica; GET /deliberazioni "
+        "elenca quelle note a finance). Sconosciuta, non approvata, di altro tipo o con altro numero: 422 "
+        "`atto.deliberazione_sconosciuta`, `atto.deliberazione_non_approvata`, `atto.tipo_deliberazione`, "
+        "`atto.numero_deliberazione`."))
+    deliberazione_numero: str | None = Field(None, pattern=r"^\d+/\d{4}$", examples=["3/2026"],
+                                             description="Il numero della deliberazione (n/anno).")
 
 
 class VersamentoWrite(StrictIn):
@@ -71,7 +79,8 @@ def situazione(c: ContributiComunali, al: date) -> dict[str, Any]:
 
 
 @router.post("/{anno}", status_code=status.HTTP_201_CREATED)
-def determina(anno: int, body: ContributiWrite, app: FinanceDep, principal: Contabile) -> dict[str, Any]:
+def determina(anno: int, body: ContributiWrite, app: FinanceDep, runtime: RuntimeDep,
+              principal: Contabile) -> dict[str, Any]:
     """Determina la quota di ogni Comune per l'anno (pro capite sulla popolazione, o come deliberato) e le rate."""
     scadenze = [{"data": s.data, "percentuale": Decimal(s.percentuale)} for s in body.scadenze]
     if body.metodo == "pro_capite":
@@ -88,7 +97,10 @@ def determina(anno: int, body: ContributiWrite, app: FinanceDep, principal: Cont
                                            riparto=[q.model_dump() for q in body.riparto] if body.riparto else None,
                                            deliberazione_id=body.deliberazione_id,
                                            deliberazione_numero=body.deliberazione_numero, riparto_id=body.riparto_id)
-    return situazione(app.determina_contributi(tenant_of(principal), comando, principal.subject), date(anno, 12, 31))
+    deliberazione = (deliberazioni.per_id(runtime.read_model, tenant_of(principal), comando.deliberazione_id)
+                     if comando.deliberazione_id is not None else None)
+    return situazione(app.determina_contributi(tenant_of(principal), comando, principal.subject, deliberazione),
+                      date(anno, 12, 31))
 
 
 @router.get("/{anno}")

@@ -69,6 +69,11 @@ class AssegnazioneWrite(StrictIn):
     importo: Importo
     atto: AttoAssegnazione
     vincoli: VincoliIn = Field(default_factory=VincoliIn)
+    investimento: bool = Field(False, description=(
+        "L'annualità finanzia progetti d'investimento: ogni impegno indica il CUP (L. 144/1999 art. 11, L. 3/2003 "
+        "art. 11). Si dichiara con il primo atto."))
+    pnrr: bool = Field(False, description=(
+        "L'annualità è finanziata dal PNRR: ogni impegno indica il CUP. PNRR_M5C2 lo è sempre."))
 
 
 class AssegnazioneRead(BaseModel):
@@ -81,12 +86,15 @@ class AssegnazioneRead(BaseModel):
     disponibile: str
     atti: list[dict]
     vincoli: dict
+    investimento: bool
+    pnrr: bool
 
     @classmethod
     def of(cls, a: Assegnazione) -> "AssegnazioneRead":
         return cls(id=a.id, ambito=a.tenant_id, fondo=a.fondo, annualita=a.annualita, totale=euro(a.totale),
                    allocato=euro(a.allocato), disponibile=euro(a.disponibile),
-                   atti=[{**x, "importo": euro(x["importo"])} for x in a.atti], vincoli=a.vincoli)
+                   atti=[{**x, "importo": euro(x["importo"])} for x in a.atti], vincoli=a.vincoli,
+                   investimento=a.investimento, pnrr=a.pnrr)
 
 
 class VoceCatalogo(BaseModel):
@@ -108,7 +116,8 @@ def registra(body: AssegnazioneWrite, app: FinanceDep, principal: Contabile, res
     """Registra l'assegnazione di un'annualità di un fondo con il suo atto (un nuovo atto la integra)."""
     assegnazione, created = app.registra_assegnazione(
         tenant_of(principal), body.fondo, body.annualita, body.importo,
-        body.atto.model_dump(), body.vincoli.model_dump(exclude_defaults=True), principal.subject)
+        body.atto.model_dump(), body.vincoli.model_dump(exclude_defaults=True), principal.subject,
+        investimento=body.investimento, pnrr=body.pnrr)
     response.status_code = 201 if created else 200
     return AssegnazioneRead.of(assegnazione)
 

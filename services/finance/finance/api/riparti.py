@@ -14,6 +14,7 @@ from ambiti_kit.errors import RuleViolation
 from ambiti_kit.fields import Importo, StrictIn, testo
 
 from ambiti_kit.idempotency import Once
+from ambiti_kit.service import RuntimeDep
 from ambiti_kit.values import euro
 
 from finance.api.deps import (IDEMPOTENT_RESPONSES, ChiaveIdempotenza, Contabile, FinanceDep, Lettore, Regione,
@@ -23,6 +24,7 @@ from finance.domain.comandi import ApprovazioneRipartoRegionale
 from finance.domain.fondi import verifica_fondo
 from finance.domain.riparti import DatiRiferimento, Riparto, RipartoRegionale, tenant_regione
 from finance.domain.riparto import Risultato
+from finance.projections import deliberazioni
 
 router = APIRouter(tags=["Riparti"])
 
@@ -186,12 +188,15 @@ def anteprima(body: RipartoWrite, app: FinanceDep, principal: Contabile) -> dict
 
 
 @router.post("/riparti", status_code=status.HTTP_201_CREATED)
-def esegui(body: RipartoWrite, app: FinanceDep, principal: Contabile) -> dict[str, Any]:
+def esegui(body: RipartoWrite, app: FinanceDep, runtime: RuntimeDep, principal: Contabile) -> dict[str, Any]:
     """Esegue e registra un riparto: quote con criteri pesati, minimi e massimi, arrotondamento dichiarato
-    (422 `riparto.eccedenza` se la somma supera il totale e l'atto non lo ammette)."""
+    (422 `riparto.eccedenza` se la somma supera il totale e l'atto non lo ammette; un `atto` di tipo
+    `deliberazione` è una deliberazione approvata del Comitato dell'Ambito, 422 `atto.*` altrimenti)."""
+    deliberazione = (deliberazioni.per_numero(runtime.read_model, tenant_of(principal), body.atto.numero)
+                     if body.atto is not None and body.atto.tipo == "deliberazione" else None)
     riparto = app.esegui_riparto(tenant_of(principal), body.oggetto, body.atto.model_dump() if body.atto else None,
                                  _parametri(body, body.comuni_al, "comuni_al"), body.dati_riferimento_id,
-                                 principal.subject, body.comuni_al)
+                                 principal.subject, body.comuni_al, deliberazione=deliberazione)
     return riparto_read(riparto)
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from ambiti_kit.auth import tenant_of
-from ambiti_kit.fields import Cig, CodiceFiscaleEnte, Cup, Importo, IstatComune, StrictIn, testo
+from ambiti_kit.fields import Cig, CodiceFiscaleBeneficiario, Cup, Importo, IstatComune, StrictIn, testo
 from ambiti_kit.service import RuntimeDep
 from ambiti_kit.values import euro
 
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/stanziamenti", tags=["Impegni, liquidazioni e mandat
 
 class Beneficiario(StrictIn):
     denominazione: testo(2, 200) = Field(examples=["Cooperativa Sociale Il Faro"])
-    codice_fiscale: CodiceFiscaleEnte
+    codice_fiscale: CodiceFiscaleBeneficiario
 
 
 class AttoRef(StrictIn):
@@ -41,8 +41,18 @@ class AttoRef(StrictIn):
 class ImpegnoWrite(StrictIn):
     importo: Importo
     beneficiario: Beneficiario
-    cig: Cig | None = Field(None, description="CIG (10 caratteri) se c'è un contratto.")
-    cup: Cup | None = Field(None, description="CUP (15 caratteri) per i progetti d'investimento.")
+    cig: Cig | None = Field(None, description=(
+        "CIG (10 caratteri) se c'è un contratto. Sotto un affidamento è quello dell'affidamento (un CIG diverso: 422 "
+        "`tracciabilita.cig_affidamento`); se l'affidamento non lo indica va dato qui (senza: 422 "
+        "`tracciabilita.cig`; L. 136/2010 art. 3)."))
+    cup: Cup | None = Field(None, description=(
+        "CUP (15 caratteri) del progetto: obbligatorio se l'annualità del fondo è d'investimento o PNRR (senza: "
+        "422 `tracciabilita.cup`; L. 144/1999 art. 11, L. 3/2003 art. 11)."))
+    affidamento_id: uuid.UUID | None = Field(None, strict=False, description=(
+        "L'affidamento (partnership) sotto cui si impegna: l'impegno ne prende il CIG e, con gli altri impegni "
+        "dello stesso affidamento, ne resta entro l'importo (422 `impegno.tetto_affidamento`). Obbligatorio se "
+        "l'unico titolo valido del beneficiario per l'intervento è un affidamento (422 "
+        "`impegno.affidamento_richiesto`)."))
     atto: AttoRef
     oggetto: testo(3, 300)
     comune: IstatComune | None = Field(None, description="Il Comune per cui si spende (ISTAT); "
@@ -68,6 +78,10 @@ class LiquidazioneWrite(StrictIn):
 class MandatoWrite(StrictIn):
     importo: Importo
     data: date = Field(strict=False)
+    cig: Cig | None = Field(None, description=(
+        "Il CIG che il mandato riporta, se l'impegno non lo ha: obbligatorio per un pagamento dovuto in forza di un "
+        "affidamento (422 `tracciabilita.cig`; L. 136/2010 art. 3 c. 5); se l'impegno ha un CIG, il mandato riporta "
+        "quello (un CIG diverso: 422 `tracciabilita.cig_impegno`)."))
 
 
 class SaldiStanziamento(BaseModel):
@@ -117,7 +131,8 @@ def impegna(stanziamento_id: uuid.UUID, body: ImpegnoWrite, app: FinanceDep, run
     accreditato o affidatario, solo con un titolo valido per l'intervento)."""
     comando = NuovoImpegno(stanziamento_id=stanziamento_id, importo=body.importo,
                            beneficiario=body.beneficiario.model_dump(), cig=body.cig, cup=body.cup,
-                           atto=body.atto.model_dump(), oggetto=body.oggetto, comune=body.comune)
+                           atto=body.atto.model_dump(), oggetto=body.oggetto, comune=body.comune,
+                           affidamento_id=body.affidamento_id)
     abilitazioni = del_fornitore(runtime.read_model, once.tenant_id, body.beneficiario.codice_fiscale)
     return risposta_idempotente(response, app.impegna(once, comando, abilitazioni))
 
@@ -142,10 +157,12 @@ def liquida(stanziamento_id: uuid.UUID, impegno_id: uuid.UUID, body: Liquidazion
 
 @router.post("/{stanziamento_id}/liquidazioni/{liquidazione_id}/mandati", status_code=201, responses=IDEMPOTENT_RESPONSES)
 def paga(stanziamento_id: uuid.UUID, liquidazione_id: uuid.UUID, body: MandatoWrite, app: FinanceDep,
-         once: UnaVolta, response: Response) -> dict:
-    """Emette un mandato di pagamento su una liquidazione, entro quanto resta da pagare."""
+         runtime: RuntimeDep, once: UnaVolta, response: Response) -> dict:
+    """Emette un mandato di pagamento su una liquidazione, entro quanto resta da pagare (con il CIG e il CUP
+    dell'impegno)."""
     return risposta_idempotente(response, app.paga(once, NuovoMandato(
-        stanziamento_id=stanziamento_id, liquidazione_id=liquidazione_id, importo=body.importo, data=body.data)))
+        stanziamento_id=stanziamento_id, liquidazione_id=liquidazione_id, importo=body.importo, data=body.data,
+        cig=body.cig), lambda cf: del_fornitore(runtime.read_model, once.tenant_id, cf)))
 
 
 fornitori = APIRouter(prefix="/fornitori", tags=["Fornitori"])

@@ -39,6 +39,8 @@ class NuovoImpegno:
     atto: dict
     oggetto: str
     comune: str | None
+    #: the award (partnership's affidamento) the commitment is taken under: its CIG and its amount as a ceiling
+    affidamento_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class NuovoMandato:
     liquidazione_id: uuid.UUID
     importo: Decimal
     data: date
+    #: the CIG the payment order reports when its commitment has none (L. 136/2010 art. 3 c. 5)
+    cig: str | None = None
 
 
 @dataclass(frozen=True)

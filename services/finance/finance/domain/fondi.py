@@ -11,12 +11,15 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from eventsourcing.domain import event
 
 from ambiti_kit.errors import RuleViolation
 from ambiti_kit.tenancy import TenantAggregate, tenant_uuid
 from ambiti_kit.values import ZERO, euro, positivo
+
+from finance.domain.tracciabilita import FONDI_PNRR
 
 
 #: The catalogue of funding sources (codes shared with planning's budget lines).
@@ -61,10 +64,32 @@ class Assegnazione(TenantAggregate):
         """One assignment per fund and annualità in an Ambito."""
         return tenant_uuid(tenant_id, "assegnazione", fondo, annualita)
 
-    @event("Registrata")
+    class Registrata(TenantAggregate.Created):
+        """v2 adds ``investimento`` and ``pnrr``: the annualità finances investment projects or is PNRR-funded,
+        so its commitments need a CUP (L. 144/1999 art. 11, L. 3/2003 art. 11); v1 annualità were neither."""
+
+        class_version = 2
+        tenant_id: str
+        fondo: str
+        annualita: int
+        importo: Decimal
+        atto: dict
+        vincoli: dict
+        registrata_da: str
+        investimento: bool
+        pnrr: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["investimento"] = False
+            state["pnrr"] = False
+
+    @event(Registrata)
     def __init__(self, tenant_id: str, fondo: str, annualita: int, importo: Decimal, atto: dict, vincoli: dict,
-                 registrata_da: str) -> None:
+                 registrata_da: str, investimento: bool = False, pnrr: bool = False) -> None:
         self.tenant_id = tenant_id
+        self.investimento = investimento
+        self.pnrr = pnrr or fondo in FONDI_PNRR
         self.fondo = fondo
         self.annualita = annualita
         self.atti = [{**atto, "importo": importo}]
@@ -75,12 +100,13 @@ class Assegnazione(TenantAggregate):
 
     @classmethod
     def registra(cls, tenant_id: str, fondo: str, annualita: int, importo: Decimal, atto: dict, vincoli: dict,
-                 autore: str) -> "Assegnazione":
+                 autore: str, investimento: bool = False, pnrr: bool = False) -> "Assegnazione":
         verifica_fondo(fondo)
         verifica_vincoli(vincoli)
         positivo(importo)
         return cls(tenant_id=tenant_id, fondo=fondo, annualita=annualita, importo=importo, atto=atto,
-                   vincoli=vincoli, registrata_da=autore)
+                   vincoli=vincoli, registrata_da=autore, investimento=investimento,
+                   pnrr=pnrr or fondo in FONDI_PNRR)
 
     @property
     def disponibile(self) -> Decimal:

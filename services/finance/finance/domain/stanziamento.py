@@ -90,8 +90,11 @@ class Stanziamento(TenantAggregate):
 
     # -- impegno ---------------------------------------------------------------------
     def impegna(self, impegno_id: uuid.UUID, importo: Decimal, beneficiario: dict, cig: str | None, cup: str | None,
-                atto: dict, oggetto: str, comune: str | None, autore: str) -> None:
-        """Commit part of the allocation; ``comune`` is the Comune the spending is for (None: the whole Ambito)."""
+                atto: dict, oggetto: str, comune: str | None, autore: str,
+                affidamento_id: uuid.UUID | None = None) -> None:
+        """Commit part of the allocation; ``comune`` is the Comune the spending is for (None: the whole Ambito);
+        ``affidamento_id`` the award the commitment is taken under (its CIG and ceiling checked by the caller,
+        ``domain.tracciabilita``)."""
         positivo(importo)
         if str(impegno_id) in self.impegni:
             raise Conflict("Impegno già registrato.", rule="impegno.unico")
@@ -103,15 +106,36 @@ class Stanziamento(TenantAggregate):
                                 f"{euro(importo)} € li supera.", rule="impegno.disponibilita", field="importo")
         self._impegno_assunto(impegno_id=impegno_id, importo=importo,
                               beneficiario=beneficiario, cig=cig, cup=cup, atto=atto, oggetto=oggetto,
-                              comune=comune, assunto_da=autore)
+                              comune=comune, assunto_da=autore, affidamento_id=affidamento_id)
 
-    @event("ImpegnoAssunto")
+    class ImpegnoAssunto(TenantAggregate.Event):
+        """v2 adds ``affidamento_id``: the award the commitment is taken under (L. 136/2010 art. 3: its CIG is
+        the commitment's); v1 commitments named none."""
+
+        class_version = 2
+        impegno_id: uuid.UUID
+        importo: Decimal
+        beneficiario: dict
+        cig: str | None
+        cup: str | None
+        atto: dict
+        oggetto: str
+        comune: str | None
+        assunto_da: str
+        affidamento_id: uuid.UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["affidamento_id"] = None
+
+    @event(ImpegnoAssunto)
     def _impegno_assunto(self, impegno_id: uuid.UUID, importo: Decimal, beneficiario: dict,
                          cig: str | None, cup: str | None, atto: dict, oggetto: str, comune: str | None,
-                         assunto_da: str) -> None:
+                         assunto_da: str, affidamento_id: uuid.UUID | None = None) -> None:
         self.impegni[str(impegno_id)] = {"importo": importo, "ridotto": ZERO, "liquidato": ZERO,
                                          "beneficiario": dict(beneficiario), "cig": cig, "cup": cup,
-                                         "atto": dict(atto), "oggetto": oggetto, "comune": comune}
+                                         "atto": dict(atto), "oggetto": oggetto, "comune": comune,
+                                         "affidamento_id": str(affidamento_id) if affidamento_id else None}
 
     def riduci(self, impegno_id: uuid.UUID, importo: Decimal, tipo: str, motivo: str, autore: str) -> None:
         """Disimpegno or economia: the part of a commitment that will not be liquidated."""
@@ -156,7 +180,9 @@ class Stanziamento(TenantAggregate):
 
     # -- mandato ---------------------------------------------------------------------
     def paga(self, mandato_id: uuid.UUID, liquidazione_id: uuid.UUID, importo: Decimal, data: date,
-             autore: str) -> None:
+             autore: str, cig: str | None = None, cup: str | None = None) -> None:
+        """Pay (part of) a liquidation; ``cig`` and ``cup`` are what the payment order reports (decided by
+        ``domain.tracciabilita.cig_del_mandato``: L. 136/2010 art. 3 c. 5)."""
         positivo(importo)
         if str(mandato_id) in self.mandati:
             raise Conflict("Mandato già emesso.", rule="mandato.unico")
@@ -166,13 +192,38 @@ class Stanziamento(TenantAggregate):
                                 f"{euro(importo)} € li supera.", rule="mandato.residuo_liquidazione", field="importo")
         self._mandato_emesso(mandato_id=mandato_id, liquidazione_id=liquidazione_id,
                              impegno_id=self.liquidazioni[str(liquidazione_id)]["impegno_id"], importo=importo,
-                             data=data, emesso_da=autore)
+                             data=data, emesso_da=autore, cig=cig, cup=cup)
 
-    @event("MandatoEmesso")
+    class MandatoEmesso(TenantAggregate.Event):
+        """v2 adds ``cig`` and ``cup``: the codes the payment order reports (L. 136/2010 art. 3 c. 5); v1
+        payment orders recorded none."""
+
+        class_version = 2
+        mandato_id: uuid.UUID
+        liquidazione_id: uuid.UUID
+        impegno_id: str
+        importo: Decimal
+        data: date
+        emesso_da: str
+        cig: str | None
+        cup: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["cig"] = None
+            state["cup"] = None
+
+    @event(MandatoEmesso)
     def _mandato_emesso(self, mandato_id: uuid.UUID, liquidazione_id: uuid.UUID, impegno_id: str,
-                        importo: Decimal, data: date, emesso_da: str) -> None:
+                        importo: Decimal, data: date, emesso_da: str, cig: str | None = None,
+                        cup: str | None = None) -> None:
         self.liquidazioni[str(liquidazione_id)]["pagato"] += importo
-        self.mandati[str(mandato_id)] = {"liquidazione_id": str(liquidazione_id), "importo": importo, "data": data}
+        self.mandati[str(mandato_id)] = {"liquidazione_id": str(liquidazione_id), "importo": importo, "data": data,
+                                         "cig": cig, "cup": cup}
+
+    def impegno_della_liquidazione(self, liquidazione_id: str) -> dict:
+        """The commitment a liquidation is on (404 if the liquidation is not of this allocation)."""
+        return self.impegni[self._liquidazione(liquidazione_id)["impegno_id"]]
 
     def _impegno(self, impegno_id: str) -> dict:
         try:

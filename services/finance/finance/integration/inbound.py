@@ -16,7 +16,7 @@ from ambiti_kit.service import Runtime
 
 from finance.application import Finance
 from finance.domain.riparti import tenant_regione
-from finance.projections import abilitazioni
+from finance.projections import abilitazioni, deliberazioni
 
 
 class PianoCreato(BaseModel):
@@ -92,6 +92,22 @@ class RipartoRegionaleApprovato(BaseModel):
     approvato_da: str
 
 
+class AffidamentoAggiudicato(BaseModel):
+    """partnership.affidamento.aggiudicato: the award's provider, line, amount (the ceiling) and CIG."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    affidamento_id: uuid.UUID
+    codice_fiscale: str
+    denominazione: str
+    piano_id: uuid.UUID
+    intervento: str
+    importo: Decimal
+    cig: str | None = None
+    valido_dal: date
+    valido_al: date
+
+
 class VersioneApprovata(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -135,7 +151,15 @@ def consumers(runtime: Runtime) -> list[TrackedConsumer]:
         except RuleViolation as exc:  # another Region's Ambito, an inconsistent act: never retryable
             raise PoisonMessage(f"{exc.rule}: {exc.detail}") from None
 
+    def affidamento_aggiudicato(event: CloudEvent, tracking: Tracking) -> None:
+        a = AffidamentoAggiudicato.model_validate(event.data)
+        app.recepisci_affidamento(event.tenantid, a.affidamento_id, a.codice_fiscale, a.denominazione, a.piano_id,
+                                  a.intervento, a.importo, a.cig, a.valido_dal, a.valido_al, tracking)
+
     settings = runtime.settings
+    affidamenti = TrackedConsumer(  # awards as aggregates (CIG, ceiling), tracked apart from the abilitazioni
+        settings, tracker=runtime.tracker, topics={settings.topic("partnership.events.v1"): "partnership:affidamenti"},
+        handlers={"partnership.affidamento.aggiudicato": affidamento_aggiudicato}, group="affidamenti")
     own = TrackedConsumer(  # finance's own approvals, applied in each Ambito's tenant (tracked apart from
         # the own-log projector, which records finance's notifications under the application's name)
         settings, tracker=runtime.tracker, topics={settings.topic("finance.events.v1"): "finance:riparti_regionali"},
@@ -145,4 +169,4 @@ def consumers(runtime: Runtime) -> list[TrackedConsumer]:
         handlers={"planning.piano_di_zona.creato": piano_creato,
                   "planning.ambito.composizione_registrata": composizione,
                   "planning.piano_di_zona.versione_approvata": versione_approvata}),
-        abilitazioni.consumer(runtime)]  # partnership's accreditations and awards
+        abilitazioni.consumer(runtime), affidamenti, deliberazioni.consumer(runtime)]  # partnership's accreditations and awards

@@ -46,7 +46,8 @@ MAPPING: EventTable = {
                    "comuni": r["comuni"], "nomenclatura": r["nomenclatura"]} for r in e.righe]}),
     Assegnazione.Registrata: ("finance.assegnazione.registrata", lambda e: {
         "assegnazione_id": str(e.originator_id), "ambito": e.tenant_id, "fondo": e.fondo, "annualita": e.annualita,
-        "importo": euro(e.importo), "atto": _atto(e.atto), "vincoli": e.vincoli, "registrata_da": e.registrata_da}),
+        "importo": euro(e.importo), "atto": _atto(e.atto), "vincoli": e.vincoli, "registrata_da": e.registrata_da,
+        "investimento": e.investimento, "pnrr": e.pnrr}),
     Assegnazione.Integrata: ("finance.assegnazione.integrata", lambda e: {
         "assegnazione_id": str(e.originator_id), "ambito": e.tenant_id, "importo": euro(e.importo),
         "atto": _atto(e.atto), "registrata_da": e.registrata_da}),
@@ -55,10 +56,7 @@ MAPPING: EventTable = {
         "piano_id": str(e.piano_id), "intervento": e.intervento, "anno": e.anno, "aperto_da": e.aperto_da}),
     Stanziamento.Incrementato: ("finance.stanziamento.incrementato", lambda e: {
         **_movimento(e), "incrementato_da": e.incrementato_da}),
-    Stanziamento.ImpegnoAssunto: ("finance.impegno.assunto", lambda e: {
-        **_movimento(e), "impegno_id": str(e.impegno_id), "beneficiario": e.beneficiario, "cig": e.cig, "cup": e.cup,
-        "atto": _atto(e.atto), "oggetto": e.oggetto, "comune": e.comune, "assunto_da": e.assunto_da,
-        "assunto_il": e.timestamp.isoformat()}),
+    Stanziamento.ImpegnoAssunto: ("finance.impegno.assunto", lambda e: _impegno(e)),
     Stanziamento.ImpegnoRidotto: ("finance.impegno.ridotto", lambda e: {
         **_movimento(e), "impegno_id": str(e.impegno_id), "tipo": e.tipo, "motivo": e.motivo,
         "ridotto_da": e.ridotto_da, "ridotto_il": e.timestamp.isoformat()}),
@@ -68,7 +66,8 @@ MAPPING: EventTable = {
         "disposta_da": e.disposta_da, "disposta_il": e.timestamp.isoformat()}),
     Stanziamento.MandatoEmesso: ("finance.mandato.emesso", lambda e: {
         **_movimento(e), "mandato_id": str(e.mandato_id), "liquidazione_id": str(e.liquidazione_id),
-        "impegno_id": str(e.impegno_id), "data": e.data.isoformat(), "emesso_da": e.emesso_da}),
+        "impegno_id": str(e.impegno_id), "data": e.data.isoformat(), "emesso_da": e.emesso_da, "cig": e.cig,
+        "cup": e.cup}),
     ContributiComunali.Determinati: ("finance.contributi.determinati", lambda e: {
         "contributi_id": str(e.originator_id), "ambito": e.tenant_id, "anno": e.anno, "metodo": e.metodo,
         "quota_pro_capite": str(e.quota_pro_capite) if e.quota_pro_capite is not None else None,
@@ -104,6 +103,18 @@ MAPPING: EventTable = {
 RIPARTO_A_QUOTE = "finance.riparto.eseguito_a_quote"
 
 
+#: a commitment to a person (a professional, a sole trader: a 16-character codice fiscale) cannot be described
+#: by ``finance.impegno.assunto`` v1, whose beneficiary has 11 digits: it is published under its own type
+IMPEGNO_A_PERSONA = "finance.impegno.assunto_persona"
+
+
+def _impegno(e: Any) -> dict[str, Any]:
+    return {**_movimento(e), "impegno_id": str(e.impegno_id), "beneficiario": e.beneficiario, "cig": e.cig,
+            "cup": e.cup, "atto": _atto(e.atto), "oggetto": e.oggetto, "comune": e.comune, "assunto_da": e.assunto_da,
+            "assunto_il": e.timestamp.isoformat(),
+            "affidamento_id": str(e.affidamento_id) if e.affidamento_id else None}
+
+
 def _riparto(e: Riparto.Eseguito) -> dict[str, Any]:
     return {"riparto_id": str(e.originator_id), "ambito": e.tenant_id, "oggetto": e.oggetto,
             "atto": _atto(e.atto) if e.atto else None,
@@ -120,4 +131,7 @@ def to_integration_event(domain_event: Any, notification: Notification) -> Cloud
     if type(domain_event) is Riparto.Eseguito and not Risultato.da_dict(domain_event.riparto).esprimibile_v1():
         return CloudEvent.of(domain_event, notification, type=RIPARTO_A_QUOTE, source=SOURCE, schemas=SCHEMAS,
                              data=_riparto(domain_event))
+    if type(domain_event) is Stanziamento.ImpegnoAssunto and len(domain_event.beneficiario["codice_fiscale"]) != 11:
+        return CloudEvent.of(domain_event, notification, type=IMPEGNO_A_PERSONA, source=SOURCE, schemas=SCHEMAS,
+                             data=_impegno(domain_event))
     return _per_tabella(domain_event, notification)

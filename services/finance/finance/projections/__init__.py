@@ -2,8 +2,8 @@
 
 - ``registro`` (the ledger behind the rendicontazione) and ``elenchi`` (the lists) are fed in
   process from finance's own notification log (``OWN``: read-your-writes, broker or not);
-- ``abilitazioni`` (partnership's accreditations and awards) comes from Kafka
-  (``finance.integration.inbound``).
+- ``abilitazioni`` (partnership's accreditations and awards) and ``deliberazioni`` (planning's Comitato
+  deliberations, for the acts finance checks) come from Kafka (``finance.integration.inbound``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from ambiti_kit.eventstore import Schema
 from ambiti_kit.projector import Project
 from ambiti_kit.service import OwnReadModels
 
-from finance.projections import abilitazioni, elenchi, registro
+from finance.projections import abilitazioni, deliberazioni, elenchi, registro
 
-_MODULES = (registro, elenchi, abilitazioni)
+_MODULES = (registro, elenchi, abilitazioni, deliberazioni)
 
 SCHEMA = Schema(ddl=[statement for module in _MODULES for statement in module.DDL],
                 tenant_tables=[table for module in _MODULES for table in module.TENANT_TABLES])

@@ -202,7 +202,8 @@ def project_elenchi(schema: str) -> dict[str, Project]:
                                          d["riferimento"]))
 
     return {
-        registro.IMPEGNO_ASSUNTO: impegno_assunto, registro.IMPEGNO_RIDOTTO: impegno_ridotto,
+        registro.IMPEGNO_ASSUNTO: impegno_assunto, registro.IMPEGNO_ASSUNTO_PERSONA: impegno_assunto,
+        registro.IMPEGNO_RIDOTTO: impegno_ridotto,
         registro.LIQUIDAZIONE_DISPOSTA: liquidazione_disposta, registro.MANDATO_EMESSO: mandato_emesso,
         RIPARTO_ESEGUITO: riparto_eseguito, DATI_CARICATI: dati_caricati,
         CONTRIBUTI_DETERMINATI: contributi_determinati, VERSAMENTO_REGISTRATO: versamento_registrato,

@@ -54,6 +54,8 @@ VERSIONE_RECEPITA = "finance.budget.versione_recepita"
 STANZIAMENTO_APERTO = "finance.stanziamento.aperto"
 STANZIAMENTO_INCREMENTATO = "finance.stanziamento.incrementato"
 IMPEGNO_ASSUNTO = "finance.impegno.assunto"
+#: the same commitment to a person (16-character codice fiscale), published under its own type
+IMPEGNO_ASSUNTO_PERSONA = "finance.impegno.assunto_persona"
 IMPEGNO_RIDOTTO = "finance.impegno.ridotto"
 LIQUIDAZIONE_DISPOSTA = "finance.liquidazione.disposta"
 MANDATO_EMESSO = "finance.mandato.emesso"
@@ -217,6 +219,8 @@ class MandatoEmesso(Movimento):
     impegno_id: uuid.UUID
     data: date
     emesso_da: str
+    cig: str | None = None
+    cup: str | None = None
 
 
 # -- projections --------------------------------------------------------------------------------
@@ -357,13 +361,14 @@ def project_registro(schema: str) -> Project:
         d = MandatoEmesso.model_validate(event.data)
         movimento(curs, event, d, "mandato", d.emesso_da, impegno_id=d.impegno_id,
                   liquidazione_id=d.liquidazione_id, mandato_id=d.mandato_id,
-                  comune=comune_dell_impegno(curs, event, d.impegno_id), dettagli={"data": d.data.isoformat()})
+                  comune=comune_dell_impegno(curs, event, d.impegno_id),
+                  dettagli={"data": d.data.isoformat(), "cig": d.cig, "cup": d.cup})
 
     handlers: dict[str, Project] = {
         ASSEGNAZIONE_REGISTRATA: assegnazione_registrata, ASSEGNAZIONE_INTEGRATA: assegnazione_integrata,
         BUDGET_APERTO: budget_aperto, VERSIONE_RECEPITA: versione_recepita,
         STANZIAMENTO_APERTO: stanziamento_aperto, STANZIAMENTO_INCREMENTATO: stanziamento_incrementato,
-        IMPEGNO_ASSUNTO: impegno_assunto, IMPEGNO_RIDOTTO: impegno_ridotto,
+        IMPEGNO_ASSUNTO: impegno_assunto, IMPEGNO_ASSUNTO_PERSONA: impegno_assunto, IMPEGNO_RIDOTTO: impegno_ridotto,
         LIQUIDAZIONE_DISPOSTA: liquidazione_disposta, MANDATO_EMESSO: mandato_emesso,
     }
 
@@ -375,4 +380,5 @@ def project_registro(schema: str) -> Project:
 
 #: the event types the read model reads (every other type on the topic is ignored)
 TIPI = (ASSEGNAZIONE_REGISTRATA, ASSEGNAZIONE_INTEGRATA, BUDGET_APERTO, VERSIONE_RECEPITA, STANZIAMENTO_APERTO,
-        STANZIAMENTO_INCREMENTATO, IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, LIQUIDAZIONE_DISPOSTA, MANDATO_EMESSO)
+        STANZIAMENTO_INCREMENTATO, IMPEGNO_ASSUNTO, IMPEGNO_ASSUNTO_PERSONA, IMPEGNO_RIDOTTO, LIQUIDAZIONE_DISPOSTA,
+        MANDATO_EMESSO)

@@ -62,7 +62,10 @@ class AffidamentoCreate(StrictIn):
     piano_id: uuid.UUID = Field(strict=False)
     intervento: str = CODICE_INTERVENTO
     importo: Importo
-    cig: Cig | None = None
+    cig: Cig | None = Field(None, description=(
+        "CIG del contratto: obbligatorio con `gara` e `affidamento_diretto` (422 `affidamento.cig`; L. 136/2010 "
+        "art. 3). finance lo riporta sugli impegni sotto l'affidamento e sui loro mandati; l'`importo` è il tetto "
+        "di quegli impegni."))
     valido_dal: date = Field(strict=False)
     valido_al: date = Field(strict=False)
     modalita: Literal["accreditamento", "convenzione", "gara", "affidamento_diretto"]

@@ -137,6 +137,13 @@ class Accreditamento(TenantAggregate):
 _UN_GIORNO = date(2000, 1, 2) - date(2000, 1, 1)
 
 
+#: awards that are public contracts (appalti, D.Lgs. 36/2023): the CIG is acquired before the award and every
+#: payment reports it (L. 136/2010 art. 3 cc. 1, 5, tracciabilità dei flussi finanziari). An award through an
+#: accreditation or a co-progettazione's convenzione may be recorded without it; finance then asks for the CIG
+#: on the commitment or the payment.
+MODALITA_CONTRATTO = ("gara", "affidamento_diretto")
+
+
 class Affidamento(TenantAggregate):
     @event("Aggiudicato")
     def __init__(self, tenant_id: str, ente: dict, piano_id: uuid.UUID, intervento: str, importo: Decimal,
@@ -169,6 +176,10 @@ class Affidamento(TenantAggregate):
         if modalita not in MODALITA:
             raise RuleViolation(f"Modalità di affidamento non ammessa: {modalita!r}.", rule="affidamento.modalita",
                                 field="modalita")
+        if modalita in MODALITA_CONTRATTO and cig is None:
+            raise RuleViolation("Un affidamento con gara o diretto è un contratto pubblico: indica il CIG, che ogni "
+                                "pagamento riporterà (L. 136/2010, art. 3, commi 1 e 5).", rule="affidamento.cig",
+                                field="cig")
         if modalita == "accreditamento":
             if accreditamento is None:
                 raise RuleViolation("Un affidamento per accreditamento indica l'accreditamento.",

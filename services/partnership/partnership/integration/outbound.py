@@ -89,7 +89,7 @@ def affidamento_aggiudicato(e: Any) -> dict[str, Any]:
     return {"affidamento_id": str(e.originator_id), "ambito": e.tenant_id,
             "codice_fiscale": e.ente["codice_fiscale"], "denominazione": e.ente["denominazione"],
             "piano_id": str(e.piano_id), "intervento": e.intervento, "importo": euro(e.importo), "cig": e.cig,
-            "valido_dal": e.valido_dal.isoformat(), "valido_al": e.valido_al.isoformat()}
+            "valido_dal": e.valido_dal.isoformat(), "valido_al": e.valido_al.isoformat(), "modalita": e.modalita}
 
 
 #: domain event class -> (integration event type, data builder)

@@ -120,7 +120,7 @@ def populate(w: World) -> None:
     for ente, piano, importo in ((faro, PIANO, "125000.00"), (alba, ALTRO_PIANO, "9000.5")):
         w.post("/affidamenti", A, {"ente_id": ente["id"], "piano_id": piano, "intervento": "A1.2",
                                    "importo": importo, "valido_dal": "2026-02-01", "valido_al": "2026-12-31",
-                                   "modalita": "gara", "atto": ATTO})
+                                   "modalita": "gara", "cig": "ZA12345678", "atto": ATTO})
 
 
 def test_lists_and_filters(world: World) -> None:

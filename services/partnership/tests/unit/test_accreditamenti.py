@@ -78,6 +78,8 @@ def aggiudica(**kw: object) -> Affidamento:
     ({"modalita": "proroga"}, "affidamento.modalita", "modalita"),
     ({"modalita": "accreditamento"}, "affidamento.accreditamento_richiesto", "accreditamento_id"),
     ({"modalita": "convenzione"}, "affidamento.convenzione_richiesta", "procedura_id"),
+    ({"cig": None}, "affidamento.cig", "cig"),
+    ({"cig": None, "modalita": "affidamento_diretto"}, "affidamento.cig", "cig"),
 ])
 def test_affidamento_rules(kw: dict, rule: str, field: str) -> None:
     with pytest.raises(RuleViolation) as caught:

@@ -63,13 +63,13 @@ def test_accreditation_and_award_carry_exactly_the_fields_finance_reads() -> Non
         "accreditamento_id": str(a.id), "ambito": "15-S09", "revocato_il": "2026-09-01",
         "motivo": "Gravi inadempienze"})
     piano_id = uuid.uuid4()
-    f = Affidamento.aggiudica("15-S09", FARO, piano_id, "A1.2", Decimal("50000.00"), None, date(2026, 2, 1),
+    f = Affidamento.aggiudica("15-S09", FARO, piano_id, "A1.2", Decimal("50000.00"), "ZA12345678", date(2026, 2, 1),
                               date(2026, 11, 30), "gara", ATTO, "amm")
     [aggiudicato] = wire(f)
     assert (aggiudicato.type, aggiudicato.data) == ("partnership.affidamento.aggiudicato", {
         "affidamento_id": str(f.id), "ambito": "15-S09", "codice_fiscale": "00743110157",
         "denominazione": "Coop Il Faro", "piano_id": str(piano_id), "intervento": "A1.2", "importo": "50000.00",
-        "cig": None, "valido_dal": "2026-02-01", "valido_al": "2026-11-30"})
+        "cig": "ZA12345678", "valido_dal": "2026-02-01", "valido_al": "2026-11-30", "modalita": "gara"})
 
 
 def test_referenti_subjects_never_reach_the_wire() -> None:
