@@ -23,7 +23,7 @@ from ambiti_kit.errors import Conflict, NotFound, RuleViolation
 from ambiti_kit.tenancy import TenantApplication
 
 from planning.domain.accordo import ASL, AccordoDiProgramma
-from planning.domain.ambito import Ambito, Composizione
+from planning.domain.ambito import Ambito, Composizione, in_carica
 from planning.domain.comitato import Comitato, componenti_da_ambito, verifica_regola
 from planning.domain.contenuto import differenze
 from planning.domain.coordinatore import IncaricoCoordinatore
@@ -201,7 +201,8 @@ class Planning(TenantApplication):
         the advisory members references the approved deliberation that decides it (``deliberazione_id``)."""
         ambito = self._ambito_registrato(tenant_id, "regola")
         regola_di_voto = verifica_regola(regola)
-        componenti = componenti_da_ambito(ambito.comuni, consultivi, regola_di_voto.ponderazione)
+        comuni = in_carica(ambito.comuni, oggi())  # a Comune that left by law is no longer a member
+        componenti = componenti_da_ambito(comuni, consultivi, regola_di_voto.ponderazione)
         atto = self._atto_della_regola(tenant_id, deliberazione_id)
         comitato_id = Comitato.create_id(tenant_id)
         if self.exists(comitato_id):

@@ -24,6 +24,11 @@ class ComuneIn(StrictIn):
         None, strict=False, examples=["2008-07-01"],
         description="Facoltativo: la data da cui il Comune fa parte dell'Ambito per legge (atto regionale o adesione "
                     "alla convenzione), non quella di registrazione; se manca resta quella già registrata.")
+    cessato_dal: date | None = Field(
+        None, strict=False, examples=["2027-01-01"],
+        description="Facoltativo: il primo giorno in cui il Comune non fa più parte dell'Ambito per legge (atto "
+                    "regionale o recesso dalla convenzione); aderente fino al giorno prima. Segue aderente_dal; se "
+                    "manca resta quella già registrata, anche quando una composizione successiva non elenca il Comune.")
 
 
 class AmbitoWrite(StrictIn):
@@ -92,6 +97,7 @@ class ComuneAl(BaseModel):
     popolazione: int | None = Field(description="Alla data di riferimento più recente non successiva a «al» "
                                                 "(null se nessuna).")
     aderente_dal: date | None
+    cessato_dal: date | None = None
 
 
 class ComposizioneAl(BaseModel):

@@ -13,6 +13,14 @@ a later composition is a member until the day that composition was recorded (the
 no earlier legal date for a departure: a known one is recorded by recording the composition that
 day). Without ``aderente_dal`` a Comune counts as a member from the day its first composition was
 recorded.
+
+Leaving by legal date: each Comune may carry ``cessato_dal``, the first day on which it is no
+longer a member in law (the regional act that redraws the Ambiti, or the Comune's withdrawal from
+the convenzione, D.Lgs. 267/2000 art. 30, on the date the act or the convenzione sets): a member
+from ``aderente_dal`` up to the day before ``cessato_dal``. It is kept when a later composition
+omits it, also when that composition leaves the Comune out: the legal date, not the day of
+recording, ends its membership. A Comune with a ``cessato_dal`` on or before today is not a member
+of the Comitato configured today.
 """
 
 from __future__ import annotations
@@ -37,6 +45,10 @@ def verifica_composizione(capofila: str, comuni: list[dict]) -> None:
         if c["popolazione"] < 0:
             raise RuleViolation("La popolazione non può essere negativa.", rule="ambito.popolazione",
                                 field=f"comuni.{i}.popolazione")
+        if c.get("cessato_dal") is not None and c.get("aderente_dal") is not None \
+                and c["cessato_dal"] <= c["aderente_dal"]:
+            raise RuleViolation("La data di cessazione segue quella di adesione.", rule="ambito.cessazione",
+                                field=f"comuni.{i}.cessato_dal")
     duplicati = sorted({c for c in codici if codici.count(c) > 1})
     if duplicati:
         raise RuleViolation(f"Comuni ripetuti: {', '.join(duplicati)}.", rule="ambito.comuni_unici", field="comuni")
@@ -46,17 +58,24 @@ def verifica_composizione(capofila: str, comuni: list[dict]) -> None:
 
 
 def con_adesioni(comuni: list[dict], precedenti: list[dict]) -> list[dict]:
-    """``comuni`` with the ``aderente_dal`` of the previous composition kept where the new one omits it."""
-    gia = {c["istat"]: c.get("aderente_dal") for c in precedenti}
+    """``comuni`` with the ``aderente_dal`` and ``cessato_dal`` of the previous composition kept where the
+    new one omits them."""
     nuovi = []
     for c in comuni:
         c = dict(c)
-        if c.get("aderente_dal") is None:
-            c.pop("aderente_dal", None)
-            if gia.get(c["istat"]) is not None:
-                c["aderente_dal"] = gia[c["istat"]]
+        for campo in ("aderente_dal", "cessato_dal"):
+            gia = {p["istat"]: p.get(campo) for p in precedenti}
+            if c.get(campo) is None:
+                c.pop(campo, None)
+                if gia.get(c["istat"]) is not None:
+                    c[campo] = gia[c["istat"]]
         nuovi.append(c)
     return nuovi
+
+
+def in_carica(comuni: list[dict], giorno: date) -> list[dict]:
+    """The Comuni of a composition that have not left the Ambito by ``giorno`` (``cessato_dal`` after it)."""
+    return [c for c in comuni if c.get("cessato_dal") is None or c["cessato_dal"] > giorno]
 
 
 class Ambito(TenantAggregate):
@@ -122,26 +141,29 @@ def composizione_al(composizioni: list[Composizione], giorno: date) -> tuple[dat
     """The Comuni members on ``giorno`` with the population of the latest reference date not after it.
 
     A Comune is a member from its ``aderente_dal`` (else from the day it was first recorded) until
-    the day a composition without it was recorded. Returns (reference date of the populations,
-    [{istat, nome, popolazione, aderente_dal}]); a Comune with no population dated on or before
-    ``giorno`` has ``popolazione`` None.
+    the day before its ``cessato_dal``, else until the day a composition without it was recorded.
+    Returns (reference date of the populations, [{istat, nome, popolazione, aderente_dal,
+    cessato_dal}]); a Comune with no population dated on or before ``giorno`` has ``popolazione`` None.
     """
     periodi: dict[str, list[list]] = {}
     nomi: dict[str, str] = {}
     adesioni: dict[str, date | None] = {}
+    cessazioni: dict[str, date | None] = {}
     presenti: set[str] = set()
     for registrata_il, _, comuni in composizioni:
         ora = {c["istat"] for c in comuni}
         for istat in presenti - ora:
-            periodi[istat][-1][1] = registrata_il
+            periodi[istat][-1][1] = cessazioni.get(istat) or registrata_il
         for c in comuni:
             nomi[c["istat"]] = c["nome"]
             adesioni[c["istat"]] = c.get("aderente_dal")
+            cessazioni[c["istat"]] = c.get("cessato_dal")
             if c["istat"] not in presenti:
                 inizio = c.get("aderente_dal") or registrata_il
                 periodi.setdefault(c["istat"], []).append([inizio, None])
             elif c.get("aderente_dal") is not None:
                 periodi[c["istat"]][-1][0] = c["aderente_dal"]
+            periodi[c["istat"]][-1][1] = c.get("cessato_dal")
         presenti = ora
     membri = [istat for istat, ps in periodi.items()
               if any(dal <= giorno and (al is None or giorno < al) for dal, al in ps)]
@@ -151,5 +173,5 @@ def composizione_al(composizioni: list[Composizione], giorno: date) -> tuple[dat
     for istat in membri:
         pop = next((p[istat] for _, p in reversed(storico) if istat in p), None)
         risultato.append({"istat": istat, "nome": nomi[istat], "popolazione": pop,
-                          "aderente_dal": adesioni[istat]})
+                          "aderente_dal": adesioni[istat], "cessato_dal": cessazioni[istat]})
     return riferimento, risultato

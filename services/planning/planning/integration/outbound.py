@@ -3,18 +3,29 @@
 Every state change of a plan, the Comitato, a seduta, a deliberation and an Accordo is
 published; internal bookkeeping (the yearly register's numbering, a proposal put on an
 agenda) is not: its effect is visible in the published events (``numero``, ``ordine_del_giorno``).
+Acts and minutes too: an attachment added to a proposal (its hash, never its bytes), the
+verbale's hash recorded at closing, its approval by a vote, the coordinatore's appointment, and
+the convocation document's hash in ``planning.seduta.convocata``. The approving seduta's own
+record of a verbale approval (``VerbaleDiAltraSedutaApprovato``) is not published: the same fact
+is ``planning.seduta.verbale_approvato`` and ``planning.deliberazione.approvata``. A proposal to
+approve a verbale is published as ``planning.deliberazione.proposta_approvazione_verbale``: v1
+of ``planning.deliberazione.proposta`` enumerates the types it carries.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.persistence import Notification
+
+from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.mapping import EventTable, mapper
 
 from planning.domain.accordo import AccordoDiProgramma
 from planning.domain.ambito import Ambito
 from planning.domain.comitato import Comitato
 from planning.domain.contenuto import interventi
+from planning.domain.coordinatore import IncaricoCoordinatore
 from planning.domain.deliberazione import Deliberazione
 from planning.domain.piano import PianoDiZona
 from planning.domain.seduta import Seduta
@@ -78,7 +89,8 @@ MAPPING: EventTable = {
         "seconda_convocazione": _iso(e.seconda_convocazione),
         "ordine_del_giorno": [str(p) for p in e.ordine_del_giorno],
         "componenti": [{k: c[k] for k in ("id", "nome", "peso", "consultivo")} for c in e.componenti],
-        "regola": e.regola, "convocata_da": e.convocata_da}),
+        "regola": e.regola, "convocata_da": e.convocata_da, "convocazione_sha256": e.convocazione_sha256,
+        "convocazione_url": f"/sedute/{e.originator_id}/convocazione/documento" if e.convocazione_sha256 else None}),
     Seduta.PresenzaRegistrata: ("planning.seduta.presenza_registrata", lambda e: {
         **_seduta(e), "componente": e.componente, "presente": e.presente, "rappresentante": e.rappresentante,
         "delega_a": e.delega_a, "registrata_da": e.registrata_da}),
@@ -95,6 +107,20 @@ MAPPING: EventTable = {
         **_seduta(e), "proposta_id": str(e.proposta_id), "numero_legale": e.quorum, "esito": e.esito,
         "regola": e.regola, "chiusa_da": e.chiusa_da}),
     Seduta.Chiusa: ("planning.seduta.chiusa", lambda e: {**_seduta(e), "chiusa_da": e.chiusa_da}),
+    Seduta.VerbaleRedatto: ("planning.seduta.verbale_redatto", lambda e: {
+        **_seduta(e), "sha256": e.sha256, "url": f"/sedute/{e.originator_id}/verbale/documento",
+        "redatto_da": e.redatto_da}),
+    Seduta.VerbaleApprovato: ("planning.seduta.verbale_approvato", lambda e: {
+        **_seduta(e), "sha256": e.sha256, "nella_seduta": str(e.nella_seduta),
+        "deliberazione_id": str(e.deliberazione_id) if e.deliberazione_id else None,
+        "deliberazione": e.deliberazione, "approvato_da": e.approvato_da}),
+    Deliberazione.AllegatoAggiunto: ("planning.deliberazione.allegato_aggiunto", lambda e: {
+        **_deliberazione(e), "sha256": e.sha256, "dimensione": e.dimensione, "media_type": e.media_type,
+        "nome": e.nome, "url": f"/allegati/{e.sha256}", "aggiunto_da": e.aggiunto_da}),
+    IncaricoCoordinatore.Nominato: ("planning.coordinatore.nominato", lambda e: {
+        "incarico_id": str(e.originator_id), "ambito": e.tenant_id, "nominativo": e.nominativo,
+        "dal": e.dal.isoformat(), "al": _iso(e.al), "deliberazione_id": str(e.deliberazione_id),
+        "deliberazione": e.deliberazione}),
     Deliberazione.Proposta: ("planning.deliberazione.proposta", lambda e: {
         **_deliberazione(e), "tipo": e.tipo, "oggetto": e.oggetto, "riferimenti": e.riferimenti,
         "proposta_da": e.proposta_da}),
@@ -123,10 +149,12 @@ def _composizione(e: Any) -> dict[str, Any]:
 
 
 def _comune(c: dict) -> dict[str, Any]:
-    """A member Comune; ``aderente_dal`` only when its legal date is known (the field is optional)."""
+    """A member Comune; ``aderente_dal`` and ``cessato_dal`` only when their legal dates are known (the
+    fields are optional)."""
     comune = {"istat": c["istat"], "nome": c["nome"], "popolazione": c["popolazione"]}
-    if c.get("aderente_dal") is not None:
-        comune["aderente_dal"] = c["aderente_dal"].isoformat()
+    for campo in ("aderente_dal", "cessato_dal"):
+        if c.get(campo) is not None:
+            comune[campo] = c[campo].isoformat()
     return comune
 
 
@@ -139,5 +167,16 @@ def _comitato(e: Any) -> dict[str, Any]:
             "deliberazione": e.deliberazione}
 
 
-#: the relay's and the own-log projector's mapper: a domain event -> its public integration event, or None
-to_integration_event = mapper(MAPPING, source=SOURCE, schemas=SCHEMAS)
+_pubblicati = mapper(MAPPING, source=SOURCE, schemas=SCHEMAS)
+_proposte_di_approvazione_verbale = mapper({Deliberazione.Proposta: (
+    "planning.deliberazione.proposta_approvazione_verbale", lambda e: {
+        **_deliberazione(e), "tipo": e.tipo, "oggetto": e.oggetto,
+        "riferimenti": {"seduta_id": str(e.riferimenti["seduta_id"]), "sha256": e.riferimenti["sha256"]},
+        "proposta_da": e.proposta_da})}, source=SOURCE, schemas=SCHEMAS)
+
+
+def to_integration_event(domain_event: Any, notification: Notification) -> CloudEvent | None:
+    """The relay's and the own-log projector's mapper: a domain event -> its public integration event, or None."""
+    if isinstance(domain_event, Deliberazione.Proposta) and domain_event.tipo == "approvazione_verbale":
+        return _proposte_di_approvazione_verbale(domain_event, notification)
+    return _pubblicati(domain_event, notification)

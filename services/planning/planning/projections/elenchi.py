@@ -60,6 +60,8 @@ PRIMA_DESERTA = "planning.seduta.prima_convocazione_deserta"
 VOTAZIONE_CHIUSA = "planning.seduta.votazione_chiusa"
 SEDUTA_CHIUSA = "planning.seduta.chiusa"
 DELIBERAZIONE_PROPOSTA = "planning.deliberazione.proposta"
+#: a proposal to approve a verbale: published under its own type (v1 of the one above lists its types)
+PROPOSTA_APPROVAZIONE_VERBALE = "planning.deliberazione.proposta_approvazione_verbale"
 DELIBERAZIONE_APPROVATA = "planning.deliberazione.approvata"
 DELIBERAZIONE_RESPINTA = "planning.deliberazione.respinta"
 
@@ -260,7 +262,8 @@ def projections(schema: str) -> dict[str, Project]:
         PRIMA_DESERTA: lambda curs, event: seduta(curs, event, prima_deserta=True),
         VOTAZIONE_CHIUSA: votazione_chiusa,
         SEDUTA_CHIUSA: lambda curs, event: seduta(curs, event, stato="chiusa"),
-        DELIBERAZIONE_PROPOSTA: deliberazione_proposta, DELIBERAZIONE_ISCRITTA: deliberazione_iscritta,
+        DELIBERAZIONE_PROPOSTA: deliberazione_proposta, PROPOSTA_APPROVAZIONE_VERBALE: deliberazione_proposta,
+        DELIBERAZIONE_ISCRITTA: deliberazione_iscritta,
         DELIBERAZIONE_RINVIATA: deliberazione_rinviata, DELIBERAZIONE_APPROVATA: deliberazione_approvata,
         DELIBERAZIONE_RESPINTA: deliberazione_respinta,
         PROPOSTA_TAVOLO_RICEVUTA: proposta_tavolo_ricevuta, PROPOSTA_TAVOLO_RECEPITA: proposta_tavolo_recepita,

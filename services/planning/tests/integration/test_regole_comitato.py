@@ -160,7 +160,8 @@ def test_composition_at_a_date_keeps_every_population(client: Client) -> None:
     # Sapri is a member in law since 2008; Vibonati, with no legal date, from the day it was recorded
     al_2023 = client.call("GET", "/ambito/composizione?al=2023-06-30", tenant=tenant, role="revisore")
     assert (al_2023["popolazione_al"], al_2023["popolazione"]) == ("2023-01-01", 6373)
-    assert al_2023["comuni"] == [{"istat": SAPRI, "nome": "Sapri", "popolazione": 6373, "aderente_dal": "2008-07-01"}]
+    assert al_2023["comuni"] == [{"istat": SAPRI, "nome": "Sapri", "popolazione": 6373, "aderente_dal": "2008-07-01",
+                                  "cessato_dal": None}]
     assert client.call("GET", "/ambito/composizione?al=2024-02-01", tenant=tenant,
                        role="revisore")["popolazione"] == 6300
     oggi_ = client.call("GET", f"/ambito/composizione?al={oggi().isoformat()}", tenant=tenant, role="revisore")

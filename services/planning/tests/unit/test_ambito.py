@@ -60,7 +60,8 @@ def test_membership_by_legal_date_and_the_populations_history_are_kept() -> None
                                    (date(2024, 1, 1), {"065134": 6300, "065059": 970})]
     # before any population date: members known, populations unknown
     assert composizione_al(storia, date(2010, 1, 1)) == (None, [
-        {"istat": "065134", "nome": "Sapri", "popolazione": None, "aderente_dal": date(2008, 7, 1)}])
+        {"istat": "065134", "nome": "Sapri", "popolazione": None, "aderente_dal": date(2008, 7, 1),
+         "cessato_dal": None}])
     riferimento, comuni = composizione_al(storia, date(2023, 12, 31))  # Vibonati recorded 2023-05-02
     assert riferimento == date(2023, 1, 1)
     assert [(c["istat"], c["popolazione"]) for c in comuni] == [("065134", 6373), ("065154", 3151)]
@@ -73,3 +74,28 @@ def test_membership_by_legal_date_and_the_populations_history_are_kept() -> None
     event = to_integration_event(ambito.collect_events()[-1], Notification(
         id=3, originator_id=ambito.id, originator_version=2, topic="x", state=b"{}"))
     assert [c["aderente_dal"] for c in event.data["comuni"]] == ["2008-07-01", "2024-03-01"]
+
+
+def test_a_comune_leaves_on_its_legal_date_not_on_the_day_it_is_recorded() -> None:
+    """``cessato_dal``: the first day the Comune is no longer a member in law (kept when a later composition
+    omits it, or leaves the Comune out); it follows ``aderente_dal``; the Comitato configured on or after it
+    has no member for that Comune."""
+    from planning.domain.ambito import composizione_al, in_carica
+
+    with pytest.raises(RuleViolation) as caught:
+        Ambito.registra("15-S09", "Ambito S09", "065134", date(2023, 1, 1),
+                        [COMUNI[0], {**COMUNI[1], "aderente_dal": date(2020, 1, 1), "cessato_dal": date(2020, 1, 1)}])
+    assert (caught.value.rule, caught.value.field) == ("ambito.cessazione", "comuni.1.cessato_dal")
+    ambito = Ambito.registra("15-S09", "Ambito S09", "065134", date(2023, 1, 1),
+                             [COMUNI[0], {**COMUNI[1], "cessato_dal": date(2024, 1, 1)}])
+    assert ambito.aggiorna("Ambito S09", "065134", date(2023, 1, 1), COMUNI) is False  # omitted: kept
+    # recorded on 2023-05-02 with its legal end; left out of a composition recorded on 2024-04-10
+    storia = [(date(2023, 5, 2), date(2023, 1, 1), ambito.comuni), (date(2024, 4, 10), date(2024, 1, 1), [COMUNI[0]])]
+    assert [c["istat"] for c in composizione_al(storia, date(2023, 12, 31))[1]] == ["065134", "065154"]
+    assert [c["istat"] for c in composizione_al(storia, date(2024, 1, 1))[1]] == ["065134"]  # not 2024-04-10
+    assert composizione_al(storia, date(2023, 6, 1))[1][1]["cessato_dal"] == date(2024, 1, 1)
+    assert [c["istat"] for c in in_carica(ambito.comuni, date(2023, 12, 31))] == ["065134", "065154"]
+    assert [c["istat"] for c in in_carica(ambito.comuni, date(2024, 1, 1))] == ["065134"]
+    event = to_integration_event(ambito.collect_events()[-1], Notification(
+        id=3, originator_id=ambito.id, originator_version=1, topic="x", state=b"{}"))
+    assert event.data["comuni"][1]["cessato_dal"] == "2024-01-01" and "cessato_dal" not in event.data["comuni"][0]

@@ -41,3 +41,62 @@ def test_a_received_proposal_is_a_local_event_of_the_read_model_and_never_publis
     piano = PianoDiZona.redigi("15-S09", "Piano", 2025, 2027, "coordinatore@15-S09")
     [creato] = piano.collect_events()
     assert to_read_model_event(creato, notification) == to_integration_event(creato, notification)
+
+
+def test_acts_and_minutes_are_published_as_their_contracts_say() -> None:
+    """The attachment, the convocation's hash, the verbale redatto and approvato, the proposal to approve a
+    verbale and the coordinatore's appointment map to contract types whose schema their data satisfy."""
+    import json
+    import uuid
+    from datetime import date, datetime, timezone
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from planning.domain.comitato import componenti_da_ambito
+    from planning.domain.coordinatore import IncaricoCoordinatore
+    from planning.domain.deliberazione import Deliberazione
+    from planning.domain.regole_voto import Regola
+    from planning.domain.seduta import Seduta, Votante
+
+    contracts = Path(__file__).resolve().parents[4] / "contracts" / "planning"
+    comuni = [{"istat": "065134", "nome": "Sapri", "popolazione": 6373}]
+    prima = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    precedente = Seduta.convoca("15-S09", "Seduta", "Sapri", prima, None, [uuid.uuid4()],
+                                componenti_da_ambito(comuni, []), Regola("per_testa").come_dict(), "x", "a" * 64)
+    precedente.chiudi("x")
+    precedente.redigi_verbale("b" * 64, "x")
+    proposta = Deliberazione.proponi("15-S09", "approvazione_verbale", "Approvazione del verbale", "Approva.",
+                                     {"seduta_id": str(precedente.id), "sha256": "b" * 64}, "x")
+    proposta.allega("c" * 64, 10, "application/pdf", "nota.pdf", "x")
+    seduta = Seduta.convoca("15-S09", "Seduta", "Sapri", datetime(2026, 4, 2, 9, tzinfo=timezone.utc), None,
+                            [proposta.id], componenti_da_ambito(comuni, []), Regola("per_testa").come_dict(), "x",
+                            "d" * 64)
+    seduta.registra_presenza("065134", True, None, None, "x")
+    seduta.apri(1, "x", datetime(2026, 4, 2, 9, tzinfo=timezone.utc))
+    seduta.apri_votazione(proposta.id, "x")
+    seduta.vota(proposta.id, "065134", "favorevole", Votante("x", "065134"))
+    seduta.chiudi_votazione(proposta.id, "x", "approvazione_verbale")
+    seduta.approva_verbale_di(precedente, "b" * 64, "b" * 64, proposta.id, "1/2026", {}, "x")
+    incarico = IncaricoCoordinatore(tenant_id="15-S09")
+    incarico.nomina("Dott.ssa Anna Verdi", date(2026, 1, 1), None, uuid.uuid4(), "2/2026")
+    eventi = [*precedente.collect_events(), *proposta.collect_events(), *seduta.collect_events(),
+              *incarico.collect_events()]
+    pubblicati = {}
+    for i, e in enumerate(eventi, start=1):
+        event = to_integration_event(e, Notification(id=i, originator_id=e.originator_id,
+                                                     originator_version=e.originator_version, topic="x", state=b"{}"))
+        if event is not None:
+            schema = json.loads((contracts / f"{event.type}.v1.schema.json").read_text(encoding="utf-8"))
+            errori = list(Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(event.data))
+            assert errori == [], (event.type, errori)
+            pubblicati.setdefault(event.type, []).append(event.data)
+    assert {"planning.deliberazione.allegato_aggiunto", "planning.deliberazione.proposta_approvazione_verbale",
+            "planning.seduta.verbale_redatto", "planning.seduta.verbale_approvato",
+            "planning.coordinatore.nominato"} <= set(pubblicati)
+    assert "planning.deliberazione.proposta" not in pubblicati  # its v1 enumerates the other types
+    assert [c["convocazione_sha256"] for c in pubblicati["planning.seduta.convocata"]] == ["a" * 64, "d" * 64]
+    [approvato] = pubblicati["planning.seduta.verbale_approvato"]
+    assert (approvato["seduta_id"], approvato["nella_seduta"], approvato["deliberazione"]) == (
+        str(precedente.id), str(seduta.id), "1/2026")
+    assert pubblicati["planning.coordinatore.nominato"][0]["al"] is None
