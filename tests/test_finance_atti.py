@@ -108,3 +108,5 @@ def test_cited_deliberations_must_be_approved_of_the_right_type(
     problema(contributi(criteri, "7/2026", None), "atto.numero_deliberazione", "deliberazione_id")
     fatto = contributi(criteri, numero, 201).json()
     assert fatto["deliberazione"] == numero and fatto["riparto_id"] == stored["id"]
+    assert {c["istat"]: c["dovuto"] for c in fatto["comuni"]} == {  # the riparto's result, Comune by Comune
+        a["id"]: a["importo"] for a in stored["risultato"]["assegnazioni"]}
