@@ -13,6 +13,7 @@ from ambiti_kit.auth import tenant_of
 from ambiti_kit.fields import Importo, IstatComune, StrictIn, testo
 
 from planning.api.deps import Coordinatore, Lettore, PlanningDep
+from planning.domain.contenuto import AREE_UTENZA, SERVIZI_QSFP
 from planning.domain.piano import PianoDiZona
 
 router = APIRouter(prefix="/piani", tags=["Piano di Zona"])
@@ -44,6 +45,21 @@ class Intervento(StrictIn):
     comuni: list[IstatComune] = Field(max_length=400, examples=[["065134", "065157"]])
     utenti_attesi: int = Field(ge=0, le=10_000_000)
     linee_budget: list[LineaBudget] = Field(default_factory=list, max_length=100)
+    area_utenza: Literal[AREE_UTENZA] | None = Field(  # type: ignore[valid-type]
+        default=None, examples=["minori_famiglie"],
+        description="Area di utenza dell'intervento (gli stessi nomi di monitoring). Facoltativa: senza, la sua "
+                    "spesa è «non classificata» nei vincoli per area dei fondi.")
+    disabilita_gravissima: bool | None = Field(
+        default=None, description="Se l'intervento è per persone in condizione di disabilità gravissima "
+                                  "(DM 26 settembre 2016, art. 3): la quota FNA che la legge riserva loro.")
+    servizio_qsfp: Literal[tuple(SERVIZI_QSFP)] | None = Field(  # type: ignore[valid-type]
+        default=None, examples=["b"],
+        description="Servizio del D.Lgs. 147/2017, art. 7, comma 1 (lettere a–h: "
+                    + "; ".join(f"{k}) {v}" for k, v in SERVIZI_QSFP.items())
+                    + "), i soli che la quota servizi del Fondo Povertà finanzia.")
+    investimento: bool | None = Field(
+        default=None, description="Se l'intervento è un progetto d'investimento (anche PNRR): i suoi impegni "
+                                  "indicano il CUP (L. 144/1999, art. 11; L. 3/2003, art. 11).")
 
 
 class Obiettivo(StrictIn):
@@ -138,7 +154,7 @@ def scrivi_contenuto(piano_id: uuid.UUID, versione: int, body: ContenutoWrite, a
                      principal: Coordinatore) -> VersioneRead:
     """Scrive il contenuto di una versione in bozza (una versione approvata non cambia)."""
     piano = app.aggiorna_contenuto(tenant_of(principal), piano_id, versione,
-                                   body.model_dump(mode="json")["aree"], principal.subject)
+                                   body.model_dump(mode="json", exclude_none=True)["aree"], principal.subject)
     return versione_read(piano, versione)
 
 

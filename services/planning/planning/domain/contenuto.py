@@ -1,7 +1,18 @@
 """The content of a plan version: the tree *area → obiettivo → intervento*, and its diff.
 
 An intervento carries a nomenclature code, the Comuni it covers, the expected users and
-its budget lines (fund × year × amount) that finance will allocate. Amounts travel as
+its budget lines (fund × year × amount) that finance will allocate. It may also carry the
+classification the funds' constraints are measured by (all optional: Piani written before
+them keep loading and stay valid; finance reports their spending as "non classificata"):
+
+- ``area_utenza``: its target area, one of ``AREE_UTENZA`` (the same names monitoring uses
+  for the users of the services delivered);
+- ``disabilita_gravissima``: whether it serves persons in condition of disabilità gravissima as
+  DM 26 settembre 2016 (riparto FNA 2016), art. 3 defines it — the target of the FNA quota;
+- ``servizio_qsfp``: which service of D.Lgs. 15 settembre 2017, n. 147, art. 7, comma 1, letters
+  a–h it is (``SERVIZI_QSFP``) — the only services the Fondo Povertà quota servizi may pay;
+- ``investimento``: whether it is an investment project (PNRR or otherwise), whose spending
+  needs a CUP (L. 144/1999 art. 11; L. 3/2003 art. 11). Amounts travel as
 decimal strings with at most two decimals ("125000.00"), never floats, and are read by the
 kit's ``importo``.
 """
@@ -23,6 +34,24 @@ MACRO_LIVELLI = ("1", "2", "3", "4", "5")
 #: A code of the interregional service grid (nomenclatore): area letter and number, e.g. ``A1`` or ``D2.03``.
 CODICE_NOMENCLATORE = re.compile(r"^[A-I]\d{1,2}(\.\d{1,2})?$")
 CODICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
+#: Target areas of an intervento: exactly the names monitoring uses (its ``AREE_TARGET``).
+AREE_UTENZA = ("minori_famiglie", "disabilita", "anziani", "poverta", "dipendenze", "immigrazione",
+               "salute_mentale", "multiutenza")
+#: The services of D.Lgs. 147/2017, art. 7, comma 1, letters a–h (the interventi and services the
+#: Fondo Povertà quota servizi finances), by letter.
+SERVIZI_QSFP = {
+    "a": "segretariato sociale, inclusi i servizi per l'informazione e l'accesso",
+    "b": "servizio sociale professionale per la valutazione multidimensionale dei bisogni e la presa in carico",
+    "c": "tirocini finalizzati all'inclusione sociale, all'autonomia delle persone e alla riabilitazione",
+    "d": "sostegno socio-educativo domiciliare o territoriale, incluso il supporto nella gestione delle spese e "
+         "del bilancio familiare",
+    "e": "assistenza domiciliare socio-assistenziale e servizi di prossimità",
+    "f": "sostegno alla genitorialità e servizio di mediazione familiare",
+    "g": "servizio di mediazione culturale",
+    "h": "servizio di pronto intervento sociale",
+}
+#: the classification fields of an intervento (optional), in the order they are shown
+CLASSIFICAZIONE = ("area_utenza", "disabilita_gravissima", "servizio_qsfp", "investimento")
 
 
 def verifica_contenuto(aree: list[dict], anno_inizio: int, anno_fine: int, comuni_ambito: set[str]) -> None:
@@ -70,6 +99,7 @@ def _verifica_intervento(iv: dict, at: str, unico: Any, anno_inizio: int, anno_f
     if iv["utenti_attesi"] < 0:
         raise RuleViolation("Gli utenti attesi non sono negativi.", rule="intervento.utenti_attesi",
                             field=f"{at}.utenti_attesi")
+    verifica_classificazione(iv, at)
     linee = set()
     for n, linea in enumerate(iv["linee_budget"]):
         field = f"{at}.linee_budget.{n}"
@@ -84,6 +114,23 @@ def _verifica_intervento(iv: dict, at: str, unico: Any, anno_inizio: int, anno_f
             raise RuleViolation("Una sola linea per fondo e anno in ciascun intervento.",
                                 rule="budget.linea_unica", field=field)
         linee.add((linea["fondo"], linea["anno"]))
+
+
+def verifica_classificazione(iv: dict, at: str) -> None:
+    """The optional classification of an intervento: a known target area, a service a–h of D.Lgs. 147/2017
+    art. 7 c. 1, yes/no flags. Absent (or None) means not classified."""
+    area = iv.get("area_utenza")
+    if area is not None and area not in AREE_UTENZA:
+        raise RuleViolation(f"Area di utenza sconosciuta: {area!r} (ammesse: {', '.join(AREE_UTENZA)}).",
+                            rule="intervento.area_utenza", field=f"{at}.area_utenza")
+    servizio = iv.get("servizio_qsfp")
+    if servizio is not None and servizio not in SERVIZI_QSFP:
+        raise RuleViolation(f"Servizio sconosciuto: {servizio!r}; i servizi del D.Lgs. 147/2017, art. 7, comma 1 "
+                            "vanno dalla lettera a alla lettera h.", rule="intervento.servizio_qsfp",
+                            field=f"{at}.servizio_qsfp")
+    for campo in ("disabilita_gravissima", "investimento"):
+        if iv.get(campo) is not None and not isinstance(iv[campo], bool):
+            raise RuleViolation(f"Il campo {campo} è vero o falso.", rule=f"intervento.{campo}", field=f"{at}.{campo}")
 
 
 def interventi(aree: list[dict]) -> dict[str, dict]:
@@ -108,7 +155,7 @@ def differenze(prima: list[dict], dopo: list[dict]) -> dict[str, Any]:
     modificati = []
     for codice in sorted(a.keys() & b.keys()):
         campi = {}
-        for campo in ("titolo", "area", "obiettivo", "nomenclatura", "utenti_attesi"):
+        for campo in ("titolo", "area", "obiettivo", "nomenclatura", "utenti_attesi", *CLASSIFICAZIONE):
             if a[codice].get(campo) != b[codice].get(campo):
                 campi[campo] = {"prima": a[codice].get(campo), "dopo": b[codice].get(campo)}
         if sorted(a[codice]["comuni"]) != sorted(b[codice]["comuni"]):

@@ -24,7 +24,7 @@ from ambiti_kit.mapping import EventTable, mapper
 from planning.domain.accordo import AccordoDiProgramma
 from planning.domain.ambito import Ambito
 from planning.domain.comitato import Comitato
-from planning.domain.contenuto import interventi
+from planning.domain.contenuto import CLASSIFICAZIONE, interventi
 from planning.domain.coordinatore import IncaricoCoordinatore
 from planning.domain.deliberazione import Deliberazione
 from planning.domain.piano import PianoDiZona
@@ -51,10 +51,14 @@ def _deliberazione(e: Any) -> dict[str, Any]:
 
 
 def _interventi(aree: list[dict]) -> list[dict[str, Any]]:
-    """The plan's interventi, flat, with the path in the tree: what finance allocates to."""
+    """The plan's interventi, flat, with the path in the tree: what finance allocates to. The optional
+    classification (``area_utenza``, ``disabilita_gravissima``, ``servizio_qsfp``, ``investimento``) only when
+    the intervento has it."""
     return [{"codice": iv["codice"], "titolo": iv["titolo"], "area": iv["area"], "obiettivo": iv["obiettivo"],
              "nomenclatura": iv["nomenclatura"], "comuni": iv["comuni"], "utenti_attesi": iv["utenti_attesi"],
-             "linee_budget": iv["linee_budget"]} for iv in interventi(aree).values()]
+             "linee_budget": iv["linee_budget"],
+             **{campo: iv[campo] for campo in CLASSIFICAZIONE if iv.get(campo) is not None}}
+            for iv in interventi(aree).values()]
 
 
 #: domain event class -> (integration event type, data builder)

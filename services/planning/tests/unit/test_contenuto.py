@@ -125,3 +125,38 @@ def test_moving_an_intervento_and_reordering_comuni_is_not_a_budget_change() -> 
     assert d["modificati"] == [{"codice": "SAD-01", "campi": {"obiettivo": {"prima": "OB-2.1", "dopo": "OB-2.2"}}}]
     assert (d["aggiunti"], d["rimossi"], d["budget"]) == ([], [], {})
     assert differenze(albero(), albero()) == {"aggiunti": [], "rimossi": [], "modificati": [], "budget": {}}
+
+
+# -- the classification funds' constraints are measured by (optional) -----------------------------------
+
+def test_an_intervento_may_carry_its_target_area_gravissima_flag_qsfp_service_and_investment() -> None:
+    from planning.domain.contenuto import AREE_UTENZA, SERVIZI_QSFP
+    tree = con(f"{I}.area_utenza", "minori_famiglie")
+    adi = tree[0]["obiettivi"][1]["interventi"][0]
+    adi.update(area_utenza="disabilita", disabilita_gravissima=True, servizio_qsfp="e", investimento=False)
+    verifica_contenuto(tree, 2025, 2027, COMUNI_S09)
+    verifica_contenuto(albero(), 2025, 2027, COMUNI_S09)  # unclassified: still valid (old Piani)
+    # monitoring's AREE_TARGET names, exactly; the eight services of D.Lgs. 147/2017 art. 7 c. 1
+    assert AREE_UTENZA == ("minori_famiglie", "disabilita", "anziani", "poverta", "dipendenze", "immigrazione",
+                           "salute_mentale", "multiutenza")
+    assert tuple(SERVIZI_QSFP) == ("a", "b", "c", "d", "e", "f", "g", "h")
+
+
+@pytest.mark.parametrize("campo, valore, rule", [
+    ("area_utenza", "bambini", "intervento.area_utenza"),
+    ("area_utenza", "Minori_famiglie", "intervento.area_utenza"),
+    ("servizio_qsfp", "i", "intervento.servizio_qsfp"),
+    ("servizio_qsfp", "A", "intervento.servizio_qsfp"),
+    ("disabilita_gravissima", "si", "intervento.disabilita_gravissima"),
+    ("investimento", 1, "intervento.investimento"),
+])
+def test_a_wrong_classification_names_its_field_and_rule(campo: str, valore: Any, rule: str) -> None:
+    with pytest.raises(RuleViolation) as caught:
+        verifica_contenuto(con(f"{I}.{campo}", valore), 2025, 2027, COMUNI_S09)
+    assert (caught.value.rule, caught.value.field) == (rule, f"{I}.{campo}")
+
+
+def test_differenze_shows_a_changed_classification() -> None:
+    dopo = con(f"{I}.area_utenza", "anziani")
+    d = differenze(albero(), dopo)
+    assert d["modificati"] == [{"codice": "SAD-01", "campi": {"area_utenza": {"prima": None, "dopo": "anziani"}}}]

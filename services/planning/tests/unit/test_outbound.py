@@ -100,3 +100,26 @@ def test_acts_and_minutes_are_published_as_their_contracts_say() -> None:
     assert (approvato["seduta_id"], approvato["nella_seduta"], approvato["deliberazione"]) == (
         str(precedente.id), str(seduta.id), "1/2026")
     assert pubblicati["planning.coordinatore.nominato"][0]["al"] is None
+
+
+def test_versione_approvata_carries_an_interventos_classification_only_when_it_has_one() -> None:
+    import uuid
+    piano = PianoDiZona.redigi("15-S09", "Piano", 2025, 2027, "coordinatore@15-S09")
+    iv = {"codice": "M-1", "titolo": "Centro per le famiglie", "nomenclatura": {"sistema": "fnps_macrolivello",
+          "codice": "3"}, "comuni": ["065134"], "utenti_attesi": 10,
+          "linee_budget": [{"fondo": "FNPS", "anno": 2025, "importo": "1000.00"}]}
+    classificato = {**iv, "area_utenza": "minori_famiglie", "servizio_qsfp": "f", "disabilita_gravissima": False,
+                    "investimento": True}
+    aree = [{"codice": "A", "titolo": "Area", "obiettivi": [{"codice": "O", "titolo": "Obiettivo", "interventi": [
+        classificato, {**iv, "codice": "M-2"}]}]}]
+    piano.aggiorna_contenuto(1, aree, {"065134"}, "coordinatore@15-S09")
+    piano.proponi(1, "coordinatore@15-S09")
+    piano.approva(1, uuid.uuid4(), "1/2025")
+    approvata = piano.collect_events()[-1]
+    event = to_integration_event(approvata, Notification(id=7, originator_id=piano.id, originator_version=4,
+                                                         topic="x", state=b"{}"))
+    assert event is not None and event.type == "planning.piano_di_zona.versione_approvata"
+    primo, secondo = event.data["interventi"]
+    assert {k: primo[k] for k in ("area_utenza", "servizio_qsfp", "disabilita_gravissima", "investimento")} == {
+        "area_utenza": "minori_famiglie", "servizio_qsfp": "f", "disabilita_gravissima": False, "investimento": True}
+    assert not {"area_utenza", "servizio_qsfp", "disabilita_gravissima", "investimento"} & secondo.keys()
