@@ -19,6 +19,10 @@ from ambiti_kit.values import ZERO, euro, positivo
 
 
 
+#: an intervento's optional classification (planning's versione_approvata), kept on each of its lines when given
+CLASSIFICAZIONE = ("area_utenza", "disabilita_gravissima", "servizio_qsfp", "investimento")
+
+
 def chiave_linea(intervento: str, fondo: str, anno: int) -> str:
     return f"{intervento}|{fondo}|{anno}"
 
@@ -41,12 +45,17 @@ class Budget(TenantAggregate):
         self.allocato: dict[str, Decimal] = {}
 
     def recepisci(self, versione: int, deliberazione: str, interventi: list[dict]) -> bool:
-        """Take the lines of an approved version; False if that version (or a later one) is already in."""
+        """Take the lines of an approved version; False if that version (or a later one) is already in.
+
+        Each line keeps its intervento's classification (``CLASSIFICAZIONE``) only when the Piano gives it:
+        lines recorded before it existed simply lack those keys, and readers take a missing key as "not
+        classified" (the event's fields are unchanged, so no upcast is needed)."""
         if self.versione is not None and versione <= self.versione:
             return False
         righe = [{"intervento": iv["codice"], "titolo": iv["titolo"], "nomenclatura": iv["nomenclatura"],
                   "comuni": list(iv["comuni"]), "fondo": linea["fondo"], "anno": linea["anno"],
-                  "importo": values.importo(linea["importo"], "linee_budget.importo")}
+                  "importo": values.importo(linea["importo"], "linee_budget.importo"),
+                  **{campo: iv[campo] for campo in CLASSIFICAZIONE if iv.get(campo) is not None}}
                  for iv in interventi for linea in iv["linee_budget"]]
         self._recepita(versione=versione, deliberazione=deliberazione, righe=righe)
         return True

@@ -62,6 +62,11 @@ class Intervento(BaseModel):
     nomenclatura: dict
     comuni: list[str]
     linee_budget: list[LineaBudget]
+    #: the optional classification fund constraints and the CUP rule read (absent in older Piani)
+    area_utenza: str | None = None
+    disabilita_gravissima: bool | None = None
+    servizio_qsfp: str | None = None
+    investimento: bool | None = None
 
 
 class AttoRegionale(BaseModel):

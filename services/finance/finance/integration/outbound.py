@@ -16,7 +16,7 @@ from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.mapping import EventTable, mapper
 from ambiti_kit.values import euro
 
-from finance.domain.budget import Budget
+from finance.domain.budget import CLASSIFICAZIONE, Budget
 from finance.domain.contributi import ContributiComunali
 from finance.domain.fondi import Assegnazione
 from finance.domain.riparti import DatiRiferimento, Riparto, RipartoRegionale
@@ -43,7 +43,8 @@ MAPPING: EventTable = {
         "budget_id": str(e.originator_id), "ambito": e.tenant_id, "versione": e.versione,
         "deliberazione": e.deliberazione,
         "righe": [{"intervento": r["intervento"], "fondo": r["fondo"], "anno": r["anno"], "importo": euro(r["importo"]),
-                   "comuni": r["comuni"], "nomenclatura": r["nomenclatura"]} for r in e.righe]}),
+                   "comuni": r["comuni"], "nomenclatura": r["nomenclatura"],
+                   **{campo: r[campo] for campo in CLASSIFICAZIONE if r.get(campo) is not None}} for r in e.righe]}),
     Assegnazione.Registrata: ("finance.assegnazione.registrata", lambda e: {
         "assegnazione_id": str(e.originator_id), "ambito": e.tenant_id, "fondo": e.fondo, "annualita": e.annualita,
         "importo": euro(e.importo), "atto": _atto(e.atto), "vincoli": e.vincoli, "registrata_da": e.registrata_da,

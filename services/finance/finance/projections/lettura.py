@@ -21,6 +21,7 @@ from psycopg.rows import dict_row
 from ambiti_kit.auth import regione_of
 from ambiti_kit.readmodel import ReadModel, enter_scope
 
+from finance.domain.vincoli import SpesaClassificata, VincoloMisurato, misura_vincoli
 from finance.projections.rendicontazione import (
     DISTANZA_FONDO_POVERTA, Assegnato, Rendiconto, Riduzione, Spesa, Stanziato, rendiconto,
 )
@@ -117,3 +118,50 @@ def rendiconta(source: ReadModel | psycopg.Connection, tenant: str, *, fondo: st
             enter_scope(curs, tenant=tenant, regione=regione)
             letture = leggi(curs, schema or "finance", fondo=fondo, annualita=annualita)
     return rendiconto(tenant, *letture, fondo=fondo, annualita=annualita, generato_il=generato_il)
+
+
+def leggi_spese_classificate(curs: Any, schema: str, *, fondo: str | None = None,
+                             annualita: int | None = None) -> dict[tuple[str, int], list[SpesaClassificata]]:
+    """Net commitments and payments per fund annualità × intervento, with the intervento's classification
+    from the budget line of the Piano version in force (NULL when the line lacks it or is no longer in it)."""
+    def t(name: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+
+    conditions, params = [sql.SQL("TRUE")], []
+    if fondo is not None:
+        conditions.append(sql.SQL("s.fondo = %s"))
+        params.append(fondo)
+    if annualita is not None:
+        conditions.append(sql.SQL("s.annualita = %s"))
+        params.append(annualita)
+    curs.execute(sql.SQL(
+        "SELECT s.fondo, s.annualita, s.piano_id, s.intervento, r.area_utenza, r.disabilita_gravissima, "
+        "  r.servizio_qsfp, "
+        "  coalesce(sum(m.importo) FILTER (WHERE m.tipo = 'impegno'), 0) "
+        "  - coalesce(sum(m.importo) FILTER (WHERE m.tipo = 'riduzione'), 0) AS impegnato, "
+        "  coalesce(sum(m.importo) FILTER (WHERE m.tipo = 'mandato'), 0) AS pagato "
+        "FROM {movimenti} AS m "
+        "JOIN {stanziamenti} AS s ON s.tenant_id = m.tenant_id AND s.stanziamento_id = m.stanziamento_id "
+        "LEFT JOIN {budget} AS b ON b.tenant_id = s.tenant_id AND b.piano_id = s.piano_id "
+        "LEFT JOIN {righe} AS r ON r.tenant_id = s.tenant_id AND r.budget_id = b.budget_id "
+        "  AND r.intervento = s.intervento AND r.fondo = s.fondo AND r.anno = s.anno "
+        "WHERE m.tipo IN ('impegno', 'riduzione', 'mandato') AND {where} "
+        "GROUP BY s.fondo, s.annualita, s.piano_id, s.intervento, s.anno, r.area_utenza, r.disabilita_gravissima, "
+        "  r.servizio_qsfp ORDER BY s.fondo, s.annualita, s.intervento").format(
+        movimenti=t("rend_movimenti"), stanziamenti=t("rend_stanziamenti"), budget=t("rend_budget"),
+        righe=t("rend_righe_budget"), where=sql.SQL(" AND ").join(conditions)), params)
+    out: dict[tuple[str, int], list[SpesaClassificata]] = {}
+    for r in curs.fetchall():
+        out.setdefault((r["fondo"], r["annualita"]), []).append(SpesaClassificata(
+            r["intervento"], r["impegnato"], r["pagato"], r["area_utenza"], r["disabilita_gravissima"],
+            r["servizio_qsfp"]))
+    return out
+
+
+def misura_i_vincoli(read_model: ReadModel, tenant: str, *, fondo: str | None = None,
+                     annualita: int | None = None) -> list[VincoloMisurato]:
+    """The fund constraints of ``tenant``'s fund annualità, measured on its ledger (row-level security)."""
+    with read_model.scoped(tenant=tenant, regione=regione_of(tenant)) as curs:
+        curs.execute("SET TRANSACTION READ ONLY")
+        spese = leggi_spese_classificate(curs, read_model.schema, fondo=fondo, annualita=annualita)
+    return misura_vincoli(spese, fondo=fondo, annualita=annualita)

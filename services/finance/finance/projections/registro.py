@@ -8,7 +8,9 @@ every allocation's aggregate, and it includes what was just written:
 - ``rend_assegnazioni`` / ``rend_atti``: each fund annualità with its constraints
   (``vincoli``) and the acts (decrees) that assigned it; ``totale`` is the sum of the acts;
 - ``rend_budget`` / ``rend_righe_budget``: each plan's budget and the lines of the version
-  in force, with their nomenclature (for the services quota);
+  in force, with their nomenclature (for the services quota) and their intervento's classification
+  (target area, disabilità gravissima, service of D.Lgs. 147/2017 art. 7 c. 1, investment: the fund
+  constraints of ``finance.domain.vincoli``);
 - ``rend_stanziamenti``: each allocation (fund, annualità, plan, intervento, year);
 - ``rend_movimenti``: one row per movement of an allocation's ledger — ``stanziamento``,
   ``incremento``, ``impegno``, ``riduzione`` (with its type and reason), ``liquidazione``,
@@ -82,6 +84,10 @@ DDL = [
         tenant_id text NOT NULL, budget_id uuid NOT NULL, intervento text NOT NULL, fondo text NOT NULL,
         anno int NOT NULL, importo numeric(15, 2) NOT NULL, comuni text[] NOT NULL,
         sistema text, codice text, PRIMARY KEY (tenant_id, budget_id, intervento, fondo, anno))""",
+    # the intervento's optional classification (fund constraints, CUP): NULL = not classified
+    """ALTER TABLE {schema}.rend_righe_budget ADD COLUMN IF NOT EXISTS area_utenza text,
+            ADD COLUMN IF NOT EXISTS disabilita_gravissima boolean, ADD COLUMN IF NOT EXISTS servizio_qsfp text,
+            ADD COLUMN IF NOT EXISTS investimento boolean""",
     """CREATE TABLE IF NOT EXISTS {schema}.rend_stanziamenti (
         tenant_id text NOT NULL, stanziamento_id uuid NOT NULL, assegnazione_id uuid NOT NULL,
         fondo text NOT NULL, annualita int NOT NULL, piano_id uuid NOT NULL, intervento text NOT NULL,
@@ -160,6 +166,10 @@ class RigaBudget(_Data):
     importo: Decimal
     comuni: list[str]
     nomenclatura: Nomenclatura | None = None
+    area_utenza: str | None = None
+    disabilita_gravissima: bool | None = None
+    servizio_qsfp: str | None = None
+    investimento: bool | None = None
 
 
 class VersioneRecepita(_Data):
@@ -320,10 +330,12 @@ def project_registro(schema: str) -> Project:
         curs.execute(sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND budget_id = %s").format(righe),
                      (event.tenantid, d.budget_id))
         curs.executemany(sql.SQL(
-            "INSERT INTO {} (tenant_id, budget_id, intervento, fondo, anno, importo, comuni, sistema, codice) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)").format(righe),
+            "INSERT INTO {} (tenant_id, budget_id, intervento, fondo, anno, importo, comuni, sistema, codice, "
+            "area_utenza, disabilita_gravissima, servizio_qsfp, investimento) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)").format(righe),
             [(event.tenantid, d.budget_id, r.intervento, r.fondo, r.anno, r.importo, r.comuni,
-              r.nomenclatura.sistema if r.nomenclatura else None, r.nomenclatura.codice if r.nomenclatura else None)
+              r.nomenclatura.sistema if r.nomenclatura else None, r.nomenclatura.codice if r.nomenclatura else None,
+              r.area_utenza, r.disabilita_gravissima, r.servizio_qsfp, r.investimento)
              for r in d.righe])
 
     def stanziamento_aperto(curs: Any, event: CloudEvent) -> None:
