@@ -392,7 +392,8 @@ class Finance(TenantApplication):
 
         Under an award (``affidamento_id``) the commitment takes the award's CIG and stays within its amount,
         counted across every allocation (the award's ledger is saved with the allocation's, atomically); on an
-        investment or PNRR annualità it names its CUP (``domain.tracciabilita``)."""
+        investment or PNRR annualità, or on an intervento the Piano marks as investment, it names its CUP
+        (``domain.tracciabilita``)."""
         s = self.stanziamento(once.tenant_id, c.stanziamento_id)
         oggi_ = oggi()
         verifica_abilitazione(abilitazioni, s.intervento, oggi_)
@@ -404,9 +405,10 @@ class Finance(TenantApplication):
             verifica_affidamento_indicato(abilitazioni, s.intervento, oggi_)
         cig = cig_dell_impegno(c.cig, affidamento.cig if affidamento else None, affidamento is not None)
         assegnazione = self.get_for_tenant(once.tenant_id, s.assegnazione_id, Assegnazione)
-        verifica_cup(c.cup, s.fondo, assegnazione.investimento, assegnazione.pnrr)
         # the line must still be in the plan in force (a later version may have dropped it)
         riga = self.budget_del_piano(once.tenant_id, s.piano_id).riga(s.intervento, s.fondo, s.anno)
+        verifica_cup(c.cup, s.fondo, assegnazione.investimento, assegnazione.pnrr, s.intervento,
+                     riga.get("investimento") is True)
         if c.comune is not None and c.comune not in riga["comuni"]:
             raise RuleViolation(f"L'intervento {s.intervento} non copre il Comune {c.comune}.",
                                 rule="impegno.comune_intervento", field="comune")

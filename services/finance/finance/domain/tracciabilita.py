@@ -13,7 +13,9 @@ Legal sources:
   and payments about it report it; L. 136/2010 art. 3 c. 5 repeats it for payment instruments "ove
   obbligatorio"). Finance requires it where the fund's annualità is marked as investment or PNRR-funded
   (``investimento`` / ``pnrr`` flags set when the assegnazione is registered; PNRR M5C2 is PNRR by
-  definition — its rendicontazione on ReGiS is by CUP, D.L. 77/2021 art. 1 and the circolari MEF-RGS).
+  definition — its rendicontazione on ReGiS is by CUP, D.L. 77/2021 art. 1 and the circolari MEF-RGS),
+  and where the intervento of the budget line is marked ``investimento`` in the approved Piano (the
+  project is an investment whatever fund pays it).
 - **Ceiling of an award** — an award is for an amount: the commitments taken under it, net of their
   reductions, never exceed it (a commitment above the contract's value has no legal title: D.Lgs.
   267/2000 art. 183 c. 1, an impegno needs a creditor, a reason and an amount established by a title).
@@ -89,16 +91,23 @@ def verifica_affidamento_indicato(abilitazioni: Iterable[Mapping], intervento: s
                             rule="impegno.affidamento_richiesto", field="affidamento_id")
 
 
-def richiede_cup(fondo: str, investimento: bool, pnrr: bool) -> bool:
-    """Whether spending of this fund's annualità needs a CUP (L. 3/2003 art. 11)."""
-    return investimento or pnrr or fondo in FONDI_PNRR
+def richiede_cup(fondo: str, investimento: bool, pnrr: bool, intervento_investimento: bool = False) -> bool:
+    """Whether spending of this fund's annualità on this intervento needs a CUP (L. 144/1999 art. 11;
+    L. 3/2003 art. 11): the annualità is investment or PNRR, or the intervento is an investment project."""
+    return investimento or pnrr or fondo in FONDI_PNRR or intervento_investimento
 
 
-def verifica_cup(cup: str | None, fondo: str, investimento: bool, pnrr: bool) -> None:
-    """A commitment on an investment or PNRR fund's annualità names its project's CUP (``tracciabilita.cup``)."""
-    if cup is None and richiede_cup(fondo, investimento, pnrr):
-        natura = "PNRR" if pnrr or fondo in FONDI_PNRR else "d'investimento"
-        raise RuleViolation(f"Il fondo {fondo} è {natura}: l'impegno indica il CUP del progetto. {FONTE_CUP}.",
+def verifica_cup(cup: str | None, fondo: str, investimento: bool, pnrr: bool,
+                 intervento: str | None = None, intervento_investimento: bool = False) -> None:
+    """A commitment on an investment or PNRR fund's annualità, or on an intervento the Piano marks as an
+    investment, names its project's CUP (``tracciabilita.cup``)."""
+    if cup is None and richiede_cup(fondo, investimento, pnrr, intervento_investimento):
+        if investimento or pnrr or fondo in FONDI_PNRR:
+            natura = "PNRR" if pnrr or fondo in FONDI_PNRR else "d'investimento"
+            motivo = f"Il fondo {fondo} è {natura}"
+        else:
+            motivo = f"Il Piano indica l'intervento {intervento} come investimento"
+        raise RuleViolation(f"{motivo}: l'impegno indica il CUP del progetto. {FONTE_CUP}.",
                             rule="tracciabilita.cup", field="cup")
 
 

@@ -196,3 +196,15 @@ def test_stored_v1_commitments_payments_and_assignments_load() -> None:
                               "data": date(2025, 1, 1), "ente": "MLPS"}, {}, "x", investimento=True)
     registrata = _as_v1(app, a.collect_events()[0], "investimento", "pnrr")
     assert (registrata.investimento, registrata.pnrr) == (False, False)  # type: ignore[attr-defined]
+
+
+def test_an_intervento_marked_investimento_needs_a_cup_whatever_its_fund() -> None:
+    """L. 144/1999 art. 11; L. 3/2003 art. 11: the project is an investment, so its acts and payments report a CUP."""
+    assert richiede_cup("FNPS", False, False, intervento_investimento=True) is True
+    assert richiede_cup("FNPS", False, False, intervento_investimento=False) is False
+    with pytest.raises(RuleViolation) as caught:
+        verifica_cup(None, "FNPS", False, False, "INV-1", True)
+    assert (caught.value.rule, caught.value.field) == ("tracciabilita.cup", "cup")
+    assert "INV-1" in str(caught.value) and "L. 144/1999" in str(caught.value)
+    verifica_cup(CUP, "FNPS", False, False, "INV-1", True)
+    verifica_cup(None, "FNPS", False, False, "SAD-1", False)
