@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 from dataclasses import replace
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from ambiti_cli.infra import TansuBroker
+from ambiti_kit import kafka
 from ambiti_kit.testing.fixtures import ROOT, Infra, free_port, start_platform, wait_until
 from tests.conftest import S09
 
@@ -71,6 +73,18 @@ def test_the_example_consumer_applies_each_event_once_across_a_broker_wipe(infra
             write(tenant, 2031)
         wait_until(lambda: len(published()) == 8 and {e["ce_id"] for e in applied()} == published(), timeout=90,
                    message="the example consumer to apply what came after the wipe")
+        topic = f"{ns.namespace}planning.events.v1"
+
+        def caught_up_with_the_new_epoch() -> bool:  # what the example records once it re-read the new epoch
+            admin = kafka.admin(broker.bootstrap)
+            try:
+                current = kafka.epoch_of(set(admin.list_topics()), topic)
+            finally:
+                admin.close()
+            with sqlite3.connect(tmp_path / "stato.sqlite") as db:
+                row = db.execute("SELECT epoca FROM epoche WHERE topic = ?", (topic,)).fetchone()
+            return current is not None and row is not None and row[0] == current
+        wait_until(caught_up_with_the_new_epoch, timeout=60, message="the example consumer to follow the new epoch")
     finally:
         consumer.send_signal(signal.SIGTERM)
         out, err = consumer.communicate(timeout=30)
