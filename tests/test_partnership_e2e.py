@@ -158,14 +158,14 @@ def test_tavoli_coprogettazione_accreditamento_services_and_indicators(
 
     anno = int(mese[:4])
     indicatori = wait_until(lambda: (r := monitoring("GET", "/indicatori", params={"anno": anno}).json())
-                            and r["ambito_indicatori"].get("utenti") == 33 and r, timeout=60,
+                            and r["ambito_indicatori"].get("utenze_mensili") == 33 and r, timeout=60,
                             message="the services in the Ambito's indicators")
     sapri = next(c for c in indicatori["comuni"] if c["istat"] == SAPRI)
-    assert sapri["utenti"] == 20
+    assert sapri["utenze_mensili"] == 20  # monthly counts, not people (and above the privacy threshold)
     campania = infra.auth(None, "regione", regione="15")
     regionale = wait_until(lambda: [a for a in monitoring("GET", "/regione/indicatori", headers=campania,
                                                           params={"anno": anno}).json()["ambiti"]
-                                    if a["ambito"] == TENANT and a.get("utenti") == 33], timeout=60,
+                                    if a["ambito"] == TENANT and a.get("utenze_mensili") == 33], timeout=60,
                            message="the Ambito in the Region's indicators")
     assert regionale[0]["ultimo_evento"]
     lombardia = infra.auth(None, "regione", regione="03")
