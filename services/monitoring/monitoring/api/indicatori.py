@@ -133,13 +133,27 @@ def righe_csv(nome: str, vista: IndicatoriAmbito) -> tuple[list[str], list[list[
             [[l, k, n, anno, intervento, valore] for l, k, n, i in unita for intervento, valore in i.copertura.items()])
 
 
-def csv_response(testa: list[str], righe: list[list[Any]], filename: str) -> Response:
+def csv_text(testa: list[str], righe: list[list[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(testa)
     writer.writerows(csv_row(r) for r in righe)
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+    return out.getvalue()
+
+
+def csv_response(testa: list[str], righe: list[list[Any]], filename: str) -> Response:
+    return Response(csv_text(testa, righe), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def indicatore(read_model: ReadModel, tenant: str, nome: str, anno: int | None) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of one indicator's CSV (``utenze_per_area`` too), small counts suppressed."""
+    if nome == "utenze_per_area":
+        return righe_per_area(calcola(read_model, tenant, anno), utenze_per_comune_e_area(read_model, tenant, anno),
+                              riservatezza().soglia)
+    if nome not in NOMI:
+        raise NotFound(f"Indicatore sconosciuto: {nome!r} (disponibili: {', '.join((*NOMI, 'utenze_per_area'))}).")
+    return righe_csv(nome, calcola(read_model, tenant, anno))
 
 
 def righe_per_area(vista: IndicatoriAmbito, utenze: dict[tuple[str, str], int],
@@ -163,11 +177,8 @@ def righe_per_area(vista: IndicatoriAmbito, utenze: dict[tuple[str, str], int],
 def utenze_per_area_csv(read_model: ReadModelDep, principal: Lettore, anno: Anno = None) -> Response:
     """Utenze mensili per Comune e area di utenza in CSV, con i totali: i conteggi piccoli sono soppressi
     ("<3") e, dove i totali li rivelerebbero, anche altri ("n.d.")."""
-    tenant = tenant_of(principal)
-    soglia = riservatezza().soglia
-    testa, righe = righe_per_area(calcola(read_model, tenant, anno),
-                                  utenze_per_comune_e_area(read_model, tenant, anno), soglia)
-    return csv_response(testa, righe, "utenze_per_area.csv")
+    return csv_response(*indicatore(read_model, tenant_of(principal), "utenze_per_area", anno),
+                        "utenze_per_area.csv")
 
 
 @router.get("/indicatori/{nome}.csv", response_class=Response,
@@ -175,7 +186,4 @@ def utenze_per_area_csv(read_model: ReadModelDep, principal: Lettore, anno: Anno
 def indicatore_csv(nome: str, read_model: ReadModelDep, principal: Lettore, anno: Anno = None) -> Response:
     """Un indicatore in CSV: una riga per l'Ambito e una per ogni Comune (il LEPS solo per l'Ambito); i
     conteggi per Comune sotto la soglia di riservatezza sono soppressi."""
-    if nome not in NOMI:
-        raise NotFound(f"Indicatore sconosciuto: {nome!r} (disponibili: {', '.join(NOMI)}).")
-    testa, righe = righe_csv(nome, calcola(read_model, tenant_of(principal), anno))
-    return csv_response(testa, righe, f"{nome}.csv")
+    return csv_response(*indicatore(read_model, tenant_of(principal), nome, anno), f"{nome}.csv")
