@@ -49,6 +49,9 @@ ASSEGNAZIONE_INTEGRATA = "finance.assegnazione.integrata"
 STANZIAMENTO_APERTO = "finance.stanziamento.aperto"
 STANZIAMENTO_INCREMENTATO = "finance.stanziamento.incrementato"
 IMPEGNO_ASSUNTO = "finance.impegno.assunto"
+#: a commitment to a person (a professional, a sole trader: 16-character codice fiscale), published by finance
+#: under its own type; it moves the figures exactly as one to an organisation
+IMPEGNO_ASSUNTO_PERSONA = "finance.impegno.assunto_persona"
 IMPEGNO_RIDOTTO = "finance.impegno.ridotto"
 LIQUIDAZIONE_DISPOSTA = "finance.liquidazione.disposta"
 MANDATO_EMESSO = "finance.mandato.emesso"
@@ -65,12 +68,14 @@ EFFETTI: dict[str, tuple[str, int]] = {
     STANZIAMENTO_APERTO: ("stanziato", 1),
     STANZIAMENTO_INCREMENTATO: ("stanziato", 1),
     IMPEGNO_ASSUNTO: ("impegnato", 1),
+    IMPEGNO_ASSUNTO_PERSONA: ("impegnato", 1),
     IMPEGNO_RIDOTTO: ("impegnato", -1),
     LIQUIDAZIONE_DISPOSTA: ("liquidato", 1),
     MANDATO_EMESSO: ("pagato", 1),
 }
 #: the events of an allocation after ``aperto`` (they name it by ``stanziamento_id`` only)
-MOVIMENTI = (STANZIAMENTO_INCREMENTATO, IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, LIQUIDAZIONE_DISPOSTA, MANDATO_EMESSO)
+MOVIMENTI = (STANZIAMENTO_INCREMENTATO, IMPEGNO_ASSUNTO, IMPEGNO_ASSUNTO_PERSONA, IMPEGNO_RIDOTTO,
+             LIQUIDAZIONE_DISPOSTA, MANDATO_EMESSO)
 
 ZERO = Decimal("0.00")
 #: rates are ratios (0.6250 = 62.50 %) with four decimals, rounded half up

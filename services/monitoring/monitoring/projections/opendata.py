@@ -27,11 +27,15 @@ from ambiti_kit.envelope import CloudEvent
 from ambiti_kit.readmodel import ReadModel
 from ambiti_kit.values import euro
 
-from monitoring.projections.esecuzione import IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, MANDATO_EMESSO
+from monitoring.projections.esecuzione import IMPEGNO_ASSUNTO, IMPEGNO_ASSUNTO_PERSONA, IMPEGNO_RIDOTTO, MANDATO_EMESSO
 
 _log = logging.getLogger("monitoring.projections")
 
-TIPI = (IMPEGNO_ASSUNTO, IMPEGNO_RIDOTTO, MANDATO_EMESSO)
+TIPI = (IMPEGNO_ASSUNTO, IMPEGNO_ASSUNTO_PERSONA, IMPEGNO_RIDOTTO, MANDATO_EMESSO)
+#: how a person paid by the Ambito appears in open data: never by name or codice fiscale (GDPR art. 5 c. 1
+#: lett. c, data minimisation; D.Lgs. 33/2013 art. 26 c. 4 excludes identifying natural persons where the
+#: data could reveal health or social hardship, which a social service's payee list can)
+PERSONA_FISICA = "Persona fisica (dati identificativi non pubblicati)"
 #: OCDS identifier prefix of this publisher (ocid = prefix-tenant-impegno)
 OCID_PREFIX = "ocds-ambiti"
 
@@ -94,6 +98,8 @@ def project_opendata(schema: str) -> Any:
 
     def assunto(curs: Any, event: CloudEvent) -> None:
         d = ImpegnoAssunto.model_validate(event.data)
+        if event.type == IMPEGNO_ASSUNTO_PERSONA:
+            d = d.model_copy(update={"beneficiario": {"denominazione": PERSONA_FISICA}})
         curs.execute(sql.SQL("SELECT fondo, annualita, intervento FROM {} WHERE tenant_id = %s AND "
                              "stanziamento_id = %s").format(stanziamenti), (event.tenantid, d.stanziamento_id))
         s = curs.fetchone()
@@ -128,7 +134,8 @@ def project_opendata(schema: str) -> Any:
             (event.tenantid, d.mandato_id, d.impegno_id, d.liquidazione_id, d.importo, d.data, event.time,
              event.tenantid, d.impegno_id))
 
-    handlers = {IMPEGNO_ASSUNTO: assunto, IMPEGNO_RIDOTTO: ridotto, MANDATO_EMESSO: mandato}
+    handlers = {IMPEGNO_ASSUNTO: assunto, IMPEGNO_ASSUNTO_PERSONA: assunto, IMPEGNO_RIDOTTO: ridotto,
+                MANDATO_EMESSO: mandato}
 
     def project(curs: Any, event: CloudEvent) -> None:
         handlers[event.type](curs, event)

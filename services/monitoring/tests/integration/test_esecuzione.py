@@ -9,6 +9,7 @@ role are then read back. Expected figures are computed by hand beside each event
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -391,3 +392,24 @@ def test_redelivery_changes_nothing_and_a_rebuild_from_both_topics_is_identical(
         rebuild.app.close()
     assert rebuilt == before
     assert all(before[table] for table in FINANCE_TABLES)  # the comparison covered the new tables
+
+
+def test_a_commitment_to_a_person_counts_and_is_published_without_who(world: World) -> None:
+    """finance publishes a commitment to a person (16-character codice fiscale) under its own type: it moves
+    the Ambito's figures as any commitment, and open data shows it without name or codice fiscale."""
+    tenant = "07-ME9"
+    f = world.finance
+    a, s, i, liq = (uuid.uuid4() for _ in range(4))
+    persona = f.impegno(tenant, s, i, "1200.00")
+    persona = replace(persona, type="finance.impegno.assunto_persona", data={
+        **persona.data, "beneficiario": {"denominazione": "Mario Rossi", "codice_fiscale": "RSSMRA85T10A562S"}})
+    world.deliver(world.composizione(tenant, "Ambito ME9"))
+    world.deliver(f.registrata(tenant, a, "FNPS", 2025, "5000.00"), f.aperto(tenant, s, a, "FNPS", 2025, "5000.00"),
+                  persona, f.liquidazione(tenant, s, i, liq, "1200.00"), f.mandato(tenant, s, i, liq, "1200.00"))
+
+    [fondo] = world.ok("/esecuzione", tenant, "amministrativo")["fondi"]
+    assert (fondo["impegnato"], fondo["pagato"]) == ("1200.00", "1200.00")
+    releases = world.ok("/opendata/ocds.json", tenant, "coordinatore")["releases"]
+    published = json.dumps(releases)
+    assert "RSSMRA85T10A562S" not in published and "Mario Rossi" not in published
+    assert "Persona fisica" in published and "1200" in published
