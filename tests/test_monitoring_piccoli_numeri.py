@@ -214,3 +214,19 @@ def test_a_comune_counts_from_its_legal_date_and_a_new_population_keeps_the_past
     if legale.year == anno:
         assert TORTORELLA not in {c["istat"] for c in precedente["comuni"]}
         assert precedente["ambito_indicatori"]["residenti"] == RESIDENTI - 482
+
+    # a Comune's legal leaving date ends its membership there (issue 12: planning's comuni[].cessato_dal),
+    # not on the day a composition is recorded: months from that date are no longer the Ambito's
+    oggi = date.today()
+    cessato = date(oggi.year, oggi.month, 1)
+    mese_prima = date(cessato.year - 1, 12, 1) if cessato.month == 1 else date(cessato.year, cessato.month - 1, 1)
+    uscita = [{**c, "cessato_dal": cessato.isoformat()} if c["istat"] == TORRACA else c for c in nuovi]
+    _call("PUT", f"{planning}/ambito", ufficio, 200, json={**corpo, "popolazione_al": f"{anno}-01-01",
+                                                           "comuni": uscita})
+    corpo_t = {"intervento": "SAD", "comune": TORRACA, "utenti": {"anziani": {"65+": 3}}, "accessi": 3}
+    wait_until(lambda: any(c["istat"] == TORRACA and c["cessato_dal"] == cessato.isoformat()
+                           for c in _call("GET", f"{mon}/ambito/comuni", ufficio, 200).json()["comuni"]),
+               timeout=60, message="Torraca's leaving date in monitoring")
+    r = _call("POST", f"{mon}/prestazioni", ufficio, 422, json={**corpo_t, "mese": cessato.strftime("%Y-%m")})
+    assert r.json()["rule"] == "prestazione.comune_fuori_ambito"
+    _call("POST", f"{mon}/prestazioni", ufficio, 201, json={**corpo_t, "mese": mese_prima.strftime("%Y-%m")})

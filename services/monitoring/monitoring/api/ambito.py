@@ -29,6 +29,8 @@ class ComuneMonitorato(BaseModel):
     #: the start of its membership (its legal date when planning published one); null: since before the
     #: Ambito's first composition
     aderente_dal: date | None
+    #: the first day it is no longer a member (its legal leaving date); null: still a member
+    cessato_dal: date | None = None
 
 
 class AmbitoMonitorato(BaseModel):
@@ -44,10 +46,16 @@ def comuni(read_model: ReadModelDep, principal: Lettore) -> AmbitoMonitorato:
     righe = ambiti.comuni(read_model, tenant)
     if not righe:
         raise NotFound("La composizione dell'Ambito non è ancora registrata.")
-    inizio = {istat: dal for istat, dal, al in ambiti.appartenenze(read_model, tenant) if al == date.max}
-    return AmbitoMonitorato(ambito=tenant, popolazione=sum(r["popolazione"] for r in righe),
-                            comuni=[ComuneMonitorato(**r, aderente_dal=None if inizio.get(r["istat"], date.min) == date.min
-                                                     else inizio[r["istat"]]) for r in righe])
+    ultimo: dict[str, tuple[date, date]] = {}  # istat -> its latest period [dal, al)
+    for istat, dal, al in ambiti.appartenenze(read_model, tenant):
+        if istat not in ultimo or dal > ultimo[istat][0]:
+            ultimo[istat] = (dal, al)
+    comuni = []
+    for r in righe:
+        dal, al = ultimo.get(r["istat"], (date.min, date.max))
+        comuni.append(ComuneMonitorato(**r, aderente_dal=None if dal == date.min else dal,
+                                       cessato_dal=None if al == date.max else al))
+    return AmbitoMonitorato(ambito=tenant, popolazione=sum(r["popolazione"] for r in righe), comuni=comuni)
 
 
 class Popolazione(BaseModel):

@@ -10,7 +10,8 @@ it moves the start of the open period). Without it, the first composition of an 
 its Comuni since ever (``dal = 0001-01-01``, ``date.min``: the platform knows nothing earlier;
 an open period has ``al = 9999-12-31``, ``date.max``) and a later composition opens periods
 for the Comuni it adds from the date of its event; a later composition closes the periods of
-the Comuni it no longer lists (``al`` = the date of its event).
+the Comuni it no longer lists (``al`` = the date of its event), or at a Comune's legal leaving date
+when planning publishes one (``comuni[].cessato_dal``: the first day it is no longer a member).
 
 Populations keep their history (``popolazioni``): each composition carries the populations at
 its ``popolazione_al``; a new date adds rows and never overwrites a past one (the same date
@@ -69,6 +70,8 @@ class Comune(BaseModel):
     popolazione: int
     #: the legal date the Comune joined the Ambito (optional: planning adds it when it is known)
     aderente_dal: date | None = None
+    #: the first day it is no longer a member (optional: its legal leaving date, when known)
+    cessato_dal: date | None = None
 
 
 class ComposizioneRegistrata(BaseModel):
@@ -149,11 +152,20 @@ def project_composizione(schema: str) -> Any:
                                      "al = '9999-12-31' AND NOT EXISTS (SELECT 1 FROM {} WHERE tenant_id = %s AND "
                                      "istat = %s AND dal = %s)").format(appartenenze, appartenenze),
                              (legale, event.tenantid, istat, dal, event.tenantid, istat, legale))
+        curs.execute(sql.SQL("SELECT istat, al FROM {} WHERE tenant_id = %s AND al <> '9999-12-31'").format(
+            appartenenze), (event.tenantid,))
+        chiusi = {(r["istat"], r["al"]) for r in curs.fetchall()}
         curs.executemany(sql.SQL("INSERT INTO {} (tenant_id, istat, nome, dal, al) VALUES (%s, %s, %s, %s, "
                                  "'9999-12-31') ON CONFLICT (tenant_id, istat, dal) DO UPDATE SET al = '9999-12-31'")
                          .format(appartenenze),
                          [(event.tenantid, istat, c.nome, inizio_appartenenza(c.aderente_dal, prima, giorno))
-                          for istat, c in sorted(nuovi.items()) if istat not in aperte])
+                          for istat, c in sorted(nuovi.items()) if istat not in aperte
+                          and (istat, c.cessato_dal) not in chiusi])  # listed still, but its leaving is recorded
+        # a legal leaving date ends the period there (not on the day a composition left it out)
+        curs.executemany(sql.SQL("UPDATE {} SET al = %s WHERE tenant_id = %s AND istat = %s AND "
+                                 "al = '9999-12-31' AND dal < %s").format(appartenenze),
+                         [(c.cessato_dal, event.tenantid, istat, c.cessato_dal) for istat, c in sorted(nuovi.items())
+                          if c.cessato_dal is not None])
 
     return project
 
