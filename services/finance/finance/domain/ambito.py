@@ -49,7 +49,8 @@ class ComposizioneAmbito(TenantAggregate):
     def comuni_al(self, data: date, field: str = "comuni_al") -> tuple[date, int, list[dict]]:
         """The Comuni that are members at ``data`` with their populations at the latest date not after it:
         ``(popolazione_al, versione, comuni)``. A Comune whose legal membership (``aderente_dal``,
-        when planning sends it) starts after ``data`` is not a member yet."""
+        when planning sends it) starts after ``data`` is not a member yet; one whose legal leaving date
+        (``cessato_dal``, the first day it is no longer a member) is not after ``data`` is a member no more."""
         date_note = sorted(d for d in map(date.fromisoformat, self.storico) if d <= data)
         if not date_note:
             raise RuleViolation(
@@ -58,7 +59,8 @@ class ComposizioneAmbito(TenantAggregate):
         popolazione_al = date_note[-1]
         versione = self.storico[popolazione_al.isoformat()]
         comuni = [dict(c) for c in versione["comuni"]
-                  if not c.get("aderente_dal") or date.fromisoformat(str(c["aderente_dal"])) <= data]
+                  if (not c.get("aderente_dal") or date.fromisoformat(str(c["aderente_dal"])) <= data)
+                  and (not c.get("cessato_dal") or date.fromisoformat(str(c["cessato_dal"])) > data)]
         if not comuni:
             raise RuleViolation(f"Nessun Comune è membro dell'Ambito al {data.isoformat()}.",
                                 rule="riparto.comuni_alla_data", field=field)

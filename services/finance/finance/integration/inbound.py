@@ -35,6 +35,8 @@ class Comune(BaseModel):
     popolazione: int
     #: the legal date of membership, when planning sends it (a Comune not yet member is no recipient)
     aderente_dal: date | None = None
+    #: the first day it is no longer a member (its legal leaving date), when planning sends it
+    cessato_dal: date | None = None
 
 
 class ComposizioneRegistrata(BaseModel):
@@ -141,7 +143,8 @@ def consumers(runtime: Runtime) -> list[TrackedConsumer]:
     def composizione(event: CloudEvent, tracking: Tracking) -> None:
         c = ComposizioneRegistrata.model_validate(event.data)
         comuni = [{"istat": x.istat, "nome": x.nome, "popolazione": x.popolazione,
-                   **({"aderente_dal": x.aderente_dal.isoformat()} if x.aderente_dal else {})} for x in c.comuni]
+                   **({"aderente_dal": x.aderente_dal.isoformat()} if x.aderente_dal else {}),
+                   **({"cessato_dal": x.cessato_dal.isoformat()} if x.cessato_dal else {})} for x in c.comuni]
         app.recepisci_composizione(event.tenantid, c.versione, c.nome, c.popolazione_al, comuni, tracking)
 
     def riparto_regionale_approvato(event: CloudEvent, tracking: Tracking) -> None:
