@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -13,6 +14,23 @@ import pytest
 from ambiti_kit.testing.fixtures import Platform
 
 S09 = json.loads((Path(__file__).resolve().parents[1] / "shared" / "ambiti_cli" / "demo_s09.json").read_text())
+
+
+class Client:
+    """One service's HTTP API called as one person: every POST with a new Idempotency-Key, the status checked
+    (``expect=None`` leaves it to the caller)."""
+
+    def __init__(self, platform: Platform, service: str, headers: dict[str, str]) -> None:
+        self.url, self.headers = platform.url(service), headers
+
+    def __call__(self, method: str, path: str, expect: int | None = 200, **kw: Any) -> httpx.Response:
+        headers = dict(self.headers)
+        if method == "POST":
+            headers["Idempotency-Key"] = f"test-{uuid.uuid4()}"
+        r = httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)
+        if expect is not None:
+            assert r.status_code == expect, (method, path, r.status_code, r.text)
+        return r
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import httpx
 
 from ambiti_kit.testing.fixtures import Platform, wait_until
 
-from tests.conftest import S09  # noqa: E402
+from tests.conftest import Client, S09  # noqa: E402
 
 TENANT = "15-TRAC"
 COOP, ALTRA = "00743110157", "02438750586"
@@ -32,20 +32,6 @@ AREE = [{"codice": "A", "titolo": "Domiciliarità", "obiettivi": [{"codice": "A.
                          "linee_budget": [{"fondo": "FNPS", "anno": 2025, "importo": "200000.00"},
                                           {"fondo": "PNRR_M5C2", "anno": 2025, "importo": "50000.00"}]}]}]}]
 ATTO = {"tipo": "determina", "numero": "31", "data": "2026-01-15"}
-
-
-class Client:
-    def __init__(self, platform: Platform, service: str, headers: dict[str, str]) -> None:
-        self.url, self.headers = platform.url(service), headers
-
-    def __call__(self, method: str, path: str, expect: int | None = 200, **kw: Any) -> httpx.Response:
-        headers = dict(self.headers)
-        if method == "POST":
-            headers["Idempotency-Key"] = f"trac-{uuid.uuid4()}"
-        r = httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)
-        if expect is not None:
-            assert r.status_code == expect, (method, path, r.status_code, r.text)
-        return r
 
 
 def problema(r: httpx.Response, status: int, rule: str, field: str) -> None:

@@ -12,14 +12,13 @@ L. 3/2003 art. 11), with one it is taken. Another Ambito sees none of it.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Callable
 
 import httpx
 
 from ambiti_kit.testing.fixtures import Platform, wait_until
 
-from tests.conftest import S09  # noqa: E402
+from tests.conftest import Client, S09  # noqa: E402
 
 TENANT = "15-VINC"
 CUP = "J51B21005460006"
@@ -40,20 +39,6 @@ AREE = [{"codice": "A", "titolo": "Servizi sociali", "obiettivi": [{"codice": "A
              intervento("X-1", "Sportello sociale", "50000.00"),
              intervento("INV-1", "Centro diurno per disabili: ristrutturazione", "50000.00", area_utenza="disabilita",
                         investimento=True)]}]}]
-
-
-class Client:
-    def __init__(self, platform: Platform, service: str, headers: dict[str, str]) -> None:
-        self.url, self.headers = platform.url(service), headers
-
-    def __call__(self, method: str, path: str, expect: int | None = 200, **kw: Any) -> httpx.Response:
-        headers = dict(self.headers)
-        if method == "POST":
-            headers["Idempotency-Key"] = f"vinc-{uuid.uuid4()}"
-        r = httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kw)
-        if expect is not None:
-            assert r.status_code == expect, (method, path, r.status_code, r.text)
-        return r
 
 
 def test_fnps_quota_for_children_measured_on_commitments_and_payments(
