@@ -14,15 +14,16 @@ money once.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from console.formati import importo_digitato
+from console.formati import FILTRI, importo_digitato
 from console.dipendenze import ServiziDep, richiede
 from console.identity import Utente
 from console.pagine import nuova_chiave, pagina
@@ -52,6 +53,8 @@ MODALITA_MINIMO = [("integrazione", "Integrazione oltre il totale"),
 MACRO_LIVELLI = [("1", "1 · Accesso e presa in carico"), ("2", "2 · Permanenza a domicilio"),
                  ("3", "3 · Prima infanzia e servizi territoriali comunitari"),
                  ("4", "4 · Servizi residenziali per fragilità"), ("5", "5 · Inclusione e sostegno al reddito")]
+#: the assegnazione's flags, checkboxes sent as JSON true when ticked (finance's default is false)
+BANDIERE_ASSEGNAZIONE = ("investimento", "pnrr")
 #: how many criteria and instalments the forms offer (the services allow up to 10 and 12)
 CRITERI = 3
 RATE = 4
@@ -168,7 +171,9 @@ async def registra_assegnazione(request: Request, servizi: ServiziDep, utente: C
     valori = await _modulo(request)
     livelli = valori.pop("vincoli.macro_livelli_servizi", [])
     livelli = [livelli] if isinstance(livelli, str) else list(livelli)
-    corpo = _corpo(valori, importi=("importo", "vincoli.quota_servizi_percentuale"), interi=("annualita",))
+    corpo = _corpo({k: v for k, v in valori.items() if k not in BANDIERE_ASSEGNAZIONE},
+                   importi=("importo", "vincoli.quota_servizi_percentuale"), interi=("annualita",))
+    corpo.update({nome: True for nome in BANDIERE_ASSEGNAZIONE if valori.get(nome) == "true"})
     if livelli:
         corpo.setdefault("vincoli", {})["macro_livelli_servizi"] = livelli
     try:
@@ -377,15 +382,53 @@ async def stanziamento(request: Request, stanziamento_id: uuid.UUID, servizi: Se
                   scrive=utente.ruolo in ("coordinatore", "amministrativo"))
 
 
+async def _affidamenti(servizi: Servizi, utente: Utente, s: dict[str, Any], codice_fiscale: str) -> list[dict[str, Any]]:
+    """The awards finance knows for the beneficiary typed on the form, on this allocation's intervento: finance's
+    ``GET /fornitori/{codice_fiscale}/abilitazioni`` (finance has no list of awards of its own), each described
+    for its option with what partnership records of it (awardee, amount, CIG, Piano). Only what to offer:
+    finance checks the award chosen (its awardee, intervento, period, ceiling) when the commitment is sent."""
+    cf = codice_fiscale.strip().upper()
+    if not cf:
+        return []
+    try:
+        titoli = (await servizi.leggi(utente, "finance", f"/fornitori/{quote(cf, safe='')}/abilitazioni"))["titoli"]
+    except Problema as exc:
+        if exc.status not in DEL_MODULO | {404}:
+            raise
+        return []
+    titoli = [t for t in titoli if t["tipo"] == "affidamento" and t.get("intervento") in (None, s["intervento"])]
+    dettagli = await asyncio.gather(*(servizi.leggi(utente, "partnership", f"/affidamenti/{t['titolo_id']}")
+                                      for t in titoli), return_exceptions=True)
+    offerti = []
+    for t, d in zip(titoli, dettagli):
+        if isinstance(d, BaseException) and not isinstance(d, Problema):
+            raise d
+        d = d if isinstance(d, dict) else {}
+        if d.get("piano_id") not in (None, str(s["piano_id"])):
+            continue
+        offerti.append({"id": t["titolo_id"], "cig": d.get("cig") or "", "importo": d.get("importo"),
+                        "denominazione": (d.get("ente") or {}).get("denominazione", ""),
+                        "intervento": t.get("intervento") or s["intervento"], "valido_dal": t["valido_dal"],
+                        "valido_al": t["valido_al"]})
+    return offerti
+
+
 def _movimento(template: str, titolo: str, percorso: str, importi: tuple[str, ...], esito: str):
     """The GET and POST of one money form on an allocation: the GET generates the key, the POST forwards it
-    (and keeps it when the form comes back with the service's errors), success goes back to the allocation."""
+    (and keeps it when the form comes back with the service's errors), success goes back to the allocation.
+    The impegno's form also offers the awards finance knows for the beneficiary typed (its button "Cerca gli
+    affidamenti" posts ``azione=affidamenti``: the form comes back with them, nothing is sent to finance)."""
 
     async def contesto(servizi: Servizi, utente: Utente, stanziamento_id: uuid.UUID,
-                       parametri: dict[str, str]) -> dict[str, Any]:
+                       parametri: dict[str, str], valori: dict[str, Any] | None = None) -> dict[str, Any]:
         s = await servizi.leggi(utente, "finance", f"/stanziamenti/{stanziamento_id}")
-        return {"s": s, "impegno": s["impegni"].get(parametri.get("impegno_id", "")),
-                "liquidazione": s["liquidazioni"].get(parametri.get("liquidazione_id", "")), **parametri}
+        ctx = {"s": s, "impegno": s["impegni"].get(parametri.get("impegno_id", "")),
+               "liquidazione": s["liquidazioni"].get(parametri.get("liquidazione_id", "")), **parametri}
+        if template == "finanza/impegno.html":
+            cf = str((valori or {}).get("beneficiario.codice_fiscale") or "")
+            ctx["affidamenti"] = await _affidamenti(servizi, utente, s, cf)
+            ctx["cercati"] = bool(cf.strip())
+        return ctx
 
     async def mostra(request: Request, stanziamento_id: uuid.UUID, servizi: ServiziDep, utente: Contabile) -> Response:
         parametri = dict(request.path_params)
@@ -402,12 +445,16 @@ def _movimento(template: str, titolo: str, percorso: str, importi: tuple[str, ..
         parametri.pop("stanziamento_id")
         valori = await _modulo(request)
         chiave = str(valori.get("chiave") or nuova_chiave())
+        if valori.pop("azione", None) == "affidamenti":
+            ctx = await contesto(servizi, utente, stanziamento_id, parametri, valori)
+            return pagina(request, template, titolo=titolo, valori=valori, chiave=chiave, tipi_atto=TIPI_ATTO_IMPEGNO,
+                          **ctx)
         path = f"/stanziamenti/{stanziamento_id}" + percorso.format(**parametri)
         try:
             await servizi.chiama(utente, "finance", "POST", path, json=_corpo(valori, importi=importi), chiave=chiave)
         except Problema as exc:
             _ripresenta(exc)
-            ctx = await contesto(servizi, utente, stanziamento_id, parametri)
+            ctx = await contesto(servizi, utente, stanziamento_id, parametri, valori)
             return pagina(request, template, status_code=exc.status, titolo=titolo, valori=valori, chiave=chiave,
                           tipi_atto=TIPI_ATTO_IMPEGNO, errori=exc.per_campo(), problema=exc, **ctx)
         return _vai(f"/finanza/stanziamenti/{stanziamento_id}?esito={esito}")
@@ -461,12 +508,34 @@ def _valori_contributi(anno: str = "") -> dict[str, Any]:
     return {"anno": anno, "metodo": "pro_capite"}
 
 
+METODI_CONTRIBUTI = [("pro_capite", "Pro capite: una quota per abitante"),
+                     ("deliberato", "Deliberato: le quote di un riparto approvato dal Comitato")]
+
+
+async def _scelte_contributi(servizi: Servizi, utente: Utente) -> dict[str, Any]:
+    """What the contributions' form offers for the deliberated method: the stored riparti, and the Comitato's
+    approved deliberations finance knows (``GET /deliberazioni``) of the types finance itself says the field
+    takes (its ``atti_richiesti``); finance checks the one chosen anyway."""
+    if utente.ruolo not in ("coordinatore", "amministrativo"):
+        return {"riparti_opzioni": [], "deliberazioni_opzioni": []}
+    riparti, atti = await asyncio.gather(servizi.tutti(utente, "finance", "/riparti"),
+                                         servizi.leggi(utente, "finance", "/deliberazioni"))
+    tipi = (atti.get("atti_richiesti") or {}).get("contributi.deliberazione_id", {}).get("tipi") or []
+    formato = FILTRI["data"]
+    return {"riparti_opzioni": [(r["riparto_id"], f'{r["oggetto"]} · {FILTRI["importo"](r["totale"])}'
+                                 if r.get("totale") else r["oggetto"]) for r in riparti],
+            "deliberazioni_opzioni": [(d["deliberazione_id"], f'n. {d["numero"]} del {formato(d["data"])}'
+                                       + (f' · {d["oggetto"]}' if d.get("oggetto") else ""))
+                                      for d in atti["deliberazioni"] if not tipi or d.get("tipo") in (None, *tipi)]}
+
+
 @router.get("/contributi")
 async def contributi(request: Request, servizi: ServiziDep, utente: Lettore, dopo: str | None = None,
                      limite: Limite = RIGHE) -> Response:
     elenco = await servizi.pagina(utente, "finance", "/contributi", limite=limite, dopo=dopo)
     return pagina(request, "finanza/contributi.html", titolo="Contributi dei Comuni", elenco=elenco,
-                  valori=_valori_contributi(), rate=RATE, indirizzo="/finanza/contributi")
+                  valori=_valori_contributi(), rate=RATE, metodi=METODI_CONTRIBUTI,
+                  indirizzo="/finanza/contributi", **await _scelte_contributi(servizi, utente))
 
 
 @router.post("/contributi")
@@ -490,7 +559,8 @@ async def determina_contributi(request: Request, servizi: ServiziDep, utente: Co
     elenco = await servizi.pagina(utente, "finance", "/contributi", limite=RIGHE)
     return pagina(request, "finanza/contributi.html", status_code=problema.status if problema else 422,
                   titolo="Contributi dei Comuni", elenco=elenco, valori=valori, rate=RATE, errori=errori,
-                  problema=problema, indirizzo="/finanza/contributi")
+                  problema=problema, indirizzo="/finanza/contributi", metodi=METODI_CONTRIBUTI,
+                  **await _scelte_contributi(servizi, utente))
 
 
 async def _situazione(request: Request, servizi: Servizi, utente: Utente, anno: int, al: str | None,

@@ -37,6 +37,20 @@
     var riepilogo = event.detail.target.querySelector("[data-riepilogo-errori]");
     if (riepilogo) riepilogo.focus();
   });
+  // A select of awards (data-compila-cig): choosing one writes its CIG in the CIG field, and its awardee in
+  // the name field if empty. Only typing for the person: finance takes the award's CIG whatever is sent.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!(select instanceof HTMLSelectElement) || !select.dataset.compilaCig) return;
+    var opzione = select.options[select.selectedIndex];
+    var cig = document.getElementById(select.dataset.compilaCig);
+    var nome = document.getElementById(select.dataset.compilaDenominazione || "");
+    if (cig) {
+      if (opzione && opzione.dataset.cig) { cig.value = opzione.dataset.cig; cig.dataset.compilato = "1"; }
+      else if (cig.dataset.compilato) { cig.value = ""; delete cig.dataset.compilato; }
+    }
+    if (nome && !nome.value && opzione && opzione.dataset.denominazione) nome.value = opzione.dataset.denominazione;
+  });
   // Charts: a <canvas data-grafico='{...Chart.js config...}'> is drawn when Chart.js is on the page.
   function disegna(radice) {
     if (!window.Chart) return;
