@@ -163,7 +163,7 @@ def test_dal_decreto_al_mandato_ai_contributi_e_al_rendiconto(
     page.get_by_label("Importo da impegnare (euro)").fill("120.000,00")
     page.get_by_label("Oggetto dell'impegno").fill("Servizio di assistenza domiciliare anziani 2025")
     page.get_by_label("Denominazione").fill("Cooperativa Sociale Il Faro")
-    page.get_by_label("Codice fiscale (11 cifre)").fill("00743110157")
+    page.get_by_label("Codice fiscale (11 cifre per un ente, 16 caratteri per una persona)").fill("00743110157")
     page.get_by_label("Tipo dell'atto").select_option("determina")
     page.get_by_label("Numero dell'atto").fill("45")
     page.get_by_label("Data dell'atto").fill("2025-06-03")
