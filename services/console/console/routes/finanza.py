@@ -545,6 +545,11 @@ async def determina_contributi(request: Request, servizi: ServiziDep, utente: Co
     corpo = _corpo({k: v for k, v in valori.items() if k != "anno"},
                    importi=("quota_pro_capite", "scadenze.N.percentuale"))
     corpo.setdefault("scadenze", [])
+    if corpo.get("deliberazione_id") and not corpo.get("deliberazione_numero"):
+        # the number of the deliberation chosen, as finance lists it, so that the quotas cite it (finance checks it)
+        note = (await servizi.leggi(utente, "finance", "/deliberazioni"))["deliberazioni"]
+        corpo.update({"deliberazione_numero": d["numero"] for d in note
+                      if d["deliberazione_id"] == corpo["deliberazione_id"]})
     errori: dict[str, str] = {}
     problema = None
     if not (anno.isdigit() and len(anno) == 4):
