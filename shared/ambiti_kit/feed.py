@@ -69,7 +69,7 @@ class Feed:
             raise RuleViolation("dopo: cursore non valido; usare il valore «cursore» di una risposta precedente "
                                 "(o nessuno per cominciare dall'inizio).", rule="cursore.formato", field="dopo")
         position, incarnation = int(match.group(1)), (match.group(2) or "")[1:] or None
-        self.incarnations.forget()  # a restore may have begun one since
+        self.incarnations.refresh()  # a restore may have begun one since (noticed by the relay)
         return self.incarnations.resume_after(position, incarnation)
 
     def read(self, tenant: str, after: int, types: set[str] | None, limit: int) -> Page:

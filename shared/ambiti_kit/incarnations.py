@@ -9,6 +9,7 @@ incarnation too, so a reader past a restore point resumes from it (``resume_afte
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -18,21 +19,32 @@ from ambiti_kit.envelope import INCARNATION, CloudEvent
 
 
 class Incarnations:
+    #: how long a reader (the feed, the webhooks) trusts what it read: a restore is noticed by another process
+    FRESH_SECONDS = 1.0
+
     def __init__(self, datastore: Any, schema: str) -> None:
         self.datastore = datastore
         self.table = sql.SQL("{}.store_incarnations").format(sql.Identifier(schema))
         self._later: list[tuple[int, str]] | None = None  # (starts after, id), in the order they began
+        self._read_at = 0.0
 
     def forget(self) -> None:
         self._later = None
 
+    def refresh(self) -> None:
+        """Read them again if what this process holds is older than ``FRESH_SECONDS``."""
+        if time.monotonic() - self._read_at > self.FRESH_SECONDS:
+            self._later = None
+
     def later(self) -> list[tuple[int, str]]:
-        if self._later is None:
+        later = self._later  # one snapshot: other threads may forget it meanwhile
+        if later is None:
             with self.datastore.transaction() as curs:
                 curs.execute(sql.SQL("SELECT starts_after, incarnation::text AS id FROM {} "
                                      "ORDER BY created_at, starts_after").format(self.table))
-                self._later = [(r["starts_after"], r["id"]) for r in curs.fetchall()][1:]
-        return self._later
+                later = [(r["starts_after"], r["id"]) for r in curs.fetchall()][1:]
+            self._later, self._read_at = later, time.monotonic()
+        return later
 
     def of(self, notification_id: int) -> str | None:
         """The later incarnation a position belongs to: the last one begun before it (None: the first)."""

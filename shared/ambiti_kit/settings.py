@@ -115,6 +115,8 @@ class ServiceSettings(PlatformSettings):
     webhook_max_failures: int = Field(10, validation_alias="AMBITI_WEBHOOK_MAX_FAILURES", ge=1, le=1000)
     webhook_backoff_base: float = Field(1.0, validation_alias="AMBITI_WEBHOOK_BACKOFF_BASE", gt=0)
     webhook_backoff_max: float = Field(3600.0, validation_alias="AMBITI_WEBHOOK_BACKOFF_MAX", gt=0)
+    #: subscriptions delivered at once (each one's events in order); each takes a database connection
+    webhook_concurrency: int = Field(4, validation_alias="AMBITI_WEBHOOK_CONCURRENCY", ge=1, le=16)
     #: the role that owns the service's tables and runs its migrations (DDL, triggers, row-level security);
     #: DATABASE_URL's role then only reads and writes rows, so it cannot disable what protects them
     database_owner_url: SecretStr | None = Field(None, validation_alias="AMBITI_DATABASE_OWNER_URL")
