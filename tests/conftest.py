@@ -16,6 +16,22 @@ from ambiti_kit.testing.fixtures import Platform
 S09 = json.loads((Path(__file__).resolve().parents[1] / "shared" / "ambiti_cli" / "demo_s09.json").read_text())
 
 
+#: the traceability scenarios' parties and codes (tests/test_finance_tracciabilita.py, the console's journey)
+COOP, ALTRA = "00743110157", "02438750586"
+CIG, CIG_ALTRA, CUP = "B1C2D3E4F5", "ZA12B3C4D5", "J51B21005460006"
+DETERMINA = {"tipo": "determina", "numero": "31", "data": "2026-01-15"}
+
+
+def aree_domiciliarita(secondo_fondo: str) -> list[dict[str, Any]]:
+    """A Piano's one area with one intervento (A.1.1, home care of the elderly in every Comune of S09),
+    budgeted for 2025 on FNPS € 200.000 and on ``secondo_fondo`` € 50.000."""
+    return [{"codice": "A", "titolo": "Domiciliarità", "obiettivi": [{"codice": "A.1", "titolo": "Restare a casa",
+             "interventi": [{"codice": "A.1.1", "titolo": "Assistenza domiciliare anziani",
+                             "nomenclatura": {"sistema": "fnps_macrolivello", "codice": "2"},
+                             "comuni": [c["istat"] for c in S09["comuni"]], "utenti_attesi": 140,
+                             "linee_budget": [{"fondo": "FNPS", "anno": 2025, "importo": "200000.00"},
+                                              {"fondo": secondo_fondo, "anno": 2025, "importo": "50000.00"}]}]}]}]
+
 class Client:
     """One service's HTTP API called as one person: every POST with a new Idempotency-Key, the status checked
     (``expect=None`` leaves it to the caller)."""

@@ -19,19 +19,12 @@ import httpx
 
 from ambiti_kit.testing.fixtures import Platform, wait_until
 
-from tests.conftest import Client, S09  # noqa: E402
+from tests.conftest import ALTRA, CIG, CIG_ALTRA, COOP, CUP, DETERMINA, Client, aree_domiciliarita  # noqa: E402
 
 TENANT = "15-TRAC"
-COOP, ALTRA = "00743110157", "02438750586"
 PROFESSIONISTA = {"denominazione": "Mario Rossi, psicologo", "codice_fiscale": "RSSMRA85T10A562S"}
-CIG, CIG_ALTRA, CUP = "B1C2D3E4F5", "ZA12B3C4D5", "J51B21005460006"
-AREE = [{"codice": "A", "titolo": "Domiciliarità", "obiettivi": [{"codice": "A.1", "titolo": "Restare a casa",
-         "interventi": [{"codice": "A.1.1", "titolo": "Assistenza domiciliare anziani",
-                         "nomenclatura": {"sistema": "fnps_macrolivello", "codice": "2"},
-                         "comuni": [c["istat"] for c in S09["comuni"]], "utenti_attesi": 140,
-                         "linee_budget": [{"fondo": "FNPS", "anno": 2025, "importo": "200000.00"},
-                                          {"fondo": "PNRR_M5C2", "anno": 2025, "importo": "50000.00"}]}]}]}]
-ATTO = {"tipo": "determina", "numero": "31", "data": "2026-01-15"}
+AREE = aree_domiciliarita("PNRR_M5C2")
+ATTO = DETERMINA
 
 
 def problema(r: httpx.Response, status: int, rule: str, field: str) -> None:

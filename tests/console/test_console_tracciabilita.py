@@ -18,18 +18,11 @@ from typing import Any, Callable
 
 from ambiti_kit.testing.fixtures import Platform, wait_until
 
-from tests.conftest import Client, S09
+from tests.conftest import ALTRA, CIG, CIG_ALTRA, COOP, CUP, DETERMINA, Client, aree_domiciliarita
 
-COOP, ALTRA = "00743110157", "02438750586"
 PROFESSIONISTA = ("Mario Rossi, psicologo", "RSSMRA85T10A562S")
-CIG, CIG_ALTRA, CUP = "B1C2D3E4F5", "ZA12B3C4D5", "J51B21005460006"
-AREE = [{"codice": "A", "titolo": "Domiciliarità", "obiettivi": [{"codice": "A.1", "titolo": "Restare a casa",
-         "interventi": [{"codice": "A.1.1", "titolo": "Assistenza domiciliare anziani",
-                         "nomenclatura": {"sistema": "fnps_macrolivello", "codice": "2"},
-                         "comuni": [c["istat"] for c in S09["comuni"]], "utenti_attesi": 140,
-                         "linee_budget": [{"fondo": "FNPS", "anno": 2025, "importo": "200000.00"},
-                                          {"fondo": "FNA", "anno": 2025, "importo": "50000.00"}]}]}]}]
-ATTO = {"tipo": "determina", "numero": "31", "data": "2026-01-15"}
+AREE = aree_domiciliarita("FNA")
+ATTO = DETERMINA
 NBSP = "\u00a0"
 CF_LABEL = "Codice fiscale (11 cifre per un ente, 16 caratteri per una persona)"
 

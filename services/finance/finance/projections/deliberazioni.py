@@ -47,27 +47,25 @@ class Approvata(BaseModel):
 def project(schema: str) -> Any:
     table = sql.SQL("{}.deliberazioni").format(sql.Identifier(schema))
 
+    def upsert(curs: Any, event: CloudEvent, **columns: Any) -> None:
+        """The deliberation's row with ``columns`` set (inserted at its first event, whichever comes first)."""
+        names = list(columns)
+        curs.execute(sql.SQL("INSERT INTO {} (tenant_id, deliberazione_id, {}) VALUES (%s, %s, {}) "
+                             "ON CONFLICT (tenant_id, deliberazione_id) DO UPDATE SET {}").format(
+            table, sql.SQL(", ").join(map(sql.Identifier, names)), sql.SQL(", ").join(sql.Placeholder() * len(names)),
+            sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(n)) for n in names)),
+            (event.tenantid, event.data["deliberazione_id"], *columns.values()))
+
     def proposta(curs: Any, event: CloudEvent) -> None:
         p = Proposta.model_validate(event.data)
-        curs.execute(sql.SQL(
-            "INSERT INTO {} (tenant_id, deliberazione_id, tipo, oggetto) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (tenant_id, deliberazione_id) DO UPDATE SET tipo = excluded.tipo, "
-            "oggetto = excluded.oggetto").format(table),
-            (event.tenantid, event.data["deliberazione_id"], p.tipo, p.oggetto))
+        upsert(curs, event, tipo=p.tipo, oggetto=p.oggetto)
 
     def approvata(curs: Any, event: CloudEvent) -> None:
         a = Approvata.model_validate(event.data)
-        curs.execute(sql.SQL(
-            "INSERT INTO {} (tenant_id, deliberazione_id, stato, numero, data) VALUES (%s, %s, 'approvata', %s, %s) "
-            "ON CONFLICT (tenant_id, deliberazione_id) DO UPDATE SET stato = 'approvata', numero = excluded.numero, "
-            "data = excluded.data").format(table),
-            (event.tenantid, event.data["deliberazione_id"], a.numero, a.data))
+        upsert(curs, event, stato="approvata", numero=a.numero, data=a.data)
 
     def respinta(curs: Any, event: CloudEvent) -> None:
-        curs.execute(sql.SQL(
-            "INSERT INTO {} (tenant_id, deliberazione_id, stato) VALUES (%s, %s, 'respinta') "
-            "ON CONFLICT (tenant_id, deliberazione_id) DO UPDATE SET stato = 'respinta'").format(table),
-            (event.tenantid, event.data["deliberazione_id"]))
+        upsert(curs, event, stato="respinta")
 
     return {"planning.deliberazione.proposta": proposta, "planning.deliberazione.approvata": approvata,
             "planning.deliberazione.respinta": respinta}
