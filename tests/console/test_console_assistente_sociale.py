@@ -170,6 +170,8 @@ def test_assistente_sociale_registra_un_mese_carica_un_csv_e_vede_il_personale(
     assert f"{residenti:,}".replace(",", ".") in testo and "2,00" in testo
     assert leps["residenti_per_assistente"].replace(".", ",") in testo.replace(".", "")
     assert ("Soglia raggiunta" if leps["soglia_1_6500_raggiunta"] else "Soglia non raggiunta") in testo
-    assert ("Obiettivo raggiunto" if leps["obiettivo_1_5000_raggiunto"] else "Obiettivo non raggiunto") in testo
+    assert ("LEPS raggiunto" if leps["leps_1_5000_raggiunto"] else "LEPS non raggiunto") in testo
+    assert ("Obiettivo raggiunto" if leps["obiettivo_1_4000_raggiunto"] else "Obiettivo non raggiunto") in testo
+    assert "Contributo dello Stato" in testo and "€" in testo
     assert page.get_by_role("button", name="Dichiara").count() == 0  # the Ufficio di Piano declares staff
     visita.passo("personale e rapporto LEPS dell'Ambito")
